@@ -1,0 +1,54 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { configSchema, describeIssues, type RtmpushConfig } from './schema.js';
+
+export interface LoadedConfig {
+  config: RtmpushConfig;
+  /** The file it came from, if any. */
+  file?: string;
+  warnings: string[];
+}
+
+export interface ConfigLookup {
+  explicit?: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  home?: string;
+}
+
+/** Where the config is looked for: --config, ./rtmpush.config.json, $XDG_CONFIG_HOME/rtmpush/config.json. */
+export function configCandidates(lookup: ConfigLookup): string[] {
+  if (lookup.explicit) return [path.resolve(lookup.cwd, lookup.explicit)];
+  const xdg = lookup.env.XDG_CONFIG_HOME || path.join(lookup.home ?? os.homedir(), '.config');
+  return [path.join(lookup.cwd, 'rtmpush.config.json'), path.join(xdg, 'rtmpush', 'config.json')];
+}
+
+export function loadConfig(lookup: ConfigLookup): LoadedConfig {
+  const candidates = configCandidates(lookup);
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    if (lookup.explicit) throw new UsageError(`--config ${lookup.explicit}: no such file`);
+    return { config: {}, warnings: [] };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? error.message : 'cannot be read';
+    throw new UsageError(`${file}: not valid JSON (${why}): fix the file or pass --config`, { cause: error });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError(`${file}: ${describeIssues(parsed.error).join('; ')}`, { cause: parsed.error });
+  }
+  const warnings: string[] = [];
+  const literal = Object.entries(parsed.data.destinations ?? {}).filter(([, d]) => d.key);
+  if (literal.length > 0 && (statSync(file).mode & 0o044) !== 0) {
+    warnings.push(
+      `${file} holds stream keys (${literal.map(([n]) => n).join(', ')}) and other users can read it: run chmod 600 on it, or use keyEnv`,
+    );
+  }
+  return { config: parsed.data, file, warnings };
+}

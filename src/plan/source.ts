@@ -1,0 +1,139 @@
+import { UsageError } from '../errors.js';
+
+export type HostOs = 'linux' | 'darwin' | 'win32';
+
+export type Source =
+  | { kind: 'testsrc' }
+  | { kind: 'file'; path: string; loop: boolean; hasAudio: boolean }
+  | { kind: 'stdin' }
+  | { kind: 'url'; url: string }
+  | { kind: 'camera'; os: HostOs; videoDevice?: string; audioDevice?: string }
+  | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string };
+
+export interface SourceFlags {
+  source: string;
+  loop?: boolean;
+  videoDevice?: string;
+  audioDevice?: string;
+  os: HostOs;
+}
+
+const URL_SCHEMES = ['rtmp', 'rtmps', 'srt', 'http', 'https', 'rtsp', 'udp', 'tcp'];
+
+/** --source value → what to read. Pure: whether a file exists is checked before start, not here. */
+export function parseSource(flags: SourceFlags): Source {
+  const raw = flags.source.trim();
+  if (raw === '') throw new UsageError('--source is empty: use testsrc, camera, screen, -, a file path or a URL');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+  if (flags.loop && (scheme || ['testsrc', '-', 'camera', 'screen'].includes(raw))) {
+    throw new UsageError('--loop only works with a file --source');
+  }
+  if (raw === 'testsrc') return { kind: 'testsrc' };
+  if (raw === '-') return { kind: 'stdin' };
+  if (raw === 'camera' || raw === 'screen') {
+    return { kind: raw, os: flags.os, videoDevice: flags.videoDevice, audioDevice: flags.audioDevice };
+  }
+  if (scheme) {
+    if (!URL_SCHEMES.includes(scheme)) {
+      throw new UsageError(`--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`);
+    }
+    return { kind: 'url', url: raw };
+  }
+  return { kind: 'file', path: raw, loop: Boolean(flags.loop), hasAudio: true };
+}
+
+export interface InputArgs {
+  args: string[];
+  videoMap: string;
+  audioMap: string;
+  /** ffmpeg reads this source from its stdin, so `q` cannot be sent there. */
+  usesStdin: boolean;
+}
+
+interface Capture {
+  width: number;
+  height: number;
+  fps: number;
+  sampleRate: number;
+}
+
+const silence = (rate: number): string[] => ['-f', 'lavfi', '-i', `anullsrc=channel_layout=stereo:sample_rate=${rate}`];
+
+/** `pulse:default`, `alsa:hw:0` or a bare pulse device name → ffmpeg input args (Linux). */
+function linuxAudio(device: string | undefined): string[] {
+  if (!device || device === 'default') return ['-f', 'pulse', '-i', 'default'];
+  const m = /^(pulse|alsa):(.+)$/.exec(device);
+  return m ? ['-f', m[1]!, '-i', m[2]!] : ['-f', 'pulse', '-i', device];
+}
+
+/** ffmpeg input arguments for a source, and which input streams carry video and audio. */
+export function sourceInputArgs(source: Source, c: Capture): InputArgs {
+  const twoInputs = (args: string[]): InputArgs => ({ args, videoMap: '0:v:0', audioMap: '1:a:0', usesStdin: false });
+  const oneInput = (args: string[], usesStdin = false): InputArgs => ({ args, videoMap: '0:v:0', audioMap: '0:a:0', usesStdin });
+  const fps = String(c.fps);
+  switch (source.kind) {
+    case 'testsrc':
+      return twoInputs([
+        '-re', '-f', 'lavfi', '-i', `testsrc2=size=${c.width}x${c.height}:rate=${c.fps}`,
+        '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${c.sampleRate}`,
+      ]);
+    case 'file': {
+      const input = ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
+      return source.hasAudio ? oneInput(input) : twoInputs([...input, ...silence(c.sampleRate)]);
+    }
+    case 'stdin':
+      return oneInput(['-i', 'pipe:0'], true);
+    case 'url':
+      return oneInput(['-i', source.url]);
+    case 'camera':
+      return cameraArgs(source, c, fps);
+    case 'screen':
+      return screenArgs(source, c, fps);
+  }
+}
+
+function cameraArgs(source: Extract<Source, { kind: 'camera' }>, c: Capture, fps: string): InputArgs {
+  const size = `${c.width}x${c.height}`;
+  if (source.os === 'linux') {
+    return {
+      args: ['-f', 'v4l2', '-framerate', fps, '-video_size', size, '-i', source.videoDevice ?? '/dev/video0', ...linuxAudio(source.audioDevice)],
+      videoMap: '0:v:0', audioMap: '1:a:0', usesStdin: false,
+    };
+  }
+  if (source.os === 'darwin') {
+    const spec = `${source.videoDevice ?? '0'}:${source.audioDevice ?? '0'}`;
+    return { args: ['-f', 'avfoundation', '-framerate', fps, '-video_size', size, '-i', spec], videoMap: '0:v:0', audioMap: '0:a:0', usesStdin: false };
+  }
+  if (!source.videoDevice || !source.audioDevice) {
+    throw new UsageError('camera on Windows needs --video-device and --audio-device names (list them with: ffmpeg -list_devices true -f dshow -i dummy)');
+  }
+  return {
+    args: ['-f', 'dshow', '-framerate', fps, '-video_size', size, '-i', `video=${source.videoDevice}:audio=${source.audioDevice}`],
+    videoMap: '0:v:0', audioMap: '0:a:0', usesStdin: false,
+  };
+}
+
+function screenArgs(source: Extract<Source, { kind: 'screen' }>, c: Capture, fps: string): InputArgs {
+  let video: string[];
+  if (source.os === 'linux') video = ['-f', 'x11grab', '-framerate', fps, '-i', source.videoDevice ?? ':0.0'];
+  else if (source.os === 'darwin') video = ['-f', 'avfoundation', '-capture_cursor', '1', '-framerate', fps, '-i', `${source.videoDevice ?? 'Capture screen 0'}:none`];
+  else video = ['-f', 'gdigrab', '-framerate', fps, '-i', source.videoDevice ?? 'desktop'];
+  let audio: string[];
+  if (!source.audioDevice) audio = silence(c.sampleRate);
+  else if (source.os === 'linux') audio = linuxAudio(source.audioDevice);
+  else if (source.os === 'darwin') audio = ['-f', 'avfoundation', '-i', `none:${source.audioDevice}`];
+  else audio = ['-f', 'dshow', '-i', `audio=${source.audioDevice}`];
+  return { args: [...video, ...audio], videoMap: '0:v:0', audioMap: '1:a:0', usesStdin: false };
+}
+
+/** How a source is shown to the user (URLs may carry credentials: passed through redact() by the reporter). */
+export function describeSource(source: Source): string {
+  switch (source.kind) {
+    case 'testsrc': return 'test pattern + 440 Hz tone';
+    case 'file': return `file ${source.path}${source.loop ? ' (looped)' : ''}`;
+    case 'stdin': return 'standard input';
+    case 'url': return `stream ${source.url}`;
+    case 'camera': return `camera ${source.videoDevice ?? '(default)'}`;
+    case 'screen': return `screen ${source.videoDevice ?? '(default)'}`;
+  }
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { packageRoot } from '../util/paths.js';
+
+const ingestSchema = z.object({
+  url: z.string(),
+  protocol: z.enum(['rtmp', 'rtmps']),
+  role: z.string(),
+});
+
+const platformSchema = z.object({
+  id: z.string().regex(/^[a-z][a-z0-9]*$/),
+  name: z.string(),
+  ingest: z.array(ingestSchema),
+  keyPlacement: z.string(),
+  maxVideoKbps: z.number().positive().nullable().optional(),
+  maxAudioKbps: z.number().positive().nullable().optional(),
+  keyframeSeconds: z.number().positive().optional(),
+  maxKeyframeSeconds: z.number().positive().optional(),
+  maxWidth: z.number().int().positive().optional(),
+  maxHeight: z.number().int().positive().optional(),
+  maxFps: z.number().positive().optional(),
+  audioSampleRates: z.array(z.number().int()).optional(),
+  bandwidthTest: z.string().nullable().optional(),
+  sources: z.array(z.string()).min(1),
+});
+
+const tableSchema = z.object({ platforms: z.array(platformSchema) });
+
+export type Platform = z.infer<typeof platformSchema>;
+
+/** Platforms `--to` accepts by id: the ones with a fixed public ingest. */
+export const PLATFORM_IDS = ['youtube', 'twitch', 'facebook', 'kick', 'x', 'restream', 'trovo'] as const;
+
+let cached: Platform[] | undefined;
+
+/** The platform table shipped in data/platforms.json, validated once. */
+export function loadPlatforms(): Platform[] {
+  if (!cached) {
+    const file = path.join(packageRoot(), 'data', 'platforms.json');
+    cached = tableSchema.parse(JSON.parse(readFileSync(file, 'utf8'))).platforms;
+  }
+  return cached;
+}
+
+export function findPlatform(id: string): Platform | undefined {
+  return loadPlatforms().find((p) => p.id === id);
+}
+
+/** The ingest rtmpush uses by default: the first RTMPS one where the platform offers it. */
+export function defaultIngest(platform: Platform): string | undefined {
+  const secure = platform.ingest.find((i) => i.protocol === 'rtmps');
+  return (secure ?? platform.ingest[0])?.url;
+}
+
+/** Which platform an ingest host belongs to, for hints on a wrong URL. */
+export function platformForHost(host: string): Platform | undefined {
+  return loadPlatforms().find((p) =>
+    p.ingest.some((i) => {
+      try {
+        return new URL(i.url).hostname === host;
+      } catch {
+        return false;
+      }
+    }),
+  );
+}
+
+/** The app path a platform's ingest expects, e.g. "live2" for YouTube. */
+export function expectedApp(platform: Platform): string | undefined {
+  const url = defaultIngest(platform);
+  if (!url) return undefined;
+  return new URL(url).pathname.replace(/^\/+|\/+$/g, '') || undefined;
+}

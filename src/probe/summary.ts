@@ -1,0 +1,116 @@
+/** What a recording holds, from ffprobe's JSON (streams + packets). */
+export interface ReceivedSummary {
+  videoCodec?: string;
+  videoProfile?: string;
+  audioCodec?: string;
+  width?: number;
+  height?: number;
+  fps: number;
+  videoFrames: number;
+  durationS: number;
+  keyframeIntervalS: { min: number; max: number; avg: number } | null;
+  videoKbps: number;
+  audioSampleRate?: number;
+  audioChannels?: number;
+}
+
+interface ProbeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+interface ProbePacket {
+  stream_index: number;
+  pts_time?: string;
+  dts_time?: string;
+  size?: string;
+  flags?: string;
+}
+
+export interface ProbeJson {
+  streams?: ProbeStream[];
+  packets?: ProbePacket[];
+}
+
+const round = (n: number, digits = 3): number => Number(n.toFixed(digits));
+
+/** Pure: ffprobe JSON → summary. fps and bitrate come from the packets themselves, not from headers. */
+export function summarizeProbe(json: ProbeJson): ReceivedSummary {
+  const streams = json.streams ?? [];
+  const video = streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  const packets = (json.packets ?? []).filter((p) => video && p.stream_index === video.index);
+  const times = packets.map((p) => Number(p.pts_time ?? p.dts_time)).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  const frames = packets.length;
+  // Duration of the frames: last start − first start + one frame.
+  const span = times.length >= 2 ? times[times.length - 1]! - times[0]! : 0;
+  const fps = frames >= 2 && span > 0 ? (frames - 1) / span : 0;
+  const durationS = fps > 0 ? span + 1 / fps : 0;
+  const bytes = packets.reduce((sum, p) => sum + Number(p.size ?? 0), 0);
+  const keyTimes = packets
+    .filter((p) => p.flags?.startsWith('K'))
+    .map((p) => Number(p.pts_time ?? p.dts_time))
+    .filter((t) => Number.isFinite(t))
+    .sort((a, b) => a - b);
+  const gaps = keyTimes.slice(1).map((t, i) => t - keyTimes[i]!);
+  return {
+    videoCodec: video?.codec_name,
+    videoProfile: video?.profile,
+    audioCodec: audio?.codec_name,
+    width: video?.width,
+    height: video?.height,
+    fps: round(fps, 2),
+    videoFrames: frames,
+    durationS: round(durationS, 2),
+    keyframeIntervalS: gaps.length
+      ? { min: round(Math.min(...gaps)), max: round(Math.max(...gaps)), avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length) }
+      : null,
+    videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
+    audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
+    audioChannels: audio?.channels,
+  };
+}
+
+export interface Check {
+  rule: string;
+  ok: boolean;
+  expected: string;
+  actual: string;
+}
+
+export interface Expectation {
+  width: number;
+  height: number;
+  fps: number;
+  kbps: number;
+  keyintSeconds: number;
+  sampleRate: number;
+  channels: number;
+}
+
+/** Does what arrived meet the plan? One check per rule. */
+export function checkReceived(r: ReceivedSummary, e: Expectation): Check[] {
+  const frame = 1 / e.fps;
+  const ki = r.keyframeIntervalS;
+  return [
+    { rule: 'video codec', ok: r.videoCodec === 'h264', expected: 'h264', actual: r.videoCodec ?? 'none' },
+    { rule: 'audio codec', ok: r.audioCodec === 'aac', expected: 'aac', actual: r.audioCodec ?? 'none' },
+    { rule: 'resolution', ok: r.width === e.width && r.height === e.height, expected: `${e.width}x${e.height}`, actual: `${r.width ?? '?'}x${r.height ?? '?'}` },
+    { rule: 'frame rate', ok: Math.abs(r.fps - e.fps) <= e.fps * 0.02, expected: `${e.fps}`, actual: `${r.fps}` },
+    {
+      rule: 'keyframe interval',
+      ok: ki !== null && ki.max <= e.keyintSeconds + frame * 1.01 && ki.min >= e.keyintSeconds - frame * 1.01,
+      expected: `${e.keyintSeconds} s`,
+      actual: ki ? `${ki.min}–${ki.max} s` : 'fewer than two keyframes',
+    },
+    { rule: 'video bitrate', ok: Math.abs(r.videoKbps - e.kbps) <= e.kbps * 0.15, expected: `${e.kbps} kbps ±15 %`, actual: `${r.videoKbps} kbps` },
+    { rule: 'audio sample rate', ok: r.audioSampleRate === e.sampleRate, expected: `${e.sampleRate} Hz`, actual: `${r.audioSampleRate ?? '?'} Hz` },
+    { rule: 'audio channels', ok: r.audioChannels === e.channels, expected: `${e.channels}`, actual: `${r.audioChannels ?? '?'}` },
+  ];
+}

@@ -1,0 +1,67 @@
+import { inspect } from 'node:util';
+
+/** What every redacted secret is printed as. */
+export const MASK = '****';
+
+// Every secret ever constructed in this process; redact() hides all of them.
+const known = new Set<string>();
+
+/**
+ * A stream key or any other credential. It never prints itself: String(), JSON and
+ * util.inspect all give the mask. Only `reveal()` gives the clear value.
+ */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+    if (value.length > 0) {
+      known.add(value);
+      // ffmpeg and URLs may print the key percent-encoded.
+      const encoded = encodeURIComponent(value);
+      if (encoded !== value) known.add(encoded);
+    }
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  get isEmpty(): boolean {
+    return this.#value.length === 0;
+  }
+
+  toString(): string {
+    return MASK;
+  }
+
+  toJSON(): string {
+    return MASK;
+  }
+
+  [inspect.custom](): string {
+    return MASK;
+  }
+}
+
+/**
+ * Below this length a secret is hidden only where it stands as a token of its own (as in …/app/KEY):
+ * hiding every "k" or "test" inside other words would mangle every line and protect nothing.
+ */
+const SHORT = 8;
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The one redaction function: everything rtmpush prints or writes passes through here. */
+export function redact(text: string): string {
+  if (known.size === 0 || text.length === 0) return text;
+  let out = text;
+  // Longest first, so a key that contains another key is hidden whole.
+  const values = [...known].sort((a, b) => b.length - a.length);
+  for (const value of values) {
+    if (!out.includes(value)) continue;
+    out = value.length >= SHORT
+      ? out.split(value).join(MASK)
+      : out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRe(value)}(?![A-Za-z0-9_-])`, 'g'), MASK);
+  }
+  return out;
+}

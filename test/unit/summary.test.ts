@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkReceived, summarizeProbe, type ProbeJson } from '../../src/probe/summary.js';
+
+// 4 s of 30 fps video at 100 kB/s with a keyframe every 60 frames, plus audio packets.
+function fakeProbe(keyEvery = 60, frames = 120, bytesPerFrame = 3333): ProbeJson {
+  const packets = [];
+  for (let i = 0; i < frames; i++) packets.push({ stream_index: 0, pts_time: (i / 30).toFixed(6), size: String(bytesPerFrame), flags: i % keyEvery === 0 ? 'K__' : '___' });
+  for (let i = 0; i < 10; i++) packets.push({ stream_index: 1, pts_time: String(i * 0.4), size: '500', flags: 'K__' });
+  return {
+    streams: [
+      { index: 0, codec_type: 'video', codec_name: 'h264', profile: 'Main', width: 640, height: 360 },
+      { index: 1, codec_type: 'audio', codec_name: 'aac', sample_rate: '48000', channels: 2 },
+    ],
+    packets,
+  };
+}
+
+const expectation = { width: 640, height: 360, fps: 30, kbps: 800, keyintSeconds: 2, sampleRate: 48000, channels: 2 };
+
+describe('summarizeProbe / checkReceived', () => {
+  it('counts fps, keyframe interval and bitrate from packets', () => {
+    const s = summarizeProbe(fakeProbe());
+    assert.equal(s.videoFrames, 120);
+    assert.equal(s.fps, 30);
+    assert.equal(s.durationS, 4);
+    assert.deepEqual(s.keyframeIntervalS, { min: 2, max: 2, avg: 2 });
+    assert.equal(s.videoKbps, 800);
+    assert.ok(checkReceived(s, expectation).every((c) => c.ok));
+  });
+
+  it('flags a 5 s keyframe interval and a bitrate off by more than 15 %', () => {
+    const s = summarizeProbe(fakeProbe(150, 450, 5000));
+    const failed = checkReceived(s, expectation).filter((c) => !c.ok).map((c) => c.rule);
+    assert.deepEqual(failed, ['keyframe interval', 'video bitrate']);
+  });
+});
