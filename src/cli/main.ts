@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { RunError, UsageError } from '../errors.js';
+import { locateFfmpeg } from '../ffmpeg/locate.js';
+import { toolVersion } from '../run/ffprobe.js';
+import { redact } from '../secret.js';
+import { packageRoot } from '../util/paths.js';
+import { processIo, type CliIo } from './io.js';
+import { destinationsCommand, presetsCommand } from './list.js';
+import { addStreamOptions, type RawStreamFlags } from './options.js';
+import { planCommand } from './plan.js';
+import { startCommand } from './start.js';
+
+const EXAMPLES_START = `
+Examples:
+  $ rtmpush start --to local --duration 20s        try it: test pattern to the embedded server
+  $ RTMPUSH_YOUTUBE_KEY=... RTMPUSH_TWITCH_KEY=... rtmpush start --to youtube,twitch --source camera --preset 1080p30
+  $ rtmpush start --to studio=rtmp://10.0.0.5/live/show --source talk.mp4 --loop --record archive.mkv
+  $ rtmpush start --to local --json | jq .
+
+Exit codes: 0 every destination live to the end, 1 the stream could not run, 2 bad input (nothing started),
+3 ran but a destination ended rejected or failed.`;
+
+const EXAMPLES_PLAN = `
+Examples:
+  $ rtmpush plan --to youtube,twitch --preset 1080p30
+  $ rtmpush plan --to local --json | jq -r '.ffmpeg | join(" ")'`;
+
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function printVersion(io: CliIo): Promise<void> {
+  io.stdout.write(`rtmpush ${version()}\n`);
+  try {
+    const ffmpeg = locateFfmpeg({ env: io.env, platform: process.platform });
+    io.stdout.write(`ffmpeg ${ffmpeg}: ${await toolVersion(ffmpeg)}\n`);
+  } catch (error) {
+    io.stdout.write(`ffmpeg: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+/** Runs the CLI and returns the exit code. The only place that decides exit codes. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('rtmpush')
+    .description('Encode once with ffmpeg and push live to several RTMP/RTMPS destinations at once.')
+    .option('-V, --version', 'print the version and which ffmpeg is used')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} })
+    .showSuggestionAfterError(true)
+    .action(async (opts: { version?: boolean }) => {
+      if (opts.version) return printVersion(io);
+      program.outputHelp();
+    });
+
+  addStreamOptions(program.command('start').description('stream until stopped (Ctrl-C, SIGTERM) or --duration').addHelpText('after', EXAMPLES_START))
+    .exitOverride()
+    .action(async (opts: RawStreamFlags) => {
+      exitCode = await startCommand(opts, io);
+    });
+  addStreamOptions(program.command('plan').description('print what start would do: settings, bitrate, destinations and the exact ffmpeg command (keys as ****)').addHelpText('after', EXAMPLES_PLAN))
+    .exitOverride()
+    .action((opts: RawStreamFlags) => {
+      exitCode = planCommand(opts, io);
+    });
+  program
+    .command('presets')
+    .description('list the encoding presets (built-in and from <config dir>/presets/)')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'config file')
+    .exitOverride()
+    .action((opts: { json?: boolean; config?: string }) => {
+      exitCode = presetsCommand(opts, io);
+    });
+  program
+    .command('destinations')
+    .description('list the built-in platforms and the config file destinations, and whether each has a key set')
+    .option('--json', 'print JSON')
+    .option('-c, --config <file>', 'config file')
+    .exitOverride()
+    .action((opts: { json?: boolean; config?: string }) => {
+      exitCode = destinationsCommand(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
+    io.stderr.write(`rtmpush: ${redact(error.message.replace(/^error: /, ''))} (see rtmpush --help)\n`);
+    return 2;
+  }
+  if (error instanceof UsageError) {
+    io.stderr.write(`rtmpush: ${redact(error.message)}\n`);
+    return 2;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof RunError ? error.code : 'internal';
+  io.stderr.write(`rtmpush: ${code === 'internal' ? 'internal error: ' : ''}${redact(message)}\n`);
+  return 1;
+}

@@ -1,0 +1,127 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { resolveDestinations } from '../platforms/destinations.js';
+import { buildPlan, type Plan } from '../plan/plan.js';
+import { parseSource, type HostOs } from '../plan/source.js';
+import { findPreset, loadPresets } from '../presets/load.js';
+import { parseDuration, parseKbps } from '../util/duration.js';
+
+/** The flags `start` and `plan` share, as commander gives them (unchecked). */
+export interface RawStreamFlags {
+  to: string[];
+  source?: string;
+  preset?: string;
+  loop?: boolean;
+  videoDevice?: string;
+  audioDevice?: string;
+  videoBitrate?: string;
+  audioBitrate?: string;
+  keyint?: string;
+  duration?: string;
+  record?: string;
+  config?: string;
+  ffmpeg?: string;
+  ffprobe?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function addStreamOptions(cmd: Command): Command {
+  return cmd
+    .option('-t, --to <list>', 'destinations: platform ids, config names, local, or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)', collect, [])
+    .option('-s, --source <source>', 'testsrc (default), camera, screen, - (stdin), a file, or a URL to restream')
+    .option('-p, --preset <name>', 'encoding preset (see rtmpush presets); default 720p30')
+    .option('--loop', 'repeat a file source forever')
+    .option('--video-device <device>', 'camera/screen device (e.g. /dev/video0, :0.0, an avfoundation index)')
+    .option('--audio-device <device>', 'audio device (e.g. pulse:default, alsa:hw:0)')
+    .option('--video-bitrate <rate>', 'video bitrate, e.g. 2500k or 4M (still capped by each platform)')
+    .option('--audio-bitrate <rate>', 'audio bitrate, e.g. 128k')
+    .option('--keyint <seconds>', 'keyframe interval in seconds (default 2)')
+    .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
+    .option('--record <file>', 'also record locally to this file (Matroska)')
+    .option('-c, --config <file>', 'config file (default ./rtmpush.config.json, then ~/.config/rtmpush/config.json)')
+    .option('--ffmpeg <path>', 'ffmpeg binary to use (or RTMPUSH_FFMPEG)')
+    .option('--ffprobe <path>', 'ffprobe binary to use (or RTMPUSH_FFPROBE)')
+    .option('--json', 'print NDJSON events on stdout')
+    .option('-v, --verbose', "also show ffmpeg's own log lines (keys redacted)");
+}
+
+export interface ResolvedStream {
+  plan: Plan;
+  config: LoadedConfig;
+}
+
+export interface ResolveEnv {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  os: HostOs;
+}
+
+/** Flags + environment + config file + presets → a checked plan. Throws UsageError on any bad input. */
+export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedStream {
+  const config = loadConfig({ explicit: flags.config, cwd: ctx.cwd, env: ctx.env });
+  const defaults = config.config.defaults ?? {};
+  const presetName = flags.preset ?? ctx.env.RTMPUSH_PRESET ?? defaults.preset ?? '720p30';
+  const preset = findPreset(loadPresets(config.file), presetName);
+
+  const envTo = ctx.env.RTMPUSH_TO ? [ctx.env.RTMPUSH_TO] : undefined;
+  const to = flags.to.length > 0 ? flags.to : (envTo ?? defaults.to ?? []);
+  if (to.length === 0) {
+    throw new UsageError('no destination: add --to, e.g. --to local, --to youtube,twitch or --to rtmp://host/app/key');
+  }
+  const destinations = resolveDestinations(to, { env: ctx.env, config: config.config });
+
+  const source = parseSource({
+    source: flags.source ?? ctx.env.RTMPUSH_SOURCE ?? defaults.source ?? 'testsrc',
+    loop: flags.loop,
+    videoDevice: flags.videoDevice,
+    audioDevice: flags.audioDevice,
+    os: ctx.os,
+  });
+  if (source.kind === 'file') {
+    const file = path.resolve(ctx.cwd, source.path);
+    if (!existsSync(file)) throw new UsageError(`--source ${source.path}: no such file (use testsrc, camera, screen, - or a URL for other sources)`);
+    if (!statSync(file).isFile()) throw new UsageError(`--source ${source.path}: not a file`);
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new UsageError(`--source ${source.path}: cannot be read (check its permissions)`);
+    }
+    source.path = file;
+  }
+
+  const keyint = flags.keyint === undefined ? undefined : Number(flags.keyint);
+  if (keyint !== undefined && !(keyint > 0 && keyint <= 20)) {
+    throw new UsageError(`--keyint ${flags.keyint}: give seconds between 0.5 and 20 (platforms want 2)`);
+  }
+  const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
+  let record: string | undefined;
+  if (flags.record !== undefined) {
+    record = path.resolve(ctx.cwd, flags.record);
+    if (existsSync(record)) throw new UsageError(`--record ${flags.record}: the file exists: choose a new name or delete it`);
+    if (!existsSync(path.dirname(record))) throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
+  }
+
+  const plan = buildPlan({
+    preset,
+    source,
+    destinations,
+    overrides: {
+      videoKbps: flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate'),
+      audioKbps: flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate'),
+      keyintSeconds: keyint,
+    },
+    durationMs,
+    record,
+  });
+  return { plan, config };
+}
+
+export function hostOs(): HostOs {
+  return process.platform === 'darwin' || process.platform === 'win32' ? process.platform : 'linux';
+}

@@ -1,0 +1,45 @@
+import { UsageError } from '../errors.js';
+import { locateFfmpeg, locateFfprobe } from '../ffmpeg/locate.js';
+import { jsonReporter } from '../report/ndjson.js';
+import { plainReporter } from '../report/plain.js';
+import type { Reporter } from '../report/reporter.js';
+import { ttyReporter } from '../report/tty.js';
+import { probeSourceFile } from '../run/ffprobe.js';
+import { runSession } from '../run/session.js';
+import type { CliIo } from './io.js';
+import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
+
+export function chooseReporter(flags: { json?: boolean }, io: CliIo): Reporter {
+  if (flags.json) return jsonReporter((t) => io.stdout.write(t));
+  if (io.stderr.isTTY && !io.env.CI) return ttyReporter(io.stderr);
+  return plainReporter((t) => io.stderr.write(t));
+}
+
+/** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
+export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
+  const { plan, config } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const locate = { env: io.env, platform: process.platform };
+  const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
+  const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
+  if (plan.source.kind === 'file') {
+    const probe = await probeSourceFile(ffprobe, plan.source.path);
+    if (!probe.ok || !probe.hasVideo) {
+      throw new UsageError(`--source ${plan.source.path}: ffmpeg cannot read video from it${probe.error ? ` (${probe.error})` : ''}`);
+    }
+    plan.source.hasAudio = probe.hasAudio;
+  }
+  const reporter = chooseReporter(flags, io);
+  for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });
+
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await runSession({ plan, ffmpeg, ffprobe, verbose: Boolean(flags.verbose), emit: (e) => reporter.handle(e), signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter.close();
+  }
+}

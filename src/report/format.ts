@@ -1,0 +1,48 @@
+import type { RunEvent } from '../run/events.js';
+
+type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
+
+export function formatStart(e: Of<'start'>): string[] {
+  return [
+    `rtmpush: ${e.source} → ${e.destinations.join(', ')}`,
+    `  preset ${e.preset}: ${e.video} (set by ${e.bitrate}); ${e.audio}`,
+    `  ffmpeg ${e.ffmpeg}`,
+    ...e.notes.map((n) => `  note: ${n}`),
+  ];
+}
+
+export function formatState(e: Of<'state'>): string {
+  const attempt = e.attempt ? ` (attempt ${e.attempt})` : '';
+  return `${e.destination}: ${e.state}${attempt}${e.reason ? ` — ${e.reason}` : ''}`;
+}
+
+export function formatStats(e: Of<'stats'>): string {
+  const speed = e.speed === null ? '?' : `${e.speed.toFixed(2)}x`;
+  const rate = e.bitrateKbps === null ? '' : ` ${Math.round(e.bitrateKbps)} kbps`;
+  return `encoder ${formatClock(e.outTimeMs)} ${e.fps.toFixed(1)} fps speed ${speed}${rate} dropped ${e.droppedFrames}`;
+}
+
+export function formatClock(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+}
+
+export function formatReceived(e: Of<'received'>): string[] {
+  const s = e.summary;
+  const ki = s.keyframeIntervalS ? `${s.keyframeIntervalS.avg} s (${s.keyframeIntervalS.min}–${s.keyframeIntervalS.max})` : 'n/a';
+  return [
+    `${e.destination} received ${s.durationS} s: ${s.videoCodec ?? 'no video'} ${s.videoProfile ?? ''} ${s.width ?? '?'}x${s.height ?? '?'} ${s.fps} fps, keyframe every ${ki}, ${s.videoKbps} kbps; ${s.audioCodec ?? 'no audio'} ${s.audioSampleRate ?? '?'} Hz ${s.audioChannels ?? '?'} ch`,
+    ...e.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.rule}: ${c.actual} (expected ${c.expected})`),
+    `  ${e.meetsPreset ? 'meets the preset' : 'does NOT meet the preset'}`,
+  ];
+}
+
+export function formatSummary(e: Of<'summary'>): string[] {
+  return [
+    ...Object.entries(e.destinations).map(
+      ([label, d]) => `${label}: ${d.finalState}, live ${formatClock(d.liveMs)}, ${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}${d.reason ? ` — ${d.reason}` : ''}`,
+    ),
+    `exit code ${e.exitCode}`,
+  ];
+}

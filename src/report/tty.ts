@@ -1,0 +1,61 @@
+import chalk from 'chalk';
+import ora, { type Ora } from 'ora';
+import { redact } from '../secret.js';
+import type { RunEvent } from '../run/events.js';
+import type { DestinationStateName } from '../state/destination.js';
+import { formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import type { Reporter } from './reporter.js';
+
+const COLOR: Record<DestinationStateName, (s: string) => string> = {
+  connecting: chalk.yellow,
+  live: chalk.green,
+  reconnecting: chalk.yellow,
+  rejected: chalk.red,
+  failed: chalk.red,
+  stopped: chalk.gray,
+};
+
+/** A terminal: a spinner on stderr with one line per destination and the encoder's numbers. */
+export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
+  const lines = new Map<string, string>();
+  let stats = 'encoder starting';
+  let spinner: Ora | undefined;
+  const print = (text: string): void => {
+    spinner?.clear();
+    stream.write(redact(text) + '\n');
+    spinner?.render();
+  };
+  const refresh = (): void => {
+    if (spinner) spinner.text = redact([stats, ...lines.values()].join('\n  '));
+  };
+  return {
+    handle(event: RunEvent) {
+      switch (event.type) {
+        case 'start':
+          formatStart(event).forEach((l) => print(chalk.dim(l)));
+          spinner = ora({ stream, text: stats }).start();
+          return;
+        case 'state':
+          lines.set(event.destination, COLOR[event.state](formatState(event)));
+          return refresh();
+        case 'stats':
+          stats = formatStats(event);
+          return refresh();
+        case 'warning': return print(chalk.yellow(`warning: ${event.message}`));
+        case 'error': return print(chalk.red(`error: ${event.message}`));
+        case 'log': return print(chalk.dim(event.line));
+        case 'received':
+          spinner?.stop();
+          spinner = undefined;
+          return formatReceived(event).forEach((l) => print(l.includes('FAIL') ? chalk.red(l) : l));
+        case 'summary':
+          spinner?.stop();
+          spinner = undefined;
+          return formatSummary(event).forEach((l) => print(event.exitCode === 0 ? chalk.green(l) : l));
+      }
+    },
+    close() {
+      spinner?.stop();
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { Check, ReceivedSummary } from '../probe/summary.js';
+import type { DestinationStateName } from '../state/destination.js';
+
+/** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
+export type RunEvent =
+  | { type: 'start'; preset: string; source: string; video: string; audio: string; bitrate: string; destinations: string[]; ffmpeg: string; notes: string[] }
+  | { type: 'state'; destination: string; state: DestinationStateName; reason?: string; attempt?: number }
+  | { type: 'stats'; fps: number; speed: number | null; bitrateKbps: number | null; droppedFrames: number; outTimeMs: number; frame: number }
+  | { type: 'warning'; message: string }
+  | { type: 'log'; line: string }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
+  | { type: 'summary'; exitCode: number; destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }> };
+
+export type Emit = (event: RunEvent) => void;

@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A free TCP port on loopback (the OS picks it; we release it for the server to take). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface NmsInstance {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  on(event: string, listener: (session: { streamPath?: string }) => void): void;
+}
+
+/**
+ * The embedded RTMP In server behind `--to local`: node-media-server on a free loopback port, recording
+ * every publish to a temporary folder so rtmpush can report what actually arrived. Loaded only when used.
+ */
+export class LocalServer {
+  readonly dir: string;
+  port = 0;
+  #nms: NmsInstance | undefined;
+  readonly published = new Set<string>();
+
+  constructor() {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-local-'));
+  }
+
+  async start(): Promise<void> {
+    const require = createRequire(import.meta.url);
+    // node-media-server logs to stdout with console.log; that would corrupt NDJSON output.
+    const logger = require('node-media-server/src/core/logger.js') as { log: (...args: unknown[]) => void };
+    logger.log = () => {};
+    const NodeMediaServer = require('node-media-server') as new (config: object, configPath?: string) => NmsInstance;
+    this.port = await freePort();
+    this.#nms = new NodeMediaServer({
+      bind: '127.0.0.1',
+      rtmp: { port: this.port },
+      record: { path: path.join(this.dir, 'record'), auto: true },
+      store: { path: path.join(this.dir, 'store') },
+      webadmin: { enable: false },
+      notify: { url: '' },
+      auth: { play: false, publish: false },
+    });
+    this.#nms.on('postPublish', (session) => {
+      if (session.streamPath) this.published.add(session.streamPath);
+    });
+    await this.#nms.run();
+    await waitForPort(this.port);
+  }
+
+  /** The recorded FLV files of a stream path such as /live/NAME, oldest first. */
+  recordings(streamPath: string): string[] {
+    const dir = path.join(this.dir, 'record', ...streamPath.split('/').filter(Boolean));
+    try {
+      return readdirSync(dir)
+        .filter((f) => f.endsWith('.flv'))
+        .map((f) => path.join(dir, f))
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+    } catch {
+      return [];
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#nms?.stop();
+    this.#nms = undefined;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`the embedded RTMP server did not start on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
