@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/run/local-server.js';
+
+const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+
+/** A real nginx-rtmp on a free loopback port, recording every publish (`record all`) to its own folder. */
+export class NginxRtmp {
+  readonly dir: string;
+  readonly recordDir: string;
+  port = 0;
+  #proc: ChildProcess | undefined;
+
+  constructor() {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-nginx-'));
+    this.recordDir = path.join(this.dir, 'rec');
+    mkdirSync(this.recordDir);
+    // the worker runs as nobody
+    chmodSync(this.dir, 0o755);
+    chmodSync(this.recordDir, 0o777);
+  }
+
+  async start(port?: number): Promise<void> {
+    this.port = port ?? this.port ?? 0;
+    if (!this.port) this.port = await freePort();
+    const conf = `load_module ${RTMP_MODULE};
+daemon off;
+master_process on;
+worker_processes 1;
+pid ${this.dir}/nginx.pid;
+error_log ${this.dir}/error.log info;
+events { worker_connections 256; }
+rtmp {
+  server {
+    listen 127.0.0.1:${this.port};
+    chunk_size 4096;
+    application live { live on; record all; record_path ${this.recordDir}; record_unique off; }
+    application deny { live on; deny publish all; }
+  }
+}
+`;
+    writeFileSync(path.join(this.dir, 'nginx.conf'), conf);
+    this.#proc = spawn('nginx', ['-c', path.join(this.dir, 'nginx.conf'), '-p', this.dir, '-e', path.join(this.dir, 'error.log')], { stdio: 'ignore' });
+    await waitListening(this.port);
+  }
+
+  url(app: string, name: string): string {
+    return `rtmp://127.0.0.1:${this.port}/${app}/${name}`;
+  }
+
+  recording(name: string): string {
+    return path.join(this.recordDir, `${name}.flv`);
+  }
+
+  recordings(): string[] {
+    return readdirSync(this.recordDir);
+  }
+
+  log(): string {
+    try {
+      return readFileSync(path.join(this.dir, 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops this nginx by its own PID (never by name) and waits for the port to close. */
+  async stop(): Promise<void> {
+    const proc = this.#proc;
+    this.#proc = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function waitListening(port: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nginx did not listen on ${port}`);
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-cli-'));
+const existing = path.join(dir, 'exists.mkv');
+writeFileSync(existing, 'x');
+const notVideo = path.join(dir, 'notes.txt');
+writeFileSync(notVideo, 'this is not a video');
+
+describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
+  const cases: [string, string[], Record<string, string>, RegExp][] = [
+    ['unknown platform', ['start', '--to', 'myspace'], {}, /unknown destination "myspace"/],
+    ['missing key', ['start', '--to', 'youtube'], {}, /youtube: no stream key: set RTMPUSH_YOUTUBE_KEY/],
+    ['http URL', ['start', '--to', 'http://example.com/live/k'], {}, /http:\/\/ is not an ingest URL/],
+    ['URL with no app', ['start', '--to', 'rtmp://example.com'], {}, /no app path/],
+    ['malformed URL', ['start', '--to', 'rtmp://exa mple.com/live/k'], {}, /malformed URL/],
+    ['missing file', ['start', '--to', 'local', '--source', '/nope/video.mp4'], {}, /--source \/nope\/video\.mp4: no such file/],
+    ['unreadable source', ['start', '--to', 'local', '--source', notVideo], {}, /cannot read video from it/],
+    ['bad preset', ['start', '--to', 'local', '--preset', '4k120'], {}, /unknown preset "4k120": use one of .*720p30/],
+    ['conflicting --loop', ['start', '--to', 'local', '--loop'], {}, /--loop only works with a file --source/],
+    ['bad duration', ['start', '--to', 'local', '--duration', 'soon'], {}, /--duration "soon" is not a duration/],
+    ['bad bitrate', ['plan', '--to', 'local', '--video-bitrate', 'fast'], {}, /--video-bitrate "fast" is not a bitrate/],
+    ['record file exists', ['start', '--to', 'local', '--record', existing], {}, /the file exists/],
+    ['no destination', ['start'], {}, /no destination: add --to/],
+    ['unknown flag', ['start', '--to', 'local', '--frobnicate'], {}, /unknown option '--frobnicate'/],
+    ['missing ffmpeg', ['start', '--to', 'local', '--ffmpeg', '/nope/ffmpeg'], {}, /--ffmpeg \/nope\/ffmpeg: not an executable file/],
+    ['key with whitespace', ['start', '--to', 'twitch'], { RTMPUSH_TWITCH_KEY: 'live_1 2' }, /contains whitespace/],
+  ];
+  for (const [name, args, env, message] of cases) {
+    it(name, async () => {
+      const started = Date.now();
+      const r = await runCli(args, env, { timeoutMs: 20_000 });
+      assert.equal(r.exitCode, 2, `${r.stderr}${r.stdout}`);
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, message);
+      assert.match(lines[0]!, /^rtmpush: /);
+      assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+      assert.ok(Date.now() - started < 10_000, 'failed fast: nothing was started');
+    });
+  }
+
+  it('the key never shows in an error, even a whitespace one', async () => {
+    const r = await runCli(['start', '--to', 'twitch'], { RTMPUSH_TWITCH_KEY: 'secretPart1 secretPart2' });
+    assert.equal(r.exitCode, 2);
+    assert.ok(!r.stderr.includes('secretPart'));
+  });
+});
+
+describe('plan, presets, destinations', () => {
+  it('plan --json: one plan object with the ffmpeg argv and keys as ****', async () => {
+    const r = await runCli(['plan', '--to', 'youtube,twitch', '--preset', '1080p60', '--json'], { RTMPUSH_YOUTUBE_KEY: 'ytPlanKey123', RTMPUSH_TWITCH_KEY: 'twPlanKey456' });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.events.length, 1);
+    const plan = r.events[0]!;
+    assert.equal(plan.type, 'plan');
+    assert.ok(Array.isArray(plan.ffmpeg) && plan.ffmpeg.includes('libx264'));
+    assert.equal(plan.video.kbps, 6000);
+    assert.deepEqual(plan.destinations.map((d: { url: string }) => d.url), ['rtmps://a.rtmps.youtube.com:443/live2/****', 'rtmps://ingest.global-contribute.live-video.net:443/app/****']);
+    assert.match(plan.ffmpeg.at(-1), /live2\/\*\*\*\*\|.*app\/\*\*\*\*$/);
+    assert.ok(!r.stdout.includes('PlanKey'));
+  });
+
+  it('plan (text) says which constraint set the bitrate', async () => {
+    const r = await runCli(['plan', '--to', 'twitch', '--video-bitrate', '9M'], { RTMPUSH_TWITCH_KEY: 'k' });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stdout, /bitrate  set by twitch: Twitch caps video at 6000 kbps/);
+  });
+
+  it('presets lists the built-ins', async () => {
+    const r = await runCli(['presets']);
+    assert.equal(r.exitCode, 0);
+    for (const n of ['480p30', '720p30', '720p60', '1080p30', '1080p60']) assert.match(r.stdout, new RegExp(`^${n} `, 'm'));
+  });
+
+  it('destinations says whether a key is set, never the key', async () => {
+    const cfgDir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-dest-'));
+    writeFileSync(path.join(cfgDir, 'rtmpush.config.json'), JSON.stringify({ destinations: { studio: { url: 'rtmp://studio.local/live', keyEnv: 'STUDIO_KEY' } } }));
+    const r = await runCli(['destinations', '--json'], { RTMPUSH_TWITCH_KEY: 'twListKey789', STUDIO_KEY: 'studioKey000' }, { cwd: cfgDir });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const list = r.events[0]!.destinations as { name: string; keySet: boolean }[];
+    assert.equal(list.find((d) => d.name === 'twitch')?.keySet, true);
+    assert.equal(list.find((d) => d.name === 'youtube')?.keySet, false);
+    assert.equal(list.find((d) => d.name === 'studio')?.keySet, true);
+    assert.ok(!r.stdout.includes('twListKey789') && !r.stdout.includes('studioKey000'));
+  });
+
+  it('--help on start shows examples and exit codes', async () => {
+    const r = await runCli(['start', '--help']);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stdout, /Examples:/);
+    assert.match(r.stdout, /Exit codes: 0/);
+  });
+
+  it('--version names rtmpush and the ffmpeg it uses', async () => {
+    const r = await runCli(['--version']);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stdout, /^rtmpush \d+\.\d+\.\d+\nffmpeg \/\S+: ffmpeg version /);
+  });
+});
