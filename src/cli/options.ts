@@ -8,6 +8,7 @@ import { buildPlan, type Plan } from '../plan/plan.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { findPreset, loadPresets } from '../presets/load.js';
 import { parseDuration, parseKbps } from '../util/duration.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
 
 /** The flags `start` and `plan` share, as commander gives them (unchecked). */
 export interface RawStreamFlags {
@@ -27,6 +28,9 @@ export interface RawStreamFlags {
   ffprobe?: string;
   json?: boolean;
   verbose?: boolean;
+  retryMaxDelay?: string;
+  maxRetries?: string;
+  insecureTls?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -47,6 +51,9 @@ export function addStreamOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'config file (default ./rtmpush.config.json, then ~/.config/rtmpush/config.json)')
     .option('--ffmpeg <path>', 'ffmpeg binary to use (or RTMPUSH_FFMPEG)')
     .option('--ffprobe <path>', 'ffprobe binary to use (or RTMPUSH_FFPROBE)')
+    .option('--retry-max-delay <time>', 'longest wait between reconnection tries (default 30s)')
+    .option('--max-retries <n>', 'give a destination up as failed after this many failed tries in a row (default: never)')
+    .option('--insecure-tls', 'do not check rtmps:// server certificates (a private CA is better: RTMPUSH_CA_FILE)')
     .option('--json', 'print NDJSON events on stdout')
     .option('-v, --verbose', "also show ffmpeg's own log lines (keys redacted)");
 }
@@ -54,6 +61,8 @@ export function addStreamOptions(cmd: Command): Command {
 export interface ResolvedStream {
   plan: Plan;
   config: LoadedConfig;
+  retry: RetryPolicy;
+  tls: { caFile?: string; insecure: boolean };
 }
 
 export interface ResolveEnv {
@@ -119,7 +128,16 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     durationMs,
     record,
   });
-  return { plan, config };
+  const retry: RetryPolicy = { ...DEFAULT_RETRY };
+  if (flags.retryMaxDelay !== undefined) retry.maxMs = Math.max(retry.initialMs, parseDuration(flags.retryMaxDelay, '--retry-max-delay'));
+  if (flags.maxRetries !== undefined) {
+    const n = Number(flags.maxRetries);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
+    retry.maxRetries = n;
+  }
+  const caFile = ctx.env.RTMPUSH_CA_FILE ? path.resolve(ctx.cwd, ctx.env.RTMPUSH_CA_FILE) : undefined;
+  if (caFile && !existsSync(caFile)) throw new UsageError(`RTMPUSH_CA_FILE ${ctx.env.RTMPUSH_CA_FILE}: no such file`);
+  return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) } };
 }
 
 export function hostOs(): HostOs {

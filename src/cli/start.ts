@@ -17,7 +17,7 @@ export function chooseReporter(flags: { json?: boolean }, io: CliIo): Reporter {
 
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
-  const { plan, config } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const { plan, config, retry, tls } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
   const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
@@ -33,13 +33,27 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
 
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
+  let retryNow = (): void => {};
+  const onUsr1 = (): void => retryNow();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', onUsr1);
   try {
-    return await runSession({ plan, ffmpeg, ffprobe, verbose: Boolean(flags.verbose), emit: (e) => reporter.handle(e), signal: controller.signal });
+    return await runSession({
+      plan,
+      ffmpeg,
+      ffprobe,
+      retry,
+      tls,
+      verbose: Boolean(flags.verbose),
+      emit: (e) => reporter.handle(e),
+      signal: controller.signal,
+      onRetryNow: (handler) => (retryNow = handler),
+    });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', onUsr1);
     reporter.close();
   }
 }

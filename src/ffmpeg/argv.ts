@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/plan.js';
 import { sourceInputArgs } from '../plan/source.js';
-import { publishUrl, type Destination } from '../platforms/destinations.js';
+import type { Destination } from '../platforms/destinations.js';
 
 /** One output of the tee muxer. */
 export interface SlaveTarget {
@@ -17,9 +17,12 @@ export const RTMP_RW_TIMEOUT_US = 5_000_000;
 /** fifo settings for every leg: retry each second, on any error, without blocking the encoder. */
 export const FIFO_OPTIONS = 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1';
 
-/** Where the tee slave for a destination sends its stream. The one place that decides it. */
-export function slaveTarget(dest: Destination): SlaveTarget {
-  return { label: dest.label, format: 'flv', url: publishUrl(dest), options: [['rw_timeout', String(RTMP_RW_TIMEOUT_US)]] };
+/**
+ * Where the tee slave for a destination sends its stream: that destination's loopback relay, under a
+ * placeholder name. The real URL and key stay in rtmpush, out of ffmpeg's command line. The one place that decides it.
+ */
+export function slaveTarget(dest: Destination, relayPort: number): SlaveTarget {
+  return { label: dest.label, format: 'flv', url: `rtmp://127.0.0.1:${relayPort}/rtmpush/${dest.label}`, options: [['rw_timeout', String(RTMP_RW_TIMEOUT_US)]] };
 }
 
 export function recordTarget(file: string): SlaveTarget {
@@ -47,8 +50,9 @@ function escapeTeeUrl(url: string): string {
   return url.replace(/[\\'|[\]]/g, (c) => `\\${c}`);
 }
 
-export function slaveTargets(plan: Plan): SlaveTarget[] {
-  const targets = plan.destinations.map(slaveTarget);
+/** Relay ports by destination label; 0 (not started yet) where unknown, as in `rtmpush plan`. */
+export function slaveTargets(plan: Plan, relayPorts: ReadonlyMap<string, number> = new Map()): SlaveTarget[] {
+  const targets = plan.destinations.map((d) => slaveTarget(d, relayPorts.get(d.label) ?? 0));
   if (plan.record) targets.push(recordTarget(plan.record));
   return targets;
 }
@@ -92,6 +96,7 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     '-ar', String(audio.sampleRate),
     '-ac', String(audio.channels),
     '-flags', '+global_header',
+    ...(input.outputArgs ?? []),
     ...(plan.durationMs ? ['-t', (plan.durationMs / 1000).toFixed(3)] : []),
     '-f', 'tee',
     '-use_fifo', '1',

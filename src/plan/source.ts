@@ -48,6 +48,8 @@ export interface InputArgs {
   audioMap: string;
   /** ffmpeg reads this source from its stdin, so `q` cannot be sent there. */
   usesStdin: boolean;
+  /** Output options the source needs (before the outputs). */
+  outputArgs?: string[];
 }
 
 interface Capture {
@@ -79,7 +81,8 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
       ]);
     case 'file': {
       const input = ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
-      return source.hasAudio ? oneInput(input) : twoInputs([...input, ...silence(c.sampleRate)]);
+      // The silent track is endless: -shortest ends the stream with the file.
+      return source.hasAudio ? oneInput(input) : { ...twoInputs([...input, ...silence(c.sampleRate)]), outputArgs: ['-shortest'] };
     }
     case 'stdin':
       return oneInput(['-i', 'pipe:0'], true);

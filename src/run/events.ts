@@ -4,8 +4,17 @@ import type { DestinationStateName } from '../state/destination.js';
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
 export type RunEvent =
   | { type: 'start'; preset: string; source: string; video: string; audio: string; bitrate: string; destinations: string[]; ffmpeg: string; notes: string[] }
-  | { type: 'state'; destination: string; state: DestinationStateName; reason?: string; attempt?: number }
-  | { type: 'stats'; fps: number; speed: number | null; bitrateKbps: number | null; droppedFrames: number; outTimeMs: number; frame: number }
+  | { type: 'state'; destination: string; state: DestinationStateName; reason?: string; attempt?: number; delayMs?: number; nextRetryAt?: string }
+  | {
+      type: 'stats';
+      fps: number;
+      speed: number | null;
+      bitrateKbps: number | null;
+      droppedFrames: number;
+      outTimeMs: number;
+      frame: number;
+      destinations?: Record<string, { state: string; deliveredKbps: number | null; congested: boolean; droppedFrames: number }>;
+    }
   | { type: 'warning'; message: string }
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }

@@ -1,15 +1,18 @@
 import { buildFfmpegArgv, readsStdin, slaveTargets } from '../ffmpeg/argv.js';
-import { LogClassifier } from '../ffmpeg/log.js';
 import { ProgressParser } from '../ffmpeg/progress.js';
 import { describeSource } from '../plan/source.js';
 import type { Plan } from '../plan/plan.js';
+import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
 import { checkReceived } from '../probe/summary.js';
+import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import { redact } from '../secret.js';
-import { initialState, liveMsAt, nextState, type DestinationEvent, type DestinationState } from '../state/destination.js';
+import type { RetryPolicy } from '../state/backoff.js';
+import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent, type DestinationState } from '../state/destination.js';
 import type { Emit, RunEvent } from './events.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { probeReceived } from './ffprobe.js';
 import { LocalServer } from './local-server.js';
+import { ThroughputMeter } from './throughput.js';
 
 export interface SessionOptions {
   plan: Plan;
@@ -17,18 +20,22 @@ export interface SessionOptions {
   ffprobe: string;
   verbose: boolean;
   emit: Emit;
+  retry: RetryPolicy;
+  tls: { caFile?: string; insecure: boolean };
   /** Aborting stops the stream gracefully (Ctrl-C, SIGTERM). */
   signal: AbortSignal;
+  /** Each call makes every waiting destination retry now (SIGUSR1). */
+  onRetryNow?: (handler: () => void) => void;
 }
 
 const STOP_SLACK_MS = 15_000;
+type Summary = Extract<RunEvent, { type: 'summary' }>;
 
 /** Runs one stream to the end and returns the exit code. The only place that starts the pipeline. */
 export async function runSession(opts: SessionOptions): Promise<number> {
   const { emit } = opts;
   let plan = opts.plan;
-  const needsLocal = plan.destinations.some((d) => d.kind === 'local');
-  const local = needsLocal ? new LocalServer() : undefined;
+  const local = plan.destinations.some((d) => d.kind === 'local') ? new LocalServer() : undefined;
   try {
     if (local) {
       await local.start();
@@ -46,23 +53,55 @@ export async function runSession(opts: SessionOptions): Promise<number> {
   }
 }
 
-type Summary = Extract<RunEvent, { type: 'summary' }>;
-
 async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, 'type'>> {
   const { emit } = opts;
-  const targets = slaveTargets(plan);
-  const argv = buildFfmpegArgv(plan, targets);
-  const started = Date.now();
-  const states = new Map<string, DestinationState>(plan.destinations.map((d) => [d.label, initialState(started)]));
+  const states = new Map<string, DestinationState>(plan.destinations.map((d) => [d.label, initialState(Date.now())]));
   const apply = (label: string, event: DestinationEvent): void => {
-    const before = states.get(label);
-    if (!before) return;
+    const before = states.get(label)!;
     const after = nextState(before, event);
     states.set(label, after);
-    if (after.name !== before.name) {
-      emit({ type: 'state', destination: label, state: after.name, reason: after.reason, ...(after.name === 'reconnecting' ? { attempt: after.attempt } : {}) });
+    if (!isReportable(before, after)) return;
+    const retry = after.name === 'reconnecting' ? { attempt: after.attempt, delayMs: after.delayMs, nextRetryAt: new Date(after.nextRetryAt!).toISOString() } : {};
+    emit({ type: 'state', destination: label, state: after.name, ...(after.reason ? { reason: after.reason } : {}), ...retry });
+  };
+
+  const relays = new Map<string, DestinationRelay>();
+  const meters = new Map<string, ThroughputMeter>();
+  for (const dest of plan.destinations) {
+    const platform = dest.platform ? findPlatform(dest.platform) : undefined;
+    const rtmps = platform?.ingest.find((i) => i.protocol === 'rtmps')?.url;
+    const relay = new DestinationRelay({
+      target: { ...dest.endpoint, key: dest.key },
+      retry: opts.retry,
+      tls: opts.tls,
+      hints: { expectedApp: platform ? expectedApp(platform) : undefined, rtmpsUrl: rtmps ?? (platform ? defaultIngest(platform) : undefined) },
+      onEvent: (e) => onRelayEvent(dest.label, e),
+    });
+    relays.set(dest.label, relay);
+    meters.set(dest.label, new ThroughputMeter());
+  }
+  const onRelayEvent = (label: string, e: RelayEvent): void => {
+    const at = Date.now();
+    switch (e.type) {
+      case 'connecting':
+        return;
+      case 'live':
+        return apply(label, { type: 'live', at });
+      case 'retry':
+        return apply(label, { type: 'retry', at, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt, reason: e.reason });
+      case 'rejected':
+      case 'failed':
+        return apply(label, { type: e.type, at, reason: e.reason });
+      case 'congested':
+        if (e.congested) emit({ type: 'warning', message: `${label}: congested: the destination is not taking the stream as fast as it is made; dropping to the next keyframe` });
+        return;
     }
   };
+
+  const ports = new Map<string, number>();
+  for (const [label, relay] of relays) ports.set(label, await relay.start());
+  opts.onRetryNow?.(() => relays.forEach((r) => r.retryNow()));
+  const argv = buildFfmpegArgv(plan, slaveTargets(plan, ports));
 
   emit({
     type: 'start',
@@ -78,10 +117,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   for (const d of plan.destinations) emit({ type: 'state', destination: d.label, state: 'connecting' });
 
   const progress = new ProgressParser();
-  // The log is matched after redaction, so the URLs are too.
-  const classifier = new LogClassifier(targets.map((t) => ({ label: t.label, url: redact(t.url) })));
   const lastErrors: string[] = [];
-  let lastOutTime = -1;
   const proc = new FfmpegProcess(
     opts.ffmpeg,
     argv,
@@ -89,20 +125,20 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
       onProgressLine: (line) => {
         const p = progress.push(line);
         if (!p) return;
-        emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame });
-        if (p.outTimeMs > lastOutTime) {
-          lastOutTime = p.outTimeMs;
-          for (const label of states.keys()) apply(label, { type: 'encoder-progress', at: Date.now() });
+        const now = Date.now();
+        const destinations: Record<string, { state: string; deliveredKbps: number | null; congested: boolean; droppedFrames: number }> = {};
+        for (const [label, relay] of relays) {
+          const meter = meters.get(label)!;
+          meter.add(now, relay.everAcked ? relay.ackedBytes : relay.sentBytes);
+          destinations[label] = { state: states.get(label)!.name, deliveredKbps: meter.kbps(), congested: relay.congested, droppedFrames: relay.droppedFrames };
         }
+        emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame, destinations });
       },
       onLogLine: (raw) => {
         const line = redact(raw);
         if (opts.verbose) emit({ type: 'log', line });
-        const ev = classifier.classify(line);
-        if (ev.kind === 'leg-error') apply(ev.label, { type: 'leg-error', at: Date.now(), reason: ev.reason });
-        else if (ev.kind === 'leg-recovered') apply(ev.label, { type: 'leg-recovered', at: Date.now() });
-        else if (ev.kind === 'error') {
-          lastErrors.push(ev.text);
+        if (/\[(error|fatal|panic)\]/.test(line)) {
+          lastErrors.push(line);
           if (lastErrors.length > 5) lastErrors.shift();
         }
       },
@@ -121,6 +157,8 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   clearTimeout(safety);
   opts.signal.removeEventListener('abort', stop);
 
+  // ffmpeg has flushed its legs into the relays; now each relay unpublishes cleanly.
+  await Promise.all([...relays.values()].map((r) => r.stop()));
   const ended = Date.now();
   for (const label of states.keys()) apply(label, { type: 'stop', at: ended });
   const encoderFailed = !stoppedByUs && exit.exitCode !== 0;
@@ -152,7 +190,14 @@ async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions)
       all = false;
       continue;
     }
-    const summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
+    let summary;
+    try {
+      summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
+    } catch {
+      opts.emit({ type: 'error', code: 'nothing-received', message: `${dest.label}: what the embedded server recorded cannot be read` });
+      all = false;
+      continue;
+    }
     const checks = checkReceived(summary, {
       width: plan.video.width,
       height: plan.video.height,

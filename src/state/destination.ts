@@ -3,65 +3,68 @@ export type DestinationStateName = 'connecting' | 'live' | 'reconnecting' | 'rej
 export interface DestinationState {
   name: DestinationStateName;
   reason?: string;
-  /** When the current state began (ms, the runner's clock). */
+  /** When the current state began (ms since epoch). */
   since: number;
-  /** Since when nothing went wrong on this leg: it counts as live once this is long enough. */
-  quietSince: number;
   everLive: boolean;
   liveMs: number;
   reconnects: number;
   attempt: number;
+  delayMs?: number;
+  nextRetryAt?: number;
 }
 
+/** What a destination's relay reports, in the server's own terms. */
 export type DestinationEvent =
-  | { type: 'start'; at: number }
-  | { type: 'encoder-progress'; at: number }
-  | { type: 'leg-error'; at: number; reason: string }
-  | { type: 'leg-recovered'; at: number }
+  | { type: 'live'; at: number }
+  | { type: 'retry'; at: number; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
+  | { type: 'rejected'; at: number; reason: string }
+  | { type: 'failed'; at: number; reason: string }
   | { type: 'stop'; at: number };
 
-/**
- * How long a leg must stream with no error before it counts as live. ffmpeg retries a failing leg
- * every second and reports each failure, so 2.5 s of silence while the encoder advances means the leg is up.
- */
-export const QUIET_MS = 2500;
-
 export function initialState(at: number): DestinationState {
-  return { name: 'connecting', since: at, quietSince: at, everLive: false, liveMs: 0, reconnects: 0, attempt: 0 };
+  return { name: 'connecting', since: at, everLive: false, liveMs: 0, reconnects: 0, attempt: 0 };
 }
 
-const move = (s: DestinationState, name: DestinationStateName, at: number, patch: Partial<DestinationState> = {}): DestinationState => {
-  const liveMs = s.name === 'live' ? s.liveMs + (at - s.since) : s.liveMs;
-  return { ...s, ...patch, name, since: at, liveMs };
-};
-
 const FINAL: DestinationStateName[] = ['rejected', 'failed', 'stopped'];
+
+const move = (s: DestinationState, name: DestinationStateName, at: number, patch: Partial<DestinationState> = {}): DestinationState => ({
+  ...s,
+  delayMs: undefined,
+  nextRetryAt: undefined,
+  reason: undefined,
+  ...patch,
+  name,
+  since: at,
+  liveMs: liveMsAt(s, at),
+});
 
 /** The next state of one destination. Pure. */
 export function nextState(s: DestinationState, e: DestinationEvent): DestinationState {
   if (FINAL.includes(s.name)) return s;
   switch (e.type) {
-    case 'start':
-      return initialState(e.at);
-    case 'encoder-progress':
-      if (s.name !== 'live' && e.at - s.quietSince >= QUIET_MS) {
-        return move(s, 'live', e.at, { everLive: true, reason: undefined, attempt: 0 });
-      }
-      return s;
-    case 'leg-error':
-      if (s.name === 'reconnecting') return { ...s, quietSince: e.at, attempt: s.attempt + 1, reason: e.reason };
+    case 'live':
+      return s.name === 'live' ? s : move(s, 'live', e.at, { everLive: true, attempt: 0 });
+    case 'retry':
       return move(s, 'reconnecting', e.at, {
-        quietSince: e.at,
+        attempt: e.attempt,
+        delayMs: e.delayMs,
+        nextRetryAt: e.nextRetryAt,
         reason: e.reason,
-        attempt: 1,
         reconnects: s.name === 'live' ? s.reconnects + 1 : s.reconnects,
       });
-    case 'leg-recovered':
-      return s.name === 'reconnecting' ? move(s, 'connecting', e.at, { quietSince: e.at, reason: 'reconnected, confirming' }) : s;
+    case 'rejected':
+      return move(s, 'rejected', e.at, { reason: e.reason });
+    case 'failed':
+      return move(s, 'failed', e.at, { reason: e.reason });
     case 'stop':
-      if (s.name === 'live') return move(s, 'stopped', e.at, { reason: undefined });
-      return move(s, 'failed', e.at, { reason: s.reason ?? 'never confirmed live' });
+      if (s.name === 'live') return move(s, 'stopped', e.at);
+      return move(s, 'failed', e.at, { reason: s.reason ?? 'never went live' });
   }
+}
+
+/** Whether a transition is worth a `state` event: a new state, or a new retry (attempt, delay, reason). */
+export function isReportable(before: DestinationState, after: DestinationState): boolean {
+  return before !== after && (before.name !== after.name || after.name === 'reconnecting');
 }
 
 /** Total time live, counting the current stretch. */

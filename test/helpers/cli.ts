@@ -13,7 +13,7 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a user would, with a clean environment plus `env`. */
-export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
+export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number; input?: string | Buffer } = {}): Promise<CliResult> {
   const r = await execa('node', [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', XDG_CONFIG_HOME: path.join(ROOT, 'dist', 'no-config'), ...env },
     extendEnv: false,

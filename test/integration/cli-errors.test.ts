@@ -62,7 +62,7 @@ describe('plan, presets, destinations', () => {
     assert.ok(Array.isArray(plan.ffmpeg) && plan.ffmpeg.includes('libx264'));
     assert.equal(plan.video.kbps, 6000);
     assert.deepEqual(plan.destinations.map((d: { url: string }) => d.url), ['rtmps://a.rtmps.youtube.com:443/live2/****', 'rtmps://ingest.global-contribute.live-video.net:443/app/****']);
-    assert.match(plan.ffmpeg.at(-1), /live2\/\*\*\*\*\|.*app\/\*\*\*\*$/);
+    assert.match(plan.ffmpeg.at(-1), /rtmpush\/youtube\|.*rtmpush\/twitch$/);
     assert.ok(!r.stdout.includes('PlanKey'));
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildFfmpegArgv, escapeTee, teeSpec } from '../../src/ffmpeg/argv.js';
+import { buildFfmpegArgv, escapeTee, slaveTargets, teeSpec } from '../../src/ffmpeg/argv.js';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { findPreset, loadPresets } from '../../src/presets/load.js';
@@ -71,13 +71,26 @@ describe('buildFfmpegArgv', () => {
     assert.ok(argv.indexOf('-t') < argv.length - 7, '-t must come before -f tee');
     assert.equal(
       argv[argv.length - 1],
-      '[f=flv:onfail=ignore:rw_timeout=5000000]rtmps://a.rtmps.youtube.com:443/live2/ytk|[f=flv:onfail=ignore:rw_timeout=5000000]rtmps://ingest.global-contribute.live-video.net:443/app/twk',
+      '[f=flv:onfail=ignore:rw_timeout=5000000]rtmp://127.0.0.1:0/rtmpush/youtube|[f=flv:onfail=ignore:rw_timeout=5000000]rtmp://127.0.0.1:0/rtmpush/twitch',
     );
+    assert.ok(!argv.some((a) => a.includes('ytk') || a.includes('twk')), 'no key in the command line');
+  });
+
+  it('with relay ports, each leg goes to its own loopback relay', () => {
+    const p = plan('360p30', 'youtube,twitch');
+    const argv = buildFfmpegArgv(p, slaveTargets(p, new Map([['youtube', 40001], ['twitch', 40002]])));
+    assert.match(argv.at(-1)!, /rtmp:\/\/127\.0\.0\.1:40001\/rtmpush\/youtube\|.*rtmp:\/\/127\.0\.0\.1:40002\/rtmpush\/twitch$/);
   });
 
   it('record adds a Matroska leg to the same tee', () => {
     const argv = buildFfmpegArgv(plan('360p30', 'local', { record: '/tmp/a.mkv' }));
     assert.match(argv[argv.length - 1]!, /\|\[f=matroska:onfail=ignore\]\/tmp\/a\.mkv$/);
+  });
+
+  it('a file without audio gets an endless silent track, so -shortest ends the stream with the file', () => {
+    const argv = buildFfmpegArgv(plan('360p30', 'local', { source: { kind: 'file', path: '/v/b.mp4', loop: false, hasAudio: false } }));
+    assert.ok(argv.includes('-shortest'));
+    assert.ok(!buildFfmpegArgv(plan('360p30', 'local')).includes('-shortest'));
   });
 
   it('no duration: no -t', () => {

@@ -1,39 +1,55 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { QUIET_MS, initialState, liveMsAt, nextState, type DestinationEvent } from '../../src/state/destination.js';
+import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent } from '../../src/state/destination.js';
+import { DEFAULT_RETRY, retryDelay } from '../../src/state/backoff.js';
 
 const run = (events: DestinationEvent[]) => events.reduce(nextState, initialState(0));
+const retry = (at: number, attempt: number, reason = 'connection refused'): DestinationEvent => ({ type: 'retry', at, attempt, delayMs: 1000, nextRetryAt: at + 1000, reason });
 
 describe('destination state machine', () => {
-  it('connecting until the leg has streamed quietly, then live', () => {
-    assert.equal(run([{ type: 'encoder-progress', at: QUIET_MS - 1 }]).name, 'connecting');
-    const s = run([{ type: 'encoder-progress', at: QUIET_MS }]);
-    assert.equal(s.name, 'live');
-    assert.equal(s.everLive, true);
+  it('connecting → live → reconnecting (counted, with attempt, delay and reason) → live', () => {
+    const s1 = run([{ type: 'live', at: 1000 }, retry(5000, 1), retry(6000, 2, 'reset')]);
+    assert.deepEqual([s1.name, s1.attempt, s1.reconnects, s1.reason, s1.delayMs, s1.nextRetryAt], ['reconnecting', 2, 1, 'reset', 1000, 7000]);
+    assert.equal(s1.liveMs, 4000);
+    const s2 = nextState(s1, { type: 'live', at: 8000 });
+    assert.deepEqual([s2.name, s2.reason, s2.attempt, s2.nextRetryAt], ['live', undefined, 0, undefined]);
+    assert.equal(liveMsAt(s2, 9000), 5000);
   });
 
-  it('an error sends a live leg to reconnecting, counts attempts, and it comes back', () => {
-    const s1 = run([
-      { type: 'encoder-progress', at: 3000 },
-      { type: 'leg-error', at: 5000, reason: 'Broken pipe' },
-      { type: 'leg-error', at: 6000, reason: 'Connection refused' },
-    ]);
-    assert.deepEqual([s1.name, s1.attempt, s1.reconnects, s1.reason], ['reconnecting', 2, 1, 'Connection refused']);
-    const s2 = [{ type: 'leg-recovered', at: 7000 } as const, { type: 'encoder-progress', at: 9000 } as const, { type: 'encoder-progress', at: 9500 } as const].reduce(nextState, s1);
-    assert.equal(s2.name, 'live');
-    assert.equal(s2.liveMs, 2000);
-    assert.equal(liveMsAt(s2, 10_500), 3000);
+  it('a retry before ever being live does not count as a reconnect', () => {
+    assert.equal(run([retry(100, 1), retry(1200, 2)]).reconnects, 0);
   });
 
-  it('stop: live → stopped, never live → failed with the last reason', () => {
-    assert.equal(run([{ type: 'encoder-progress', at: 3000 }, { type: 'stop', at: 4000 }]).name, 'stopped');
-    const f = run([{ type: 'leg-error', at: 100, reason: 'Connection refused' }, { type: 'stop', at: 4000 }]);
-    assert.deepEqual([f.name, f.reason], ['failed', 'Connection refused']);
-    assert.equal(run([{ type: 'stop', at: 10 }]).reason, 'never confirmed live');
+  it('rejected and failed are final, with the reason', () => {
+    const r = run([{ type: 'rejected', at: 10, reason: 'Already publishing' }, { type: 'live', at: 20 }]);
+    assert.deepEqual([r.name, r.reason], ['rejected', 'Already publishing']);
+    assert.equal(run([{ type: 'failed', at: 10, reason: 'gave up' }, { type: 'stop', at: 20 }]).name, 'failed');
   });
 
-  it('final states do not move', () => {
-    const s = run([{ type: 'stop', at: 10 }, { type: 'encoder-progress', at: 5000 }]);
-    assert.equal(s.name, 'failed');
+  it('stop: live → stopped; never live → failed with the last reason', () => {
+    assert.equal(run([{ type: 'live', at: 10 }, { type: 'stop', at: 20 }]).name, 'stopped');
+    assert.deepEqual(((s) => [s.name, s.reason])(run([retry(10, 1), { type: 'stop', at: 20 }])), ['failed', 'connection refused']);
+    assert.equal(run([{ type: 'stop', at: 20 }]).reason, 'never went live');
+  });
+
+  it('every retry is reportable, a repeated live is not', () => {
+    const a = run([retry(10, 1)]);
+    assert.equal(isReportable(a, nextState(a, retry(20, 2))), true);
+    const l = run([{ type: 'live', at: 10 }]);
+    assert.equal(isReportable(l, nextState(l, { type: 'live', at: 20 })), false);
+  });
+});
+
+describe('retryDelay', () => {
+  it('starts at 1 s, grows ×1.5, caps at 30 s', () => {
+    assert.deepEqual([1, 2, 3, 4].map((n) => retryDelay(DEFAULT_RETRY, n, false, 0.5)), [1000, 1500, 2250, 3375]);
+    assert.equal(retryDelay(DEFAULT_RETRY, 50, false, 0.5), 30_000);
+  });
+  it('jitter spreads ±20 %', () => {
+    assert.equal(retryDelay(DEFAULT_RETRY, 1, false, 0), 800);
+    assert.equal(retryDelay(DEFAULT_RETRY, 1, false, 0.999999), 1200);
+  });
+  it('a refusal waits longer', () => {
+    assert.equal(retryDelay(DEFAULT_RETRY, 1, true, 0.5), 5000);
   });
 });

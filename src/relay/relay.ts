@@ -1,0 +1,445 @@
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
+import { decodeAmf0, type Amf0Object } from '../rtmp/amf0.js';
+import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import type { Secret } from '../secret.js';
+import { retryDelay, type RetryPolicy } from '../state/backoff.js';
+import { DownstreamSession } from './downstream.js';
+import { command, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
+
+export interface RelayTarget {
+  protocol: 'rtmp' | 'rtmps';
+  host: string;
+  port: number;
+  app: string;
+  key: Secret;
+}
+
+export interface RelayHints {
+  /** The app path the platform expects, for the unknown-app hint. */
+  expectedApp?: string;
+  /** The platform's RTMPS ingest, suggested when port 1935 cannot be reached. */
+  rtmpsUrl?: string;
+}
+
+export type RelayEvent =
+  | { type: 'connecting'; attempt: number }
+  | { type: 'live'; confirmedBy: 'ack' | 'open' }
+  | { type: 'retry'; attempt: number; delayMs: number; nextRetryAt: number; reason: string; rejected: boolean }
+  | { type: 'rejected'; reason: string }
+  | { type: 'failed'; reason: string }
+  | { type: 'congested'; congested: boolean };
+
+export interface RelayOptions {
+  target: RelayTarget;
+  retry: RetryPolicy;
+  tls: { caFile?: string; insecure: boolean };
+  hints?: RelayHints;
+  onEvent: (event: RelayEvent) => void;
+  random?: () => number;
+  connectTimeoutMs?: number;
+  /** Bytes queued in user space before the leg counts as congested and drops to the next keyframe. */
+  congestionBytes?: number;
+}
+
+const HANDSHAKE = 1536;
+const CHUNK = 4096;
+/** Window the relay asks the server to acknowledge: nginx-rtmp sends no Acknowledgement otherwise. */
+export const ACK_WINDOW = 65_536;
+/** Servers that never acknowledge: live once the publish has stayed open this long while media flows. */
+const OPEN_CONFIRM_MS = 2000;
+
+type Phase = 'idle' | 'dialing' | 'handshake' | 'connect' | 'publish' | 'streaming' | 'waiting' | 'done';
+
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+]);
+
+/**
+ * A loopback relay in front of one destination. ffmpeg publishes to it under a placeholder name; the relay
+ * dials the real server, publishes with the real key, reads the server's replies and acknowledgements, and owns
+ * reconnection: ffmpeg's leg stays connected whatever the destination does.
+ */
+export class DestinationRelay {
+  readonly #opts: RelayOptions;
+  readonly #server = net.createServer((s) => this.#onDownstream(s));
+  #downstream: DownstreamSession | undefined;
+
+  // cached from ffmpeg, replayed on every new upstream session
+  #metadata: RtmpMessage | undefined;
+  #avcHeader: RtmpMessage | undefined;
+  #aacHeader: RtmpMessage | undefined;
+
+  #phase: Phase = 'idle';
+  #socket: net.Socket | undefined;
+  #reader = new ChunkReader();
+  #hsBuf = Buffer.alloc(0);
+  #streamId = 0;
+  #serverReason: string | undefined;
+  #serverRejected = false;
+  #waitingKeyframe = true;
+  #base = 0;
+  #live = false;
+  #congested = false;
+  #openTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #rejections = 0;
+  #stopping = false;
+
+  /** Bytes written upstream since the handshake, and the server's latest acknowledged count. */
+  sentBytes = 0;
+  ackedBytes = 0;
+  #publishBytes = 0;
+  everAcked = false;
+  droppedFrames = 0;
+
+  constructor(opts: RelayOptions) {
+    this.#opts = opts;
+  }
+
+  /** Starts listening for ffmpeg on a free loopback port and dials the destination. */
+  async start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.#dial();
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  get port(): number {
+    return (this.#server.address() as net.AddressInfo).port;
+  }
+
+  get congested(): boolean {
+    return this.#congested;
+  }
+
+  /** An operator says the server is back: retry now instead of waiting out the delay. */
+  retryNow(): void {
+    if (this.#phase !== 'waiting' || this.#stopping) return;
+    clearTimeout(this.#retryTimer);
+    this.#dial();
+  }
+
+  /** Clean stop: FCUnpublish + deleteStream so no ghost session blocks the next publish. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#openTimer);
+    this.#downstream?.close();
+    await new Promise<void>((r) => this.#server.close(() => r()));
+    const socket = this.#socket;
+    if (!socket || socket.destroyed) return;
+    if (this.#phase === 'streaming' || this.#phase === 'publish') {
+      this.#send(command(0, 'FCUnpublish', 6, null, this.#opts.target.key.reveal()));
+      this.#send(command(0, 'deleteStream', 7, null, this.#streamId));
+    }
+    this.#phase = 'done';
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  // ffmpeg side ------------------------------------------------------------
+
+  #onDownstream(socket: net.Socket): void {
+    this.#downstream?.close();
+    this.#downstream = new DownstreamSession(socket, (msg) => this.#onMedia(msg));
+  }
+
+  #onMedia(msg: RtmpMessage): void {
+    const seqHeader =
+      (msg.typeId === MSG.Video && isAvcSequenceHeader(msg.payload)) || (msg.typeId === MSG.Audio && isAacSequenceHeader(msg.payload));
+    if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
+    else if (msg.typeId === MSG.Video && seqHeader) this.#avcHeader = msg;
+    else if (msg.typeId === MSG.Audio && seqHeader) this.#aacHeader = msg;
+    if (this.#phase !== 'streaming' || !this.#socket) return;
+
+    if (msg.typeId === MSG.DataAmf0 || seqHeader) {
+      return this.#sendMedia(msg, this.#waitingKeyframe || msg.timestamp < this.#base ? 0 : msg.timestamp - this.#base);
+    }
+    const queued = this.#socket.writableLength;
+    const limit = this.#opts.congestionBytes ?? 4 * 1024 * 1024;
+    if (queued > limit) {
+      // The destination cannot keep up: drop to the next keyframe rather than let the queue grow.
+      if (msg.typeId === MSG.Video) this.droppedFrames++;
+      this.#waitingKeyframe = true;
+      this.#setCongested(true);
+      return;
+    }
+    if (this.#waitingKeyframe) {
+      if (msg.typeId !== MSG.Video || !isVideoKeyframe(msg.payload)) {
+        if (msg.typeId === MSG.Video) this.droppedFrames++;
+        return;
+      }
+      if (this.sentBytes === this.#publishBytes) this.#base = msg.timestamp;
+      this.#waitingKeyframe = false;
+      if (queued < limit / 2) this.#setCongested(false);
+    }
+    if (msg.timestamp < this.#base) return;
+    this.#sendMedia(msg, msg.timestamp - this.#base);
+  }
+
+  #setCongested(value: boolean): void {
+    if (value === this.#congested) return;
+    this.#congested = value;
+    this.#opts.onEvent({ type: 'congested', congested: value });
+  }
+
+  #sendMedia(msg: RtmpMessage, timestamp: number): void {
+    this.#send({ ...msg, streamId: this.#streamId, timestamp: timestamp >>> 0 });
+    if (!this.#live && !this.#openTimer && this.#phase === 'streaming') {
+      this.#openTimer = setTimeout(() => this.#confirmOpen(), OPEN_CONFIRM_MS);
+    }
+  }
+
+  // destination side ---------------------------------------------------------
+
+  #send(msg: RtmpMessage): void {
+    const socket = this.#socket;
+    if (!socket || socket.destroyed) return;
+    const bytes = writeChunks(msg, this.#phase === 'handshake' ? 128 : CHUNK);
+    this.sentBytes += bytes.length;
+    socket.write(bytes);
+  }
+
+  #dial(): void {
+    if (this.#stopping) return;
+    const { target } = this.#opts;
+    this.#phase = 'dialing';
+    this.#reader = new ChunkReader();
+    this.#hsBuf = Buffer.alloc(0);
+    this.#serverReason = undefined;
+    this.#serverRejected = false;
+    this.#live = false;
+    this.#waitingKeyframe = true;
+    this.sentBytes = 0;
+    this.ackedBytes = 0;
+    this.#publishBytes = 0;
+    this.#opts.onEvent({ type: 'connecting', attempt: this.#attempt + this.#rejections + 1 });
+    const onConnect = (): void => {
+      socket.setTimeout(0);
+      this.#phase = 'handshake';
+      const c1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE - 8)]);
+      socket.write(Buffer.concat([Buffer.from([3]), c1]));
+    };
+    let socket: net.Socket;
+    if (target.protocol === 'rtmps') {
+      socket = tls.connect({
+        host: target.host,
+        port: target.port,
+        servername: net.isIP(target.host) ? undefined : target.host,
+        rejectUnauthorized: !this.#opts.tls.insecure,
+        ca: this.#opts.tls.caFile ? readFileSync(this.#opts.tls.caFile) : undefined,
+      });
+      socket.once('secureConnect', onConnect);
+    } else {
+      socket = net.connect({ host: target.host, port: target.port });
+      socket.once('connect', onConnect);
+    }
+    this.#socket = socket;
+    socket.setNoDelay(true);
+    socket.setTimeout(this.#opts.connectTimeoutMs ?? 10_000, () => {
+      this.#networkReason ??= `no answer from ${target.host}:${target.port} within ${(this.#opts.connectTimeoutMs ?? 10_000) / 1000} s`;
+      socket.destroy();
+    });
+    socket.on('data', (data: Buffer) => this.#onData(data));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.#networkReason ??= this.#describeError(error);
+      if (TLS_TRUST_CODES.has(error.code ?? '')) this.#tlsRejected = true;
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.#onClosed();
+    });
+  }
+
+  #networkReason: string | undefined;
+  #tlsRejected = false;
+
+  #describeError(error: NodeJS.ErrnoException): string {
+    const { target, hints } = this.#opts;
+    const where = `${target.host}:${target.port}`;
+    if (TLS_TRUST_CODES.has(error.code ?? '')) {
+      return `the server's TLS certificate is not trusted (${error.code}): set RTMPUSH_CA_FILE for a private CA, or pass --insecure-tls to skip the check`;
+    }
+    switch (error.code) {
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return `cannot resolve ${target.host}: check the host name and your DNS`;
+      case 'ECONNREFUSED':
+      case 'ETIMEDOUT':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH': {
+        const what = error.code === 'ECONNREFUSED' ? 'connection refused' : 'unreachable';
+        const tip = target.port === 1935 && hints?.rtmpsUrl ? `: port 1935 may be blocked; try the RTMPS URL on 443 (${hints.rtmpsUrl})` : '';
+        return `${where} ${what}${tip}`;
+      }
+      case 'ECONNRESET':
+        return `${where} reset the connection`;
+      case 'EPIPE':
+        return `${where} closed the connection`;
+      default:
+        return `${where}: ${error.message}`;
+    }
+  }
+
+  #onData(data: Buffer): void {
+    if (this.#phase === 'handshake') {
+      this.#hsBuf = Buffer.concat([this.#hsBuf, data]);
+      if (this.#hsBuf.length < 1 + 2 * HANDSHAKE) return;
+      const s1 = this.#hsBuf.subarray(1, 1 + HANDSHAKE);
+      const rest = this.#hsBuf.subarray(1 + 2 * HANDSHAKE);
+      this.#socket!.write(s1); // C2 echoes S1
+      this.#phase = 'connect';
+      this.#startSession();
+      if (rest.length) this.#onChunks(rest);
+      return;
+    }
+    if (this.#phase !== 'dialing' && this.#phase !== 'done') this.#onChunks(data);
+  }
+
+  #startSession(): void {
+    const { target } = this.#opts;
+    // Sent with the default chunk size, then everything uses CHUNK.
+    const first = writeChunks(setChunkSize(CHUNK), 128);
+    this.#socket!.write(first);
+    this.sentBytes += first.length;
+    this.#send(windowAckSize(ACK_WINDOW));
+    const tcUrl = `${target.protocol}://${target.host}:${target.port}/${target.app}`;
+    this.#send(command(0, 'connect', 1, { app: target.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl }));
+  }
+
+  #onChunks(data: Buffer): void {
+    let messages: RtmpMessage[];
+    try {
+      messages = this.#reader.push(data);
+    } catch {
+      this.#networkReason ??= 'the server sent data rtmpush cannot read';
+      this.#socket?.destroy();
+      return;
+    }
+    for (const msg of messages) {
+      if (msg.typeId === MSG.Acknowledgement && msg.payload.length >= 4) this.#onAck(msg.payload.readUInt32BE(0));
+      else if (msg.typeId === MSG.CommandAmf0) this.#onCommand(msg);
+    }
+  }
+
+  #onAck(count: number): void {
+    this.ackedBytes = count;
+    this.everAcked = true;
+    if (!this.#live && this.#phase === 'streaming' && count > this.#publishBytes) this.#goLive('ack');
+  }
+
+  #confirmOpen(): void {
+    this.#openTimer = undefined;
+    if (!this.#live && this.#phase === 'streaming' && this.#socket && !this.#socket.destroyed && !this.everAcked) this.#goLive('open');
+  }
+
+  #goLive(by: 'ack' | 'open'): void {
+    this.#live = true;
+    this.#attempt = 0;
+    this.#rejections = 0;
+    clearTimeout(this.#openTimer);
+    this.#openTimer = undefined;
+    this.#opts.onEvent({ type: 'live', confirmedBy: by });
+  }
+
+  #onCommand(msg: RtmpMessage): void {
+    let values;
+    try {
+      values = decodeAmf0(msg.payload);
+    } catch {
+      return;
+    }
+    const [name, txn] = values as [string, number];
+    const info = (values[3] ?? {}) as Amf0Object;
+    const key = this.#opts.target.key.reveal();
+    if (name === '_result' && txn === 1 && this.#phase === 'connect') {
+      this.#phase = 'publish';
+      this.#send(command(0, 'releaseStream', 2, null, key));
+      this.#send(command(0, 'FCPublish', 3, null, key));
+      this.#send(command(0, 'createStream', 4, null));
+    } else if (name === '_result' && txn === 4 && this.#phase === 'publish') {
+      this.#streamId = typeof values[3] === 'number' ? values[3] : 1;
+      this.#send({ ...command(this.#streamId, 'publish', 5, null, key, 'live'), streamId: this.#streamId });
+    } else if (name === '_error') {
+      this.#reject(`the server refused ${txn === 1 ? 'the connection' : 'the publish'}: ${describeStatus(info)}`);
+    } else if (name === 'onStatus') {
+      const code = String(info.code ?? '');
+      if (code === 'NetStream.Publish.Start' && this.#phase === 'publish') {
+        this.#phase = 'streaming';
+        this.#publishBytes = this.sentBytes;
+        for (const m of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (m) this.#sendMedia(m, 0);
+      } else if (info.level === 'error' || code.endsWith('BadName') || code.endsWith('Failed') || code.endsWith('Rejected')) {
+        this.#reject(describeStatus(info));
+      }
+    }
+  }
+
+  #reject(reason: string): void {
+    this.#serverRejected = true;
+    this.#serverReason = withHint(reason);
+    this.#socket?.destroy();
+  }
+
+  #onClosed(): void {
+    clearTimeout(this.#openTimer);
+    this.#openTimer = undefined;
+    if (this.#stopping || this.#phase === 'done') return;
+    const phase = this.#phase;
+    const wasLive = this.#live;
+    this.#live = false;
+    this.#socket = undefined;
+    let rejected = this.#serverRejected || this.#tlsRejected;
+    let reason = this.#serverReason ?? this.#networkReason ?? 'the connection closed';
+    if (!rejected && !wasLive && phase === 'connect') {
+      rejected = true;
+      const app = this.#opts.target.app;
+      const hint = this.#opts.hints?.expectedApp && this.#opts.hints.expectedApp !== app ? ` (the platform expects "${this.#opts.hints.expectedApp}")` : '';
+      reason = `the server closed the connection right after connect: the app path "${app}" is probably wrong${hint}`;
+    } else if (!rejected && !wasLive && (phase === 'publish' || phase === 'streaming')) {
+      rejected = true;
+      reason = 'the server closed the connection when asked to publish: check the key and the app path';
+    }
+    this.#networkReason = undefined;
+    const tlsFinal = this.#tlsRejected;
+    this.#tlsRejected = false;
+    this.#phase = 'waiting';
+    if (tlsFinal) return this.#final('rejected', reason);
+    if (rejected) {
+      this.#rejections++;
+      if (this.#rejections >= this.#opts.retry.rejectLimit) return this.#final('rejected', reason);
+    } else {
+      this.#rejections = 0;
+      this.#attempt++;
+      const max = this.#opts.retry.maxRetries;
+      if (max !== undefined && this.#attempt > max) return this.#final('failed', `${reason} (gave up after ${max} retries)`);
+    }
+    const n = rejected ? this.#rejections : this.#attempt;
+    const delayMs = retryDelay(this.#opts.retry, n, rejected, (this.#opts.random ?? Math.random)());
+    this.#opts.onEvent({ type: 'retry', attempt: n, delayMs, nextRetryAt: Date.now() + delayMs, reason, rejected });
+    this.#retryTimer = setTimeout(() => this.#dial(), delayMs);
+  }
+
+  #final(type: 'rejected' | 'failed', reason: string): void {
+    this.#phase = 'done';
+    this.#opts.onEvent({ type, reason });
+  }
+}
+
+function describeStatus(info: Amf0Object): string {
+  const code = info.code ? String(info.code) : 'error';
+  return info.description ? `${code}: ${String(info.description)}` : code;
+}
+
+function withHint(reason: string): string {
+  if (/already publishing|BadName/i.test(reason)) return `${reason} — another encoder is publishing with this key; stop it or use a fresh key`;
+  return reason;
+}

@@ -1,0 +1,29 @@
+export interface RetryPolicy {
+  /** First delay after a network loss. */
+  initialMs: number;
+  factor: number;
+  maxMs: number;
+  /** ± this fraction, so destinations that drop together do not retry in lock-step. */
+  jitter: number;
+  /** Give up (failed) after this many tries in a row; undefined = never. */
+  maxRetries?: number;
+  /** A refusal by the server waits longer, and ends as rejected after this many in a row. */
+  rejectInitialMs: number;
+  rejectLimit: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  initialMs: 1000,
+  factor: 1.5,
+  maxMs: 30_000,
+  jitter: 0.2,
+  rejectInitialMs: 5000,
+  rejectLimit: 3,
+};
+
+/** Delay before try number `attempt` (1-based). Pure: `random` is a value in [0, 1). */
+export function retryDelay(policy: RetryPolicy, attempt: number, rejected: boolean, random: number): number {
+  const base = rejected ? policy.rejectInitialMs : policy.initialMs;
+  const raw = Math.min(policy.maxMs, base * policy.factor ** Math.max(0, attempt - 1));
+  return Math.round(raw * (1 + policy.jitter * (2 * random - 1)));
+}

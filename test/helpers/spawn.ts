@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import { BIN, ROOT } from './cli.js';
+
+/** Starts the CLI in the background and collects its NDJSON events as they come. */
+export function startCli(args: string[]): { proc: ResultPromise; events: Record<string, any>[]; waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>> } {
+  const proc = execa('node', [BIN, ...args], { cwd: ROOT, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
+  const events: Record<string, any>[] = [];
+  let pending = '';
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, any>);
+    }
+  });
+  const waitFor = async (pred: (e: Record<string, any>) => boolean, ms = 20_000) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const found = events.find(pred);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no such event within ${ms} ms; got ${JSON.stringify(events.map((e) => e.type + ':' + (e.state ?? '')))}`);
+  };
+  return { proc, events, waitFor };
+}
+
+/** Direct children of a process, from /proc (Linux). */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+export function commandOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/** Running (not gone, not a zombie). */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { runCli } from '../helpers/cli.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { probe } from '../helpers/probe.js';
+
+describe('sources and the record leg, against nginx-rtmp', () => {
+  const nginx = new NginxRtmp();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-src-'));
+  const clip = path.join(dir, 'clip.mp4');
+  const silent = path.join(dir, 'silent.mkv');
+  const piped = path.join(dir, 'piped.ts');
+
+  before(async () => {
+    await nginx.start();
+    // a 3 s clip with sound and a 3 s clip without, made here
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=300', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest', clip]);
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-t', '3', '-c:v', 'libx264', '-preset', 'ultrafast', silent]);
+    // what one pipes into stdin: a streamable container (MPEG-TS)
+    await execa('ffmpeg', ['-v', 'error', '-i', clip, '-c', 'copy', '-f', 'mpegts', piped]);
+  });
+  after(async () => {
+    await nginx.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a looped file plays for the whole duration, scaled to the preset, and --record keeps a Matroska copy', async () => {
+    const record = path.join(dir, 'archive.mkv');
+    const r = await runCli(['start', '--to', `a=${nginx.url('live', 'loopKey1234')}`, '--source', clip, '--loop', '--preset', '360p30', '--duration', '8s', '--record', record, '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const got = await probe(nginx.recording('loopKey1234'));
+    assert.deepEqual([got.width, got.height, got.audioCodec], [640, 360, 'aac']);
+    assert.ok(got.videoFrames >= 7 * 30, `looped: ${got.videoFrames} frames`);
+    const archived = await probe(record);
+    assert.equal(archived.videoCodec, 'h264');
+    assert.equal(archived.audioCodec, 'aac');
+    assert.ok(Math.abs(archived.videoFrames - got.videoFrames) <= 30, `archive ${archived.videoFrames} vs sent ${got.videoFrames}`);
+  });
+
+  it('a file without audio gets a silent track (platforms need both)', async () => {
+    const r = await runCli(['start', '--to', `a=${nginx.url('live', 'silentKey1234')}`, '--source', silent, '--preset', '360p30', '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const got = await probe(nginx.recording('silentKey1234'));
+    assert.equal(got.audioCodec, 'aac');
+    assert.ok(got.videoFrames >= 2.5 * 30, `frames ${got.videoFrames}`);
+  });
+
+  it('stdin (-) is read as a stream', async () => {
+    const r = await runCli(['start', '--to', `a=${nginx.url('live', 'stdinKey1234')}`, '--source', '-', '--preset', '360p30', '--json'], {}, { input: readFileSync(piped) });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const got = await probe(nginx.recording('stdinKey1234'));
+    assert.equal(got.videoCodec, 'h264');
+    assert.ok(got.videoFrames >= 2.5 * 30, `frames ${got.videoFrames}`);
+  });
+});
