@@ -84,6 +84,12 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     throw new UsageError('no destination: add --to, e.g. --to local, --to youtube,twitch or --to rtmp://host/app/key');
   }
   const destinations = resolveDestinations(to, { env: ctx.env, config: config.config });
+  const inClear = destinations.filter((d) => d.kind === 'url' && flags.to.some((t) => t.includes('://')));
+  if (inClear.length > 0) {
+    config.warnings.push(
+      `${inClear.map((d) => d.label).join(', ')}: a key typed in --to is visible to other local users in the process list; put it in an environment variable named by the config file's keyEnv instead`,
+    );
+  }
 
   const source = parseSource({
     source: flags.source ?? ctx.env.RTMPUSH_SOURCE ?? defaults.source ?? 'testsrc',

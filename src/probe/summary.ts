@@ -9,6 +9,8 @@ export interface ReceivedSummary {
   videoFrames: number;
   durationS: number;
   keyframeIntervalS: { min: number; max: number; avg: number } | null;
+  /** Longest gap between consecutive video frames: a dropout shows here. */
+  maxFrameGapS: number;
   videoKbps: number;
   audioSampleRate?: number;
   audioChannels?: number;
@@ -59,6 +61,7 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     .filter((t) => Number.isFinite(t))
     .sort((a, b) => a - b);
   const gaps = keyTimes.slice(1).map((t, i) => t - keyTimes[i]!);
+  const frameGaps = times.slice(1).map((t, i) => t - times[i]!);
   return {
     videoCodec: video?.codec_name,
     videoProfile: video?.profile,
@@ -71,6 +74,7 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     keyframeIntervalS: gaps.length
       ? { min: round(Math.min(...gaps)), max: round(Math.max(...gaps)), avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length) }
       : null,
+    maxFrameGapS: frameGaps.length ? round(Math.max(...frameGaps)) : 0,
     videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
     audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
     audioChannels: audio?.channels,

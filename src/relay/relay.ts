@@ -27,8 +27,9 @@ export interface RelayHints {
 export type RelayEvent =
   | { type: 'connecting'; attempt: number }
   | { type: 'live'; confirmedBy: 'ack' | 'open' }
-  | { type: 'retry'; attempt: number; delayMs: number; nextRetryAt: number; reason: string; rejected: boolean }
-  | { type: 'rejected'; reason: string }
+  | { type: 'retry'; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
+  /** The server refused. `final` once it refused rejectLimit times in a row; until then a longer retry is scheduled. */
+  | { type: 'rejected'; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
   | { type: 'failed'; reason: string }
   | { type: 'congested'; congested: boolean };
 
@@ -40,8 +41,10 @@ export interface RelayOptions {
   onEvent: (event: RelayEvent) => void;
   random?: () => number;
   connectTimeoutMs?: number;
-  /** Bytes queued in user space before the leg counts as congested and drops to the next keyframe. */
-  congestionBytes?: number;
+  /** The stream's total bitrate: sets how much unacknowledged data counts as congestion. */
+  bitrateKbps: number;
+  /** No acknowledgement progress for this long while sending: the server is hung; reconnect. */
+  stallMs?: number;
 }
 
 const HANDSHAKE = 1536;
@@ -87,6 +90,8 @@ export class DestinationRelay {
   #openTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #attempt = 0;
+  #lastAckAt = 0;
+  #watch: NodeJS.Timeout | undefined;
   #rejections = 0;
   #stopping = false;
 
@@ -129,6 +134,7 @@ export class DestinationRelay {
   /** Clean stop: FCUnpublish + deleteStream so no ghost session blocks the next publish. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#watch);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#openTimer);
     this.#downstream?.close();
@@ -165,8 +171,9 @@ export class DestinationRelay {
     if (msg.typeId === MSG.DataAmf0 || seqHeader) {
       return this.#sendMedia(msg, this.#waitingKeyframe || msg.timestamp < this.#base ? 0 : msg.timestamp - this.#base);
     }
-    const queued = this.#socket.writableLength;
-    const limit = this.#opts.congestionBytes ?? 4 * 1024 * 1024;
+    // What the destination has not taken yet: unacknowledged bytes where the server acks, else our own queue.
+    const queued = this.everAcked ? this.sentBytes - this.ackedBytes : this.#socket.writableLength;
+    const limit = this.#congestionLimit();
     if (queued > limit) {
       // The destination cannot keep up: drop to the next keyframe rather than let the queue grow.
       if (msg.typeId === MSG.Video) this.droppedFrames++;
@@ -185,6 +192,11 @@ export class DestinationRelay {
     }
     if (msg.timestamp < this.#base) return;
     this.#sendMedia(msg, msg.timestamp - this.#base);
+  }
+
+  /** Three seconds of stream, on top of the acknowledgement window. */
+  #congestionLimit(): number {
+    return ACK_WINDOW + Math.max(256 * 1024, (this.#opts.bitrateKbps * 1000 * 3) / 8);
   }
 
   #setCongested(value: boolean): void {
@@ -332,6 +344,7 @@ export class DestinationRelay {
   }
 
   #onAck(count: number): void {
+    if (count !== this.ackedBytes) this.#lastAckAt = Date.now();
     this.ackedBytes = count;
     this.everAcked = true;
     if (!this.#live && this.#phase === 'streaming' && count > this.#publishBytes) this.#goLive('ack');
@@ -376,6 +389,8 @@ export class DestinationRelay {
       if (code === 'NetStream.Publish.Start' && this.#phase === 'publish') {
         this.#phase = 'streaming';
         this.#publishBytes = this.sentBytes;
+        this.#lastAckAt = Date.now();
+        this.#watch = setInterval(() => this.#checkStall(), 1000);
         for (const m of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (m) this.#sendMedia(m, 0);
       } else if (info.level === 'error' || code.endsWith('BadName') || code.endsWith('Failed') || code.endsWith('Rejected')) {
         this.#reject(describeStatus(info));
@@ -389,7 +404,18 @@ export class DestinationRelay {
     this.#socket?.destroy();
   }
 
+  /** A server that accepted the publish but stopped acknowledging while we send is hung: drop and redial. */
+  #checkStall(): void {
+    if (this.#phase !== 'streaming' || !this.everAcked) return;
+    const stallMs = this.#opts.stallMs ?? 10_000;
+    if (Date.now() - this.#lastAckAt > stallMs && this.sentBytes - this.ackedBytes > 2 * ACK_WINDOW) {
+      this.#networkReason = `the server stopped acknowledging for ${Math.round(stallMs / 1000)} s (hung or overloaded)`;
+      this.#socket?.destroy();
+    }
+  }
+
   #onClosed(): void {
+    clearInterval(this.#watch);
     clearTimeout(this.#openTimer);
     this.#openTimer = undefined;
     if (this.#stopping || this.#phase === 'done') return;
@@ -416,21 +442,24 @@ export class DestinationRelay {
     if (rejected) {
       this.#rejections++;
       if (this.#rejections >= this.#opts.retry.rejectLimit) return this.#final('rejected', reason);
+      const delayMs = retryDelay(this.#opts.retry, this.#rejections, true, (this.#opts.random ?? Math.random)());
+      this.#opts.onEvent({ type: 'rejected', reason, final: false, attempt: this.#rejections, delayMs, nextRetryAt: Date.now() + delayMs });
+      this.#retryTimer = setTimeout(() => this.#dial(), delayMs);
+      return;
     } else {
       this.#rejections = 0;
       this.#attempt++;
       const max = this.#opts.retry.maxRetries;
       if (max !== undefined && this.#attempt > max) return this.#final('failed', `${reason} (gave up after ${max} retries)`);
     }
-    const n = rejected ? this.#rejections : this.#attempt;
-    const delayMs = retryDelay(this.#opts.retry, n, rejected, (this.#opts.random ?? Math.random)());
-    this.#opts.onEvent({ type: 'retry', attempt: n, delayMs, nextRetryAt: Date.now() + delayMs, reason, rejected });
+    const delayMs = retryDelay(this.#opts.retry, this.#attempt, false, (this.#opts.random ?? Math.random)());
+    this.#opts.onEvent({ type: 'retry', attempt: this.#attempt, delayMs, nextRetryAt: Date.now() + delayMs, reason });
     this.#retryTimer = setTimeout(() => this.#dial(), delayMs);
   }
 
   #final(type: 'rejected' | 'failed', reason: string): void {
     this.#phase = 'done';
-    this.#opts.onEvent({ type, reason });
+    this.#opts.onEvent(type === 'rejected' ? { type, reason, final: true } : { type, reason });
   }
 }
 

@@ -61,7 +61,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     const after = nextState(before, event);
     states.set(label, after);
     if (!isReportable(before, after)) return;
-    const retry = after.name === 'reconnecting' ? { attempt: after.attempt, delayMs: after.delayMs, nextRetryAt: new Date(after.nextRetryAt!).toISOString() } : {};
+    const retry = after.nextRetryAt ? { attempt: after.attempt, delayMs: after.delayMs, nextRetryAt: new Date(after.nextRetryAt).toISOString() } : {};
     emit({ type: 'state', destination: label, state: after.name, ...(after.reason ? { reason: after.reason } : {}), ...retry });
   };
 
@@ -74,6 +74,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
       target: { ...dest.endpoint, key: dest.key },
       retry: opts.retry,
       tls: opts.tls,
+      bitrateKbps: plan.video.kbps + plan.audio.kbps,
       hints: { expectedApp: platform ? expectedApp(platform) : undefined, rtmpsUrl: rtmps ?? (platform ? defaultIngest(platform) : undefined) },
       onEvent: (e) => onRelayEvent(dest.label, e),
     });
@@ -90,8 +91,9 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
       case 'retry':
         return apply(label, { type: 'retry', at, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt, reason: e.reason });
       case 'rejected':
+        return apply(label, { type: 'rejected', at, reason: e.reason, final: e.final, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
       case 'failed':
-        return apply(label, { type: e.type, at, reason: e.reason });
+        return apply(label, { type: 'failed', at, reason: e.reason });
       case 'congested':
         if (e.congested) emit({ type: 'warning', message: `${label}: congested: the destination is not taking the stream as fast as it is made; dropping to the next keyframe` });
         return;

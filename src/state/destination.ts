@@ -11,21 +11,21 @@ export interface DestinationState {
   attempt: number;
   delayMs?: number;
   nextRetryAt?: number;
+  /** No more tries: the state can no longer change. */
+  terminal: boolean;
 }
 
 /** What a destination's relay reports, in the server's own terms. */
 export type DestinationEvent =
   | { type: 'live'; at: number }
   | { type: 'retry'; at: number; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
-  | { type: 'rejected'; at: number; reason: string }
+  | { type: 'rejected'; at: number; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
   | { type: 'failed'; at: number; reason: string }
   | { type: 'stop'; at: number };
 
 export function initialState(at: number): DestinationState {
-  return { name: 'connecting', since: at, everLive: false, liveMs: 0, reconnects: 0, attempt: 0 };
+  return { name: 'connecting', since: at, everLive: false, liveMs: 0, reconnects: 0, attempt: 0, terminal: false };
 }
-
-const FINAL: DestinationStateName[] = ['rejected', 'failed', 'stopped'];
 
 const move = (s: DestinationState, name: DestinationStateName, at: number, patch: Partial<DestinationState> = {}): DestinationState => ({
   ...s,
@@ -40,7 +40,7 @@ const move = (s: DestinationState, name: DestinationStateName, at: number, patch
 
 /** The next state of one destination. Pure. */
 export function nextState(s: DestinationState, e: DestinationEvent): DestinationState {
-  if (FINAL.includes(s.name)) return s;
+  if (s.terminal) return s;
   switch (e.type) {
     case 'live':
       return s.name === 'live' ? s : move(s, 'live', e.at, { everLive: true, attempt: 0 });
@@ -53,18 +53,20 @@ export function nextState(s: DestinationState, e: DestinationEvent): Destination
         reconnects: s.name === 'live' ? s.reconnects + 1 : s.reconnects,
       });
     case 'rejected':
-      return move(s, 'rejected', e.at, { reason: e.reason });
+      // Until the last refusal the relay still retries (later): the state says so with the next try.
+      return move(s, 'rejected', e.at, { reason: e.reason, terminal: e.final, attempt: e.attempt ?? s.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
     case 'failed':
-      return move(s, 'failed', e.at, { reason: e.reason });
+      return move(s, 'failed', e.at, { reason: e.reason, terminal: true });
     case 'stop':
-      if (s.name === 'live') return move(s, 'stopped', e.at);
-      return move(s, 'failed', e.at, { reason: s.reason ?? 'never went live' });
+      if (s.name === 'live') return move(s, 'stopped', e.at, { terminal: true });
+      if (s.name === 'rejected') return { ...s, terminal: true, delayMs: undefined, nextRetryAt: undefined };
+      return move(s, 'failed', e.at, { reason: s.reason ?? 'never went live', terminal: true });
   }
 }
 
 /** Whether a transition is worth a `state` event: a new state, or a new retry (attempt, delay, reason). */
 export function isReportable(before: DestinationState, after: DestinationState): boolean {
-  return before !== after && (before.name !== after.name || after.name === 'reconnecting');
+  return before !== after && (before.name !== after.name || (after.nextRetryAt !== undefined && after.nextRetryAt !== before.nextRetryAt));
 }
 
 /** Total time live, counting the current stretch. */

@@ -6,12 +6,21 @@ import path from 'node:path';
 import { freePort } from '../../src/run/local-server.js';
 
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/** An RTMPS front: nginx's stream module terminates TLS and passes the bytes to the RTMP port. */
+export interface TlsFront {
+  port: number;
+  cert: string;
+  key: string;
+}
 
 /** A real nginx-rtmp on a free loopback port, recording every publish (`record all`) to its own folder. */
 export class NginxRtmp {
   readonly dir: string;
   readonly recordDir: string;
   port = 0;
+  tls: TlsFront | undefined;
   #proc: ChildProcess | undefined;
 
   constructor() {
@@ -23,10 +32,15 @@ export class NginxRtmp {
     chmodSync(this.recordDir, 0o777);
   }
 
-  async start(port?: number): Promise<void> {
+  async start(port?: number, tls?: Omit<TlsFront, 'port'>): Promise<void> {
     this.port = port ?? this.port ?? 0;
     if (!this.port) this.port = await freePort();
+    if (tls && !this.tls) this.tls = { ...tls, port: await freePort() };
+    const stream = this.tls
+      ? `stream { server { listen 127.0.0.1:${this.tls.port} ssl; ssl_certificate ${this.tls.cert}; ssl_certificate_key ${this.tls.key}; proxy_pass 127.0.0.1:${this.port}; } }`
+      : '';
     const conf = `load_module ${RTMP_MODULE};
+${this.tls ? `load_module ${STREAM_MODULE};` : ''}
 daemon off;
 master_process on;
 worker_processes 1;
@@ -41,10 +55,20 @@ rtmp {
     application deny { live on; deny publish all; }
   }
 }
+${stream}
 `;
     writeFileSync(path.join(this.dir, 'nginx.conf'), conf);
     this.#proc = spawn('nginx', ['-c', path.join(this.dir, 'nginx.conf'), '-p', this.dir, '-e', path.join(this.dir, 'error.log')], { stdio: 'ignore' });
     await waitListening(this.port);
+    if (this.tls) await waitListening(this.tls.port);
+  }
+
+  /** Sends a signal to this nginx's master and workers (by PID), e.g. SIGSTOP to make it hang. */
+  signal(sig: NodeJS.Signals): void {
+    const pid = this.#proc?.pid;
+    if (!pid) return;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), sig);
+    process.kill(pid, sig);
   }
 
   url(app: string, name: string): string {
@@ -73,6 +97,7 @@ rtmp {
     this.#proc = undefined;
     if (!proc || proc.exitCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
+    this.signal('SIGCONT');
     proc.kill('SIGTERM');
     const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
     await exited;

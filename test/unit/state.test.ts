@@ -20,8 +20,12 @@ describe('destination state machine', () => {
     assert.equal(run([retry(100, 1), retry(1200, 2)]).reconnects, 0);
   });
 
-  it('rejected and failed are final, with the reason', () => {
-    const r = run([{ type: 'rejected', at: 10, reason: 'Already publishing' }, { type: 'live', at: 20 }]);
+  it('a refusal is rejected at once; while retries remain it can still go live; the last refusal is final', () => {
+    const r1 = run([{ type: 'rejected', at: 10, reason: 'Already publishing', final: false, attempt: 1, delayMs: 5000, nextRetryAt: 5010 }]);
+    assert.deepEqual([r1.name, r1.reason, r1.nextRetryAt, r1.terminal], ['rejected', 'Already publishing', 5010, false]);
+    assert.equal(nextState(r1, { type: 'live', at: 6000 }).name, 'live');
+    assert.equal(nextState(r1, { type: 'stop', at: 6000 }).name, 'rejected', 'ends rejected');
+    const r = run([{ type: 'rejected', at: 10, reason: 'Already publishing', final: true }, { type: 'live', at: 20 }]);
     assert.deepEqual([r.name, r.reason], ['rejected', 'Already publishing']);
     assert.equal(run([{ type: 'failed', at: 10, reason: 'gave up' }, { type: 'stop', at: 20 }]).name, 'failed');
   });

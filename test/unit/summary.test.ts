@@ -26,6 +26,7 @@ describe('summarizeProbe / checkReceived', () => {
     assert.equal(s.durationS, 4);
     assert.deepEqual(s.keyframeIntervalS, { min: 2, max: 2, avg: 2 });
     assert.equal(s.videoKbps, 800);
+    assert.equal(s.maxFrameGapS, 0.033);
     assert.ok(checkReceived(s, expectation).every((c) => c.ok));
   });
 

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa, type ResultPromise } from 'execa';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { probe } from '../helpers/probe.js';
+import { commandOf, startCli } from '../helpers/spawn.js';
+
+const FPS = 30;
+const states = (r: { events: Record<string, any>[] }, label: string) => r.events.filter((e) => e.type === 'state' && e.destination === label);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('rejections: duplicate key, deny publish, unknown app', () => {
+  const nginx = new NginxRtmp();
+  let holder: ResultPromise;
+  let r: CliResult;
+
+  before(async () => {
+    await nginx.start();
+    // another encoder already publishes on the key "takenKey5678"
+    holder = execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', nginx.url('live', 'takenKey5678')], { reject: false, stdin: 'ignore' });
+    await sleep(1500);
+    const to = [
+      `good=${nginx.url('live', 'goodKey1357')}`,
+      `dup=${nginx.url('live', 'takenKey5678')}`,
+      `deny=${nginx.url('deny', 'denyKey2468')}`,
+      `noapp=${nginx.url('nope', 'noappKey9753')}`,
+    ].join(',');
+    r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json']);
+  });
+  after(async () => {
+    holder.kill('SIGKILL');
+    await holder;
+    await nginx.dispose();
+  });
+
+  const within3s = (label: string, reason: RegExp) => {
+    const start = Date.parse(r.events.find((e) => e.type === 'start')!.time);
+    const rejected = states(r, label).find((e) => e.state === 'rejected');
+    assert.ok(rejected, `${label} rejected: ${JSON.stringify(states(r, label))}`);
+    assert.match(rejected.reason, reason);
+    assert.ok(Date.parse(rejected.time) - start <= 3000, `${label} rejected after ${Date.parse(rejected.time) - start} ms`);
+    assert.ok(states(r, label).every((e) => e.state !== 'live'), `${label} never live`);
+  };
+
+  it('duplicate key: the server says "Already publishing", with a hint', () => within3s('dup', /Already publishing.*another encoder is publishing with this key/));
+  it('deny publish: Publish.Start then a close is a rejection, not live', () => within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
+  it('unknown app: closed right after connect, the app is named', () => within3s('noapp', /right after connect: the app path "nope" is probably wrong/));
+
+  it('refusals back off (5 s, then longer), not a hot loop', () => {
+    const dup = states(r, 'dup').filter((e) => e.state === 'rejected');
+    assert.ok(dup.length <= 2, `${dup.length} refusals in 8 s`);
+    assert.ok(dup[0]!.delayMs >= 4000, `first delay ${dup[0]!.delayMs}`);
+  });
+
+  it('the good destination is live and unaffected; exit code 3; the summary says rejected', async () => {
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.deepEqual(states(r, 'good').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    const summary = r.events.at(-1)!;
+    for (const l of ['dup', 'deny', 'noapp']) assert.equal(summary.destinations[l].finalState, 'rejected');
+    const got = await probe(nginx.recording('goodKey1357'));
+    assert.ok(got.videoFrames >= 6 * FPS, `frames ${got.videoFrames}`);
+    assert.ok(got.maxFrameGapS < 0.1, `gap ${got.maxFrameGapS}`);
+    // the first publisher keeps its stream (nginx refuses the second)
+    assert.equal(holder.exitCode, null);
+  });
+});
+
+describe('a server killed mid-stream and restarted; keys absent from every command line', () => {
+  const servers = [new NginxRtmp(), new NginxRtmp(), new NginxRtmp()];
+  const keys = ['killA1111', 'killB2222', 'killC3333'];
+  let events: Record<string, any>[] = [];
+  let restartedAt = 0;
+  let exitCode: number | undefined;
+  const cmdlinesWithKey: string[] = [];
+
+  before(async () => {
+    for (const s of servers) await s.start();
+    // keys come from the environment, as the README recommends, so rtmpush's own command line has none
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-kill-'));
+    const config = path.join(dir, 'rtmpush.config.json');
+    const destinations = Object.fromEntries(servers.map((s, i) => [`d${i + 1}`, { url: `rtmp://127.0.0.1:${s.port}/live`, keyEnv: `KEY_D${i + 1}` }]));
+    writeFileSync(config, JSON.stringify({ destinations }));
+    const env = Object.fromEntries(keys.map((k, i) => [`KEY_D${i + 1}`, k]));
+    const run = startCli(['start', '--config', config, '--to', 'd1,d2,d3', '--preset', '360p30', '--duration', '18s', '--json'], env);
+    events = run.events;
+    await run.waitFor((e) => e.type === 'state' && e.destination === 'd2' && e.state === 'live');
+    // while streaming: no process on the machine has a key in its command line
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      const cmd = commandOf(Number(pid)).join(' ');
+      if (keys.some((k) => cmd.includes(k))) cmdlinesWithKey.push(cmd);
+    }
+    await sleep(2000);
+    await servers[1]!.stop();
+    await sleep(3000);
+    await servers[1]!.start(servers[1]!.port);
+    restartedAt = Date.now();
+    exitCode = (await run.proc).exitCode;
+  });
+  after(async () => {
+    for (const s of servers) await s.dispose();
+  });
+
+  it('no stream key in any /proc/*/cmdline while streaming', () => {
+    assert.deepEqual(cmdlinesWithKey, []);
+  });
+
+  it('d2 goes reconnecting (with the reason) and is live again within its backoff delay + 2 s', () => {
+    const d2 = events.filter((e) => e.type === 'state' && e.destination === 'd2');
+    const firstLive = d2.findIndex((e) => e.state === 'live');
+    const reconnecting = d2.filter((e, i) => i > firstLive && e.state === 'reconnecting');
+    assert.ok(reconnecting.length >= 1, JSON.stringify(d2));
+    assert.match(reconnecting[0]!.reason, /reset|closed|refused/);
+    const back = d2.find((e, i) => i > firstLive && e.state === 'live' && Date.parse(e.time) >= restartedAt - 50);
+    assert.ok(back, `live again: ${JSON.stringify(d2)}`);
+    const lastRetry = reconnecting.filter((e) => Date.parse(e.time) <= restartedAt).at(-1)!;
+    const waited = Date.parse(back.time) - restartedAt;
+    assert.ok(waited <= lastRetry.delayMs + 2000, `live ${waited} ms after restart; delay was ${lastRetry.delayMs}`);
+    assert.equal(exitCode, 0, 'every destination live at the end');
+  });
+
+  it('d1 and d3 recorded the whole run with no gap', async () => {
+    for (const i of [0, 2]) {
+      const got = await probe(servers[i]!.recording(keys[i]!));
+      assert.ok(got.videoFrames >= 16 * FPS, `d${i + 1} frames ${got.videoFrames}`);
+      assert.ok(got.maxFrameGapS < 0.1, `d${i + 1} gap ${got.maxFrameGapS}`);
+    }
+  });
+
+  it('d2 resumed on a keyframe with its codec headers', async () => {
+    const got = await probe(servers[1]!.recording(keys[1]!));
+    assert.equal(got.videoCodec, 'h264');
+    assert.ok(got.videoFrames > 3 * FPS, `frames after restart ${got.videoFrames}`);
+    assert.ok(got.keyframeIntervalS, 'keyframes');
+  });
+});
+
+describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
+  it('an unresolvable host and a refused port', async () => {
+    const r = await runCli(['start', '--to', 'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2', '--preset', '360p30', '--duration', '6s', '--json']);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(String(states(r, 'nohost').find((e) => e.state === 'reconnecting')?.reason), /cannot resolve nonexistent\.invalid/);
+    assert.match(String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason), /connection refused/);
+    assert.equal(r.events.at(-1)!.destinations.local.finalState, 'stopped');
+    assert.equal(r.events.at(-1)!.destinations.nohost.finalState, 'failed');
+  });
+});
