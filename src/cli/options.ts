@@ -31,6 +31,7 @@ export interface RawStreamFlags {
   retryMaxDelay?: string;
   maxRetries?: string;
   insecureTls?: boolean;
+  onState?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -54,6 +55,7 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--retry-max-delay <time>', 'longest wait between reconnection tries (default 30s)')
     .option('--max-retries <n>', 'give a destination up as failed after this many failed tries in a row (default: never)')
     .option('--insecure-tls', 'do not check rtmps:// server certificates (a private CA is better: RTMPUSH_CA_FILE)')
+    .option('--on-state <cmd>', 'run this shell command on every state change, the event as JSON on its stdin')
     .option('--json', 'print NDJSON events on stdout')
     .option('-v, --verbose', "also show ffmpeg's own log lines (keys redacted)");
 }

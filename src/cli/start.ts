@@ -5,13 +5,15 @@ import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
 import { ttyReporter } from '../report/tty.js';
 import { probeSourceFile } from '../run/ffprobe.js';
+import { withStateHook } from '../run/hooks.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
 
 export function chooseReporter(flags: { json?: boolean }, io: CliIo): Reporter {
   if (flags.json) return jsonReporter((t) => io.stdout.write(t));
-  if (io.stderr.isTTY && !io.env.CI) return ttyReporter(io.stderr);
+  // A terminal that reports no width (some bare ptys) would make the spinner redraw forever: use plain lines.
+  if (io.stderr.isTTY && !io.env.CI && (io.stderr.columns ?? 0) > 0) return ttyReporter(io.stderr);
   return plainReporter((t) => io.stderr.write(t));
 }
 
@@ -46,7 +48,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       retry,
       tls,
       verbose: Boolean(flags.verbose),
-      emit: (e) => reporter.handle(e),
+      emit: withStateHook((e) => reporter.handle(e), flags.onState),
       signal: controller.signal,
       onRetryNow: (handler) => (retryNow = handler),
     });

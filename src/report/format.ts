@@ -1,4 +1,4 @@
-import type { RunEvent } from '../run/events.js';
+import type { DestinationStats, RunEvent } from '../run/events.js';
 
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -20,6 +20,17 @@ export function formatStats(e: Of<'stats'>): string {
   const speed = e.speed === null ? '?' : `${e.speed.toFixed(2)}x`;
   const rate = e.bitrateKbps === null ? '' : ` ${Math.round(e.bitrateKbps)} kbps`;
   return `encoder ${formatClock(e.outTimeMs)} ${e.fps.toFixed(1)} fps speed ${speed}${rate} dropped ${e.droppedFrames}`;
+}
+
+/** ` · 812 kbps · live 00:01:23 · 1 reconnect · congested` for one destination. */
+export function formatDelivery(d: DestinationStats): string {
+  const parts = [
+    d.deliveredKbps === null ? null : `${d.deliveredKbps} kbps`,
+    `live ${formatClock(d.liveMs)}`,
+    d.reconnects ? `${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}` : null,
+    d.congested ? 'congested' : null,
+  ].filter(Boolean);
+  return ` · ${parts.join(' · ')}`;
 }
 
 export function formatClock(ms: number): string {

@@ -1,6 +1,6 @@
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
-import { formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import { formatDelivery, formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
 import type { Reporter } from './reporter.js';
 
 const STATS_EVERY_MS = 5000;
@@ -19,6 +19,7 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
           if (t - lastStats >= STATS_EVERY_MS) {
             lastStats = t;
             line(formatStats(event));
+            for (const [label, d] of Object.entries(event.destinations ?? {})) line(`  ${label}: ${d.state}${formatDelivery(d)}`);
           }
           return;
         }

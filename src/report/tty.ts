@@ -3,7 +3,7 @@ import ora, { type Ora } from 'ora';
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import type { DestinationStateName } from '../state/destination.js';
-import { formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import { formatDelivery, formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
 import type { Reporter } from './reporter.js';
 
 const COLOR: Record<DestinationStateName, (s: string) => string> = {
@@ -18,6 +18,7 @@ const COLOR: Record<DestinationStateName, (s: string) => string> = {
 /** A terminal: a spinner on stderr with one line per destination and the encoder's numbers. */
 export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
   const lines = new Map<string, string>();
+  const last = new Map<string, Extract<RunEvent, { type: 'state' }>>();
   let stats = 'encoder starting';
   let spinner: Ora | undefined;
   const print = (text: string): void => {
@@ -36,10 +37,15 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           spinner = ora({ stream, text: stats }).start();
           return;
         case 'state':
+          last.set(event.destination, event);
           lines.set(event.destination, COLOR[event.state](formatState(event)));
           return refresh();
         case 'stats':
           stats = formatStats(event);
+          for (const [label, d] of Object.entries(event.destinations ?? {})) {
+            const state = last.get(label);
+            if (state) lines.set(label, COLOR[state.state](`${formatState(state)}${formatDelivery(d)}`));
+          }
           return refresh();
         case 'warning': return print(chalk.yellow(`warning: ${event.message}`));
         case 'error': return print(chalk.red(`error: ${event.message}`));

@@ -13,12 +13,22 @@ export type RunEvent =
       droppedFrames: number;
       outTimeMs: number;
       frame: number;
-      destinations?: Record<string, { state: string; deliveredKbps: number | null; congested: boolean; droppedFrames: number }>;
+      destinations?: Record<string, DestinationStats>;
     }
   | { type: 'warning'; message: string }
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
   | { type: 'summary'; exitCode: number; destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }> };
+
+export interface DestinationStats {
+  state: string;
+  /** What the server acknowledged over the last seconds (what left the socket where it does not ack). */
+  deliveredKbps: number | null;
+  congested: boolean;
+  droppedFrames: number;
+  liveMs: number;
+  reconnects: number;
+}
 
 export type Emit = (event: RunEvent) => void;

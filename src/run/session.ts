@@ -8,7 +8,7 @@ import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent, type DestinationState } from '../state/destination.js';
-import type { Emit, RunEvent } from './events.js';
+import type { DestinationStats, Emit, RunEvent } from './events.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { probeReceived } from './ffprobe.js';
 import { LocalServer } from './local-server.js';
@@ -128,11 +128,19 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
         const p = progress.push(line);
         if (!p) return;
         const now = Date.now();
-        const destinations: Record<string, { state: string; deliveredKbps: number | null; congested: boolean; droppedFrames: number }> = {};
+        const destinations: Record<string, DestinationStats> = {};
         for (const [label, relay] of relays) {
           const meter = meters.get(label)!;
+          const s = states.get(label)!;
           meter.add(now, relay.everAcked ? relay.ackedBytes : relay.sentBytes);
-          destinations[label] = { state: states.get(label)!.name, deliveredKbps: meter.kbps(), congested: relay.congested, droppedFrames: relay.droppedFrames };
+          destinations[label] = {
+            state: s.name,
+            deliveredKbps: meter.kbps(),
+            congested: relay.congested,
+            droppedFrames: relay.droppedFrames,
+            liveMs: liveMsAt(s, now),
+            reconnects: s.reconnects,
+          };
         }
         emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame, destinations });
       },
