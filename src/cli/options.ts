@@ -32,6 +32,7 @@ export interface RawStreamFlags {
   maxRetries?: string;
   insecureTls?: boolean;
   onState?: string;
+  watchdog?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -55,6 +56,7 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--retry-max-delay <time>', 'longest wait between reconnection tries (default 30s)')
     .option('--max-retries <n>', 'give a destination up as failed after this many failed tries in a row (default: never)')
     .option('--insecure-tls', 'do not check rtmps:// server certificates (a private CA is better: RTMPUSH_CA_FILE)')
+    .option('--watchdog <time>', 'restart the encoder when it makes no progress for this long (default 15s)')
     .option('--on-state <cmd>', 'run this shell command on every state change, the event as JSON on its stdin')
     .option('--json', 'print NDJSON events on stdout')
     .option('-v, --verbose', "also show ffmpeg's own log lines (keys redacted)");
@@ -65,6 +67,7 @@ export interface ResolvedStream {
   config: LoadedConfig;
   retry: RetryPolicy;
   tls: { caFile?: string; insecure: boolean };
+  watchdogMs: number;
 }
 
 export interface ResolveEnv {
@@ -145,7 +148,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   }
   const caFile = ctx.env.RTMPUSH_CA_FILE ? path.resolve(ctx.cwd, ctx.env.RTMPUSH_CA_FILE) : undefined;
   if (caFile && !existsSync(caFile)) throw new UsageError(`RTMPUSH_CA_FILE ${ctx.env.RTMPUSH_CA_FILE}: no such file`);
-  return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) } };
+  const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog');
+  return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) }, watchdogMs };
 }
 
 export function hostOs(): HostOs {

@@ -19,7 +19,7 @@ export function chooseReporter(flags: { json?: boolean }, io: CliIo): Reporter {
 
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
-  const { plan, config, retry, tls } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const { plan, config, retry, tls, watchdogMs } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
   const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
@@ -47,6 +47,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       ffprobe,
       retry,
       tls,
+      watchdogMs,
       verbose: Boolean(flags.verbose),
       emit: withStateHook((e) => reporter.handle(e), flags.onState),
       signal: controller.signal,

@@ -90,6 +90,8 @@ export class DestinationRelay {
   #openTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #attempt = 0;
+  #lastTs = 0;
+  #resumeFrom: number | undefined;
   #lastAckAt = 0;
   #watch: NodeJS.Timeout | undefined;
   #rejections = 0;
@@ -156,6 +158,12 @@ export class DestinationRelay {
   // ffmpeg side ------------------------------------------------------------
 
   #onDownstream(socket: net.Socket): void {
+    if (this.#downstream) {
+      // A new encoder (restarted by the watchdog) starts its clock at 0 again: resume on its next keyframe,
+      // just after the last timestamp this destination was sent.
+      this.#resumeFrom = this.#lastTs + 40;
+      this.#waitingKeyframe = true;
+    }
     this.#downstream?.close();
     this.#downstream = new DownstreamSession(socket, (msg) => this.#onMedia(msg));
   }
@@ -186,11 +194,16 @@ export class DestinationRelay {
         if (msg.typeId === MSG.Video) this.droppedFrames++;
         return;
       }
-      if (this.sentBytes === this.#publishBytes) this.#base = msg.timestamp;
+      if (this.#resumeFrom !== undefined) {
+        this.#base = msg.timestamp - this.#resumeFrom;
+        this.#resumeFrom = undefined;
+      } else if (this.sentBytes === this.#publishBytes) {
+        this.#base = msg.timestamp;
+      }
       this.#waitingKeyframe = false;
       if (queued < limit / 2) this.#setCongested(false);
     }
-    if (msg.timestamp < this.#base) return;
+    if (msg.timestamp - this.#base < 0) return;
     this.#sendMedia(msg, msg.timestamp - this.#base);
   }
 
@@ -206,6 +219,7 @@ export class DestinationRelay {
   }
 
   #sendMedia(msg: RtmpMessage, timestamp: number): void {
+    if (timestamp > this.#lastTs) this.#lastTs = timestamp;
     this.#send({ ...msg, streamId: this.#streamId, timestamp: timestamp >>> 0 });
     if (!this.#live && !this.#openTimer && this.#phase === 'streaming') {
       this.#openTimer = setTimeout(() => this.#confirmOpen(), OPEN_CONFIRM_MS);
@@ -232,6 +246,8 @@ export class DestinationRelay {
     this.#serverRejected = false;
     this.#live = false;
     this.#waitingKeyframe = true;
+    this.#resumeFrom = undefined;
+    this.#lastTs = 0;
     this.sentBytes = 0;
     this.ackedBytes = 0;
     this.#publishBytes = 0;

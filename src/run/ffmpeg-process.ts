@@ -67,6 +67,11 @@ export class FfmpegProcess {
     return this.exited;
   }
 
+  /** At once, for an encoder that no longer responds (a stopped process ignores everything but SIGKILL). */
+  kill(): void {
+    this.#child.kill('SIGKILL');
+  }
+
   async #waitExit(ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));

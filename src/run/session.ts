@@ -1,5 +1,5 @@
 import { buildFfmpegArgv, readsStdin, slaveTargets } from '../ffmpeg/argv.js';
-import { ProgressParser } from '../ffmpeg/progress.js';
+import { ProgressParser, type Progress } from '../ffmpeg/progress.js';
 import { describeSource } from '../plan/source.js';
 import type { Plan } from '../plan/plan.js';
 import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
@@ -9,7 +9,7 @@ import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent, type DestinationState } from '../state/destination.js';
 import type { DestinationStats, Emit, RunEvent } from './events.js';
-import { FfmpegProcess } from './ffmpeg-process.js';
+import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process.js';
 import { probeReceived } from './ffprobe.js';
 import { LocalServer } from './local-server.js';
 import { ThroughputMeter } from './throughput.js';
@@ -24,6 +24,8 @@ export interface SessionOptions {
   tls: { caFile?: string; insecure: boolean };
   /** Aborting stops the stream gracefully (Ctrl-C, SIGTERM). */
   signal: AbortSignal;
+  /** Restart the encoder when it makes no progress for this long. */
+  watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
   onRetryNow?: (handler: () => void) => void;
 }
@@ -103,7 +105,6 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   const ports = new Map<string, number>();
   for (const [label, relay] of relays) ports.set(label, await relay.start());
   opts.onRetryNow?.(() => relays.forEach((r) => r.retryNow()));
-  const argv = buildFfmpegArgv(plan, slaveTargets(plan, ports));
 
   emit({
     type: 'start',
@@ -118,52 +119,84 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   });
   for (const d of plan.destinations) emit({ type: 'state', destination: d.label, state: 'connecting' });
 
-  const progress = new ProgressParser();
   const lastErrors: string[] = [];
-  const proc = new FfmpegProcess(
-    opts.ffmpeg,
-    argv,
-    {
-      onProgressLine: (line) => {
-        const p = progress.push(line);
-        if (!p) return;
-        const now = Date.now();
-        const destinations: Record<string, DestinationStats> = {};
-        for (const [label, relay] of relays) {
-          const meter = meters.get(label)!;
-          const s = states.get(label)!;
-          meter.add(now, relay.everAcked ? relay.ackedBytes : relay.sentBytes);
-          destinations[label] = {
-            state: s.name,
-            deliveredKbps: meter.kbps(),
-            congested: relay.congested,
-            droppedFrames: relay.droppedFrames,
-            liveMs: liveMsAt(s, now),
-            reconnects: s.reconnects,
-          };
-        }
-        emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame, destinations });
-      },
-      onLogLine: (raw) => {
-        const line = redact(raw);
-        if (opts.verbose) emit({ type: 'log', line });
-        if (/\[(error|fatal|panic)\]/.test(line)) {
-          lastErrors.push(line);
-          if (lastErrors.length > 5) lastErrors.shift();
-        }
-      },
-    },
-    { stdinIsSource: readsStdin(plan) },
-  );
+  const targets = slaveTargets(plan, ports);
+  const onProgress = (p: Progress): void => {
+    const now = Date.now();
+    const destinations: Record<string, DestinationStats> = {};
+    for (const [label, relay] of relays) {
+      const meter = meters.get(label)!;
+      const s = states.get(label)!;
+      meter.add(now, relay.everAcked ? relay.ackedBytes : relay.sentBytes);
+      destinations[label] = {
+        state: s.name,
+        deliveredKbps: meter.kbps(),
+        congested: relay.congested,
+        droppedFrames: relay.droppedFrames,
+        liveMs: liveMsAt(s, now),
+        reconnects: s.reconnects,
+      };
+    }
+    emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame, destinations });
+  };
+  const onLogLine = (raw: string): void => {
+    const line = redact(raw);
+    if (opts.verbose) emit({ type: 'log', line });
+    if (/\[(error|fatal|panic)\]/.test(line)) {
+      lastErrors.push(line);
+      if (lastErrors.length > 5) lastErrors.shift();
+    }
+  };
 
+  const startedAt = Date.now();
+  let proc: FfmpegProcess | undefined;
   let stoppedByUs = false;
   const stop = (): void => {
     stoppedByUs = true;
-    void proc.stop();
+    void proc?.stop();
   };
   opts.signal.addEventListener('abort', stop, { once: true });
   const safety = plan.durationMs ? setTimeout(stop, plan.durationMs + STOP_SLACK_MS) : undefined;
-  const exit = await proc.exited;
+  let exit: FfmpegExit;
+  let stalled = false;
+  for (let restarts = 0; ; restarts++) {
+    // After a restart only what is left of --duration remains to stream.
+    const remaining = plan.durationMs === undefined ? undefined : plan.durationMs - (Date.now() - startedAt);
+    const progress = new ProgressParser();
+    let lastOut = -1;
+    let lastProgressAt = Date.now();
+    stalled = false;
+    const current = new FfmpegProcess(
+      opts.ffmpeg,
+      buildFfmpegArgv(restarts === 0 ? plan : { ...plan, durationMs: Math.max(1000, remaining ?? 0) || undefined }, targets),
+      {
+        onProgressLine: (line) => {
+          const p = progress.push(line);
+          if (!p) return;
+          if (p.outTimeMs > lastOut) {
+            lastOut = p.outTimeMs;
+            lastProgressAt = Date.now();
+          }
+          onProgress(p);
+        },
+        onLogLine,
+      },
+      { stdinIsSource: readsStdin(plan) },
+    );
+    proc = current;
+    if (stoppedByUs) void current.stop();
+    // The watchdog: an encoder that makes no progress is killed and started again.
+    const watchdog = setInterval(() => {
+      if (stoppedByUs || Date.now() - lastProgressAt <= opts.watchdogMs) return;
+      stalled = true;
+      emit({ type: 'warning', message: `the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s: restarting it` });
+      current.kill();
+    }, 1000);
+    exit = await current.exited;
+    clearInterval(watchdog);
+    if (!stalled || stoppedByUs || readsStdin(plan)) break;
+    if (remaining !== undefined && plan.durationMs! - (Date.now() - startedAt) < 1000) break;
+  }
   clearTimeout(safety);
   opts.signal.removeEventListener('abort', stop);
 
@@ -171,7 +204,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   await Promise.all([...relays.values()].map((r) => r.stop()));
   const ended = Date.now();
   for (const label of states.keys()) apply(label, { type: 'stop', at: ended });
-  const encoderFailed = !stoppedByUs && exit.exitCode !== 0;
+  const encoderFailed = !stoppedByUs && (exit.exitCode !== 0 || stalled);
   if (encoderFailed) {
     const detail = lastErrors.length ? `: ${lastErrors[lastErrors.length - 1]}` : '';
     emit({ type: 'error', code: 'encoder-failed', message: `ffmpeg exited with ${exit.exitCode ?? exit.signal}${detail}` });

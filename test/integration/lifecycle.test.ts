@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { probe } from '../helpers/probe.js';
 import { childPids, commandOf, isRunning, startCli } from '../helpers/spawn.js';
 
 const ffmpegChild = (pid: number): number | undefined => childPids(pid).find((c) => commandOf(c)[0]?.endsWith('ffmpeg'));
@@ -29,5 +31,38 @@ describe('stopping', () => {
     const deadline = Date.now() + 3000;
     while (isRunning(ffmpeg) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.equal(isRunning(ffmpeg), false, 'ffmpeg outlived rtmpush');
+  });
+});
+
+describe('the encoder watchdog', () => {
+  it('restarts a stalled ffmpeg; the destination keeps going on the same connection', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    try {
+      const run = startCli(['start', '--to', `w=${nginx.url('live', 'watchKey4321')}`, '--preset', '360p30', '--duration', '20s', '--watchdog', '3s', '--json']);
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+      await new Promise((r) => setTimeout(r, 2000));
+      const first = ffmpegChild(run.proc.pid!)!;
+      process.kill(first, 'SIGSTOP');
+      await run.waitFor((e) => e.type === 'warning' && /no progress for 3 s: restarting it/.test(e.message), 10_000);
+      const deadline = Date.now() + 5000;
+      let second: number | undefined;
+      while (Date.now() < deadline && !(second && second !== first)) {
+        second = ffmpegChild(run.proc.pid!);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(second && second !== first, 'a new ffmpeg runs');
+      assert.equal(isRunning(first), false, 'the stalled one is gone');
+      const r = await run.proc;
+      assert.equal(r.exitCode, 0);
+      const w = run.events.filter((e) => e.type === 'state' && e.destination === 'w').map((e) => e.state);
+      assert.deepEqual(w, ['connecting', 'live', 'stopped'], 'the destination never dropped');
+      const got = await probe(nginx.recording('watchKey4321'));
+      assert.ok(got.videoFrames >= 12 * 30, `frames ${got.videoFrames}`);
+      assert.ok(got.maxFrameGapS < 8, `gap ${got.maxFrameGapS} s`);
+      assert.ok(got.keyframeIntervalS && got.keyframeIntervalS.min > 0, 'timestamps keep rising across the restart');
+    } finally {
+      await nginx.dispose();
+    }
   });
 });
