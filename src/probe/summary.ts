@@ -11,6 +11,8 @@ export interface ReceivedSummary {
   keyframeIntervalS: { min: number; max: number; avg: number } | null;
   /** Longest gap between consecutive video frames: a dropout shows here. */
   maxFrameGapS: number;
+  /** Frames missing from the sequence: each gap counted in frame intervals (the median gap), less one. */
+  lostFrames: number;
   videoKbps: number;
   audioSampleRate?: number;
   audioChannels?: number;
@@ -75,10 +77,18 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
       ? { min: round(Math.min(...gaps)), max: round(Math.max(...gaps)), avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length) }
       : null,
     maxFrameGapS: frameGaps.length ? round(Math.max(...frameGaps)) : 0,
+    lostFrames: countLost(frameGaps),
     videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
     audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
     audioChannels: audio?.channels,
   };
+}
+
+function countLost(gaps: number[]): number {
+  if (gaps.length === 0) return 0;
+  const nominal = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+  if (nominal <= 0) return 0;
+  return gaps.reduce((lost, g) => lost + Math.max(0, Math.round(g / nominal) - 1), 0);
 }
 
 export interface Check {

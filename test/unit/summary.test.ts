@@ -27,7 +27,16 @@ describe('summarizeProbe / checkReceived', () => {
     assert.deepEqual(s.keyframeIntervalS, { min: 2, max: 2, avg: 2 });
     assert.equal(s.videoKbps, 800);
     assert.equal(s.maxFrameGapS, 0.033);
+    assert.equal(s.lostFrames, 0);
     assert.ok(checkReceived(s, expectation).every((c) => c.ok));
+  });
+
+  it('counts frames missing from a dropout', () => {
+    const json = fakeProbe();
+    json.packets = json.packets!.filter((p) => !(p.stream_index === 0 && Number(p.pts_time) > 1.5 && Number(p.pts_time) < 1.7));
+    const s = summarizeProbe(json);
+    assert.equal(s.lostFrames, 5);
+    assert.equal(s.maxFrameGapS, 0.2);
   });
 
   it('flags a 5 s keyframe interval and a bitrate off by more than 15 %', () => {
