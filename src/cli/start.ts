@@ -3,17 +3,20 @@ import { locateFfmpeg, locateFfprobe } from '../ffmpeg/locate.js';
 import { jsonReporter } from '../report/ndjson.js';
 import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
-import { ttyReporter } from '../report/tty.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
 
-export function chooseReporter(flags: { json?: boolean }, io: CliIo): Reporter {
+export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Promise<Reporter> {
   if (flags.json) return jsonReporter((t) => io.stdout.write(t));
   // A terminal that reports no width (some bare ptys) would make the spinner redraw forever: use plain lines.
-  if (io.stderr.isTTY && !io.env.CI && (io.stderr.columns ?? 0) > 0) return ttyReporter(io.stderr);
+  if (io.stderr.isTTY && !io.env.CI && (io.stderr.columns ?? 0) > 0) {
+    // ora and chalk are loaded only for a terminal: scripts and services do not pay for them.
+    const { ttyReporter } = await import('../report/tty.js');
+    return ttyReporter(io.stderr);
+  }
   return plainReporter((t) => io.stderr.write(t));
 }
 
@@ -30,7 +33,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     }
     plan.source.hasAudio = probe.hasAudio;
   }
-  const reporter = chooseReporter(flags, io);
+  const reporter = await chooseReporter(flags, io);
   for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });
 
   const controller = new AbortController();

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { Secret } from '../secret.js';
 
 export type HostOs = 'linux' | 'darwin' | 'win32';
 
@@ -37,9 +38,26 @@ export function parseSource(flags: SourceFlags): Source {
     if (!URL_SCHEMES.includes(scheme)) {
       throw new UsageError(`--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`);
     }
+    hideUrlSecrets(raw);
     return { kind: 'url', url: raw };
   }
   return { kind: 'file', path: raw, loop: Boolean(flags.loop), hasAudio: true };
+}
+
+/** A source URL can carry credentials too: its password, an RTMP stream name, token-like query values. */
+function hideUrlSecrets(raw: string): void {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError('--source: malformed URL');
+  }
+  if (url.password) new Secret(decodeURIComponent(url.password));
+  const segments = url.pathname.split('/').filter(Boolean);
+  if (/^rtmps?:$/.test(url.protocol) && segments.length >= 2) new Secret(segments[segments.length - 1]!);
+  for (const [name, value] of url.searchParams) {
+    if (/key|token|pass|secret|auth|streamid|sig/i.test(name) && value) new Secret(value);
+  }
 }
 
 export interface InputArgs {

@@ -359,6 +359,11 @@ export class DestinationRelay {
     }
   }
 
+  /** When the latest acknowledgement arrived: the acked count is exact at that instant. */
+  get lastAckAt(): number {
+    return this.#lastAckAt;
+  }
+
   #onAck(count: number): void {
     if (count !== this.ackedBytes) this.#lastAckAt = Date.now();
     this.ackedBytes = count;

@@ -127,7 +127,9 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     for (const [label, relay] of relays) {
       const meter = meters.get(label)!;
       const s = states.get(label)!;
-      meter.add(now, relay.everAcked ? relay.ackedBytes : relay.sentBytes);
+      // Acked counts are sampled at the instant they arrived: 64 KiB steps would otherwise swing a slow link's figure.
+      if (relay.everAcked) meter.add(relay.lastAckAt, relay.ackedBytes);
+      else meter.add(now, relay.sentBytes);
       destinations[label] = {
         state: s.name,
         deliveredKbps: meter.kbps(),

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/run/local-server.js';
+import type { NetNs } from './netns.js';
 
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
@@ -23,7 +24,8 @@ export class NginxRtmp {
   tls: TlsFront | undefined;
   #proc: ChildProcess | undefined;
 
-  constructor() {
+  /** Run inside this network namespace (see NetNs) instead of the test's own. */
+  constructor(private readonly netns?: NetNs) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-nginx-'));
     this.recordDir = path.join(this.dir, 'rec');
     mkdirSync(this.recordDir);
@@ -58,9 +60,12 @@ rtmp {
 ${stream}
 `;
     writeFileSync(path.join(this.dir, 'nginx.conf'), conf);
-    this.#proc = spawn('nginx', ['-c', path.join(this.dir, 'nginx.conf'), '-p', this.dir, '-e', path.join(this.dir, 'error.log')], { stdio: 'ignore' });
-    await waitListening(this.port);
-    if (this.tls) await waitListening(this.tls.port);
+    const args = ['-c', path.join(this.dir, 'nginx.conf'), '-p', this.dir, '-e', path.join(this.dir, 'error.log')];
+    // `ip netns exec` execs nginx in place, so the PID is nginx's own
+    this.#proc = this.netns ? spawn('ip', ['netns', 'exec', this.netns.name, 'nginx', ...args], { stdio: 'ignore' }) : spawn('nginx', args, { stdio: 'ignore' });
+    const wait = (p: number) => (this.netns ? this.netns.waitListening(p) : waitListening(p));
+    await wait(this.port);
+    if (this.tls) await wait(this.tls.port);
   }
 
   /** Sends a signal to this nginx's master and workers (by PID), e.g. SIGSTOP to make it hang. */

@@ -148,3 +148,20 @@ describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
     assert.equal(r.events.at(-1)!.destinations.nohost.finalState, 'failed');
   });
 });
+
+describe('a clean stop leaves no ghost session', () => {
+  it('the same key can publish again at once', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    try {
+      for (const round of [1, 2]) {
+        const r = await runCli(['start', '--to', `g=${nginx.url('live', 'ghostKey6060')}`, '--preset', '360p30', '--duration', '3s', '--json']);
+        assert.equal(r.exitCode, 0, `round ${round}: ${JSON.stringify(r.events.filter((e) => e.type === 'state'))}`);
+        assert.ok(!states(r, 'g').some((e) => e.state === 'rejected'), `round ${round}`);
+      }
+      assert.match(nginx.log(), /FCUnpublish|deleteStream/, 'nginx saw the unpublish');
+    } finally {
+      await nginx.dispose();
+    }
+  });
+});

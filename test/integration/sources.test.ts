@@ -49,6 +49,23 @@ describe('sources and the record leg, against nginx-rtmp', () => {
     assert.ok(got.videoFrames >= 2.5 * 30, `frames ${got.videoFrames}`);
   });
 
+  it('a URL source is restreamed: what one server receives goes to another destination', async () => {
+    // the upstream feed: a plain ffmpeg publishing to nginx; rtmpush pulls it and pushes it on
+    const feed = execa('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', nginx.url('live', 'feedKey1')], { reject: false, stdin: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = await runCli(['start', '--to', `out=${nginx.url('live', 'restreamKey1')}`, '--source', nginx.url('live', 'feedKey1'), '--preset', '360p30', '--duration', '6s', '--json']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const got = await probe(nginx.recording('restreamKey1'));
+      assert.deepEqual([got.videoCodec, got.width, got.height], ['h264', 640, 360]);
+      assert.ok(got.videoFrames >= 4 * 30, `frames ${got.videoFrames}`);
+      assert.ok(!r.stdout.includes('feedKey1') && !r.stdout.includes('restreamKey1'));
+    } finally {
+      feed.kill('SIGKILL');
+      await feed;
+    }
+  });
+
   it('stdin (-) is read as a stream', async () => {
     const r = await runCli(['start', '--to', `a=${nginx.url('live', 'stdinKey1234')}`, '--source', '-', '--preset', '360p30', '--json'], {}, { input: readFileSync(piped) });
     assert.equal(r.exitCode, 0, r.stderr);

@@ -2,6 +2,19 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { MASK, Secret, redact } from '../../src/secret.js';
+import { parseSource } from '../../src/plan/source.js';
+
+describe('source URLs', () => {
+  it('their stream name, password and token-like values are hidden', () => {
+    parseSource({ source: 'rtmp://feed.example/live/srcStreamKey77', os: 'linux' });
+    parseSource({ source: 'srt://h:9000?passphrase=srtPassPhrase88&latency=200', os: 'linux' });
+    parseSource({ source: 'https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00', os: 'linux' });
+    assert.equal(
+      redact('rtmp://feed.example/live/srcStreamKey77 srt://h:9000?passphrase=srtPassPhrase88&latency=200 https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00'),
+      'rtmp://feed.example/live/**** srt://h:9000?passphrase=****&latency=200 https://user:****@h/x.m3u8?token=****',
+    );
+  });
+});
 
 describe('Secret and redact', () => {
   it('never prints itself', () => {
