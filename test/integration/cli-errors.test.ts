@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-cli-'));
+const dir = tempDir('cli');
 const existing = path.join(dir, 'exists.mkv');
 writeFileSync(existing, 'x');
 const notVideo = path.join(dir, 'notes.txt');
@@ -79,7 +79,7 @@ describe('plan, presets, destinations', () => {
   });
 
   it('destinations says whether a key is set, never the key', async () => {
-    const cfgDir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-dest-'));
+    const cfgDir = tempDir('dest');
     writeFileSync(path.join(cfgDir, 'rtmpush.config.json'), JSON.stringify({ destinations: { studio: { url: 'rtmp://studio.local/live', keyEnv: 'STUDIO_KEY' } } }));
     const r = await runCli(['destinations', '--json'], { RTMPUSH_TWITCH_KEY: 'twListKey789', STUDIO_KEY: 'studioKey000' }, { cwd: cfgDir });
     assert.equal(r.exitCode, 0, r.stderr);

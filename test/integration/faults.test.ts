@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
@@ -8,6 +7,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
 import { commandOf, startCli } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FPS = 30;
 const states = (r: { events: Record<string, any>[] }, label: string) => r.events.filter((e) => e.type === 'state' && e.destination === label);
@@ -80,7 +80,7 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
   before(async () => {
     for (const s of servers) await s.start();
     // keys come from the environment, as the README recommends, so rtmpush's own command line has none
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-kill-'));
+    const dir = tempDir('kill');
     const config = path.join(dir, 'rtmpush.config.json');
     const destinations = Object.fromEntries(servers.map((s, i) => [`d${i + 1}`, { url: `rtmp://127.0.0.1:${s.port}/live`, keyEnv: `KEY_D${i + 1}` }]));
     writeFileSync(config, JSON.stringify({ destinations }));

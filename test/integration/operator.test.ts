@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -8,10 +7,11 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { freePort } from '../../src/run/local-server.js';
 import { startCli } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('operator hooks', () => {
   it('--on-state runs the command on every state change with the event as JSON on stdin', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-hook-'));
+    const dir = tempDir('hook');
     const log = path.join(dir, 'states.ndjson');
     const r = await runCli(['start', '--to', 'local,bad=rtmp://127.0.0.1:1/live/hookKey8080', '--preset', '360p30', '--duration', '4s', '--json', '--on-state', `cat >> ${log}`]);
     assert.equal(r.exitCode, 3, r.stderr);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { configCandidates, loadConfig } from '../../src/config/load.js';
 import { loadPresets } from '../../src/presets/load.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'rtmpush-cfg-'));
+const tmp = (): string => tempDir('cfg');
 
 describe('config file', () => {
   it('is looked for in --config, then ./rtmpush.config.json, then XDG', () => {
