@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
-import { decodeAmf0 } from '../rtmp/amf0.js';
 import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
-import { command, setChunkSize, setPeerBandwidth, windowAckSize } from './messages.js';
+import { command, parseCommand, setChunkSize, setPeerBandwidth, windowAckSize } from './messages.js';
 
 const HANDSHAKE = 1536;
 const OUT_CHUNK = 4096;
@@ -68,13 +67,9 @@ export class DownstreamSession {
   }
 
   #onCommand(msg: RtmpMessage): void {
-    let values;
-    try {
-      values = decodeAmf0(msg.payload);
-    } catch {
-      return;
-    }
-    const [name, txn] = values as [string, number];
+    const cmd = parseCommand(msg);
+    if (!cmd) return;
+    const { name, txn } = cmd;
     switch (name) {
       case 'connect':
         this.#send(windowAckSize(5_000_000));

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
-import { decodeAmf0, type Amf0Object } from '../rtmp/amf0.js';
+import type { Amf0Object } from '../rtmp/amf0.js';
 import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
 import { DownstreamSession } from './downstream.js';
-import { command, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
+import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
 
 export interface RelayTarget {
   protocol: 'rtmp' | 'rtmps';
@@ -386,14 +386,11 @@ export class DestinationRelay {
   }
 
   #onCommand(msg: RtmpMessage): void {
-    let values;
-    try {
-      values = decodeAmf0(msg.payload);
-    } catch {
-      return;
-    }
-    const [name, txn] = values as [string, number];
-    const info = (values[3] ?? {}) as Amf0Object;
+    const cmd = parseCommand(msg);
+    if (!cmd) return;
+    const { name, txn, args } = cmd;
+    // onStatus and _error carry their information object after the command object
+    const info = (args[1] ?? {}) as Amf0Object;
     const key = this.#opts.target.key.reveal();
     if (name === '_result' && txn === 1 && this.#phase === 'connect') {
       this.#phase = 'publish';
@@ -401,7 +398,7 @@ export class DestinationRelay {
       this.#send(command(0, 'FCPublish', 3, null, key));
       this.#send(command(0, 'createStream', 4, null));
     } else if (name === '_result' && txn === 4 && this.#phase === 'publish') {
-      this.#streamId = typeof values[3] === 'number' ? values[3] : 1;
+      this.#streamId = typeof args[1] === 'number' ? args[1] : 1;
       this.#send({ ...command(this.#streamId, 'publish', 5, null, key, 'live'), streamId: this.#streamId });
     } else if (name === '_error') {
       this.#reject(`the server refused ${txn === 1 ? 'the connection' : 'the publish'}: ${describeStatus(info)}`);
