@@ -7,6 +7,7 @@ import { toolVersion } from '../run/ffprobe.js';
 import { redact } from '../secret.js';
 import { packageRoot } from '../util/paths.js';
 import { processIo, type CliIo } from './io.js';
+import { doctorCommand } from './doctor.js';
 import { destinationsCommand, presetsCommand } from './list.js';
 import { addStreamOptions, type RawStreamFlags } from './options.js';
 import { planCommand } from './plan.js';
@@ -64,6 +65,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .exitOverride()
     .action((opts: RawStreamFlags) => {
       exitCode = planCommand(opts, io);
+    });
+  program
+    .command('doctor')
+    .description('check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air')
+    .option('-t, --to <list>', 'destinations, as for start', (v: string, prev: string[]) => [...prev, v], [])
+    .option('-c, --config <file>', 'config file')
+    .option('--insecure-tls', 'do not check rtmps:// certificates')
+    .option('--json', 'one JSON object per step')
+    .addHelpText('after', '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\nExample:\n  $ rtmpush doctor --to youtube,twitch')
+    .exitOverride()
+    .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
+      exitCode = await doctorCommand(opts, io);
     });
   program
     .command('presets')

@@ -22,11 +22,15 @@ export interface Destination {
   platform?: string;
   endpoint: RtmpEndpoint;
   key: Secret;
+  /** Where the key came from (a variable name, the config file, the URL), for messages. */
+  keyFrom?: string;
 }
 
 export interface ResolveContext {
   env: Record<string, string | undefined>;
   config: RtmpushConfig;
+  /** doctor: keep a missing or odd key (as typed) so it can be checked as a step instead of stopping here. */
+  lenientKeys?: boolean;
 }
 
 const LABEL_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
@@ -103,13 +107,15 @@ function fromPlatform(id: string, ctx: ResolveContext, configKey?: { key?: Secre
   const keyVar = envName(id, 'KEY');
   const envKey = ctx.env[keyVar];
   let key: Secret | undefined;
-  if (envKey !== undefined && envKey.trim() !== '') key = checkKey(envKey, keyVar);
-  else if (configKey?.key) key = configKey.key;
+  let keyFrom = keyVar;
+  if (envKey !== undefined && envKey.trim() !== '') key = checkKey(envKey, keyVar, ctx);
+  else if (configKey?.key) [key, keyFrom] = [configKey.key, configKey.from];
+  if (!key && ctx.lenientKeys) key = new Secret(envKey ?? '');
   if (!key) {
     const hint = configKey ? `${configKey.from}` : `set ${keyVar} (or name it in the config file)`;
     throw new UsageError(`${id}: no stream key: ${hint}`);
   }
-  return { label: id, kind: 'platform', platform: id, endpoint, key };
+  return { label: id, kind: 'platform', platform: id, endpoint, key, keyFrom };
 }
 
 function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveContext): Destination {
@@ -117,22 +123,24 @@ function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveCon
   let key: Secret | undefined;
   if (entry.keyEnv) {
     const value = ctx.env[entry.keyEnv];
-    if (value !== undefined && value.trim() !== '') key = checkKey(value, entry.keyEnv);
+    if (value !== undefined && value.trim() !== '') key = checkKey(value, entry.keyEnv, ctx);
+    else if (ctx.lenientKeys && !entry.key) key = new Secret(value ?? '');
     else if (!entry.key) throw new UsageError(`${name}: no stream key: set ${entry.keyEnv} (named by keyEnv in ${where})`);
   }
-  if (!key && entry.key) key = checkKey(entry.key, `${where} key`);
+  if (!key && entry.key) key = checkKey(entry.key, `${where} key`, ctx);
   if (entry.platform) {
-    const dest = fromPlatform(entry.platform, ctx, { key, from: `set keyEnv or key in ${where}` });
+    const dest = fromPlatform(entry.platform, ctx, key ? { key, from: entry.keyEnv ?? where } : { from: `set keyEnv or key in ${where}` });
     return { ...dest, label: name, kind: 'config' };
   }
   if (!entry.url) throw new UsageError(`${where}: give "platform" or "url"`);
   if (key) {
-    return { label: name, kind: 'config', endpoint: parseBaseUrl(entry.url, where), key };
+    return { label: name, kind: 'config', endpoint: parseBaseUrl(entry.url, where), key, keyFrom: entry.keyEnv ?? where };
   }
   return { ...parseFullUrl(entry.url, where), label: name, kind: 'config' };
 }
 
-function checkKey(raw: string, from: string): Secret {
+function checkKey(raw: string, from: string, ctx: ResolveContext): Secret {
+  if (ctx.lenientKeys) return new Secret(raw);
   const value = raw.trim();
   // Register before any message could quote it.
   const secret = new Secret(value);

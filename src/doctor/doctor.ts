@@ -1,0 +1,77 @@
+import type net from 'node:net';
+import type { Destination } from '../platforms/destinations.js';
+import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
+import { checkDns, checkKeyShape, connectTcp, rtmpConnect, upgradeTls, type StepResult } from './steps.js';
+
+export interface DoctorOptions {
+  tls: { caFile?: string; insecure: boolean };
+}
+
+const SLOW_RTT_MS = 150;
+
+const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
+/** Checks one destination step by step without publishing anything; stops at the first step that fails. */
+export async function diagnose(dest: Destination, opts: DoctorOptions, report: (r: StepResult) => void): Promise<boolean> {
+  const { endpoint } = dest;
+  const platform = dest.platform ? findPlatform(dest.platform) : undefined;
+  const rtmpsUrl = platform?.ingest.find((i) => i.protocol === 'rtmps')?.url;
+  const fail = (r: StepResult): false => (report(r), false);
+
+  const key = checkKeyShape(dest.key.reveal(), dest.keyFrom ?? 'the key');
+  report({ ...key, ms: 0 });
+  if (key.status === 'fail') return false;
+
+  const dns = await checkDns(endpoint.host);
+  report(dns);
+  if (dns.status === 'fail') return false;
+
+  let tcp: { socket: net.Socket; ms: number };
+  try {
+    tcp = await connectTcp(endpoint.host, endpoint.port);
+    report({ step: 'tcp', status: 'pass', detail: `${endpoint.host}:${endpoint.port} accepts connections`, ms: tcp.ms });
+  } catch (error) {
+    let fix = 'check the port in the URL, and any firewall in between';
+    if (endpoint.port === 1935 && rtmpsUrl) {
+      try {
+        const alt = await connectTcp(new URL(rtmpsUrl).hostname, 443);
+        alt.socket.destroy();
+        fix = `port 1935 looks blocked but 443 is open: use the RTMPS URL ${rtmpsUrl}`;
+      } catch {
+        fix = 'port 1935 and 443 both fail: check your network or firewall';
+      }
+    }
+    return fail({ step: 'tcp', status: 'fail', detail: `${endpoint.host}:${endpoint.port}: ${errCode(error)}`, fix, ms: 0 });
+  }
+
+  let socket: net.Socket = tcp.socket;
+  if (endpoint.protocol === 'rtmps') {
+    try {
+      const t = performance.now();
+      socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls.caFile, opts.tls.insecure);
+      report({ step: 'tls', status: opts.tls.insecure ? 'warn' : 'pass', detail: opts.tls.insecure ? 'TLS up, certificate NOT checked (--insecure-tls)' : 'TLS up, certificate trusted', ms: Math.round(performance.now() - t) });
+    } catch (error) {
+      tcp.socket.destroy();
+      return fail({ step: 'tls', status: 'fail', detail: `TLS: ${errCode(error)}`, fix: 'a private CA goes in RTMPUSH_CA_FILE; --insecure-tls skips the check (not for real keys)', ms: 0 });
+    }
+  } else if (rtmpsUrl) {
+    report({ step: 'tls', status: 'warn', detail: 'plain RTMP: the key crosses the network unencrypted', fix: `use the RTMPS URL ${rtmpsUrl}`, ms: 0 });
+  }
+
+  const outcome = await rtmpConnect(socket, endpoint);
+  if (!outcome.ok) {
+    const want = platform ? expectedApp(platform) : undefined;
+    const fix = want && want !== endpoint.app ? `${platform!.name} expects the app "${want}": ${defaultIngest(platform!)}/KEY` : `check the app path "${endpoint.app}" in the URL`;
+    return fail({ step: 'rtmp', status: 'fail', detail: `connect to app "${endpoint.app}" refused: ${outcome.detail}`, fix, ms: outcome.handshakeMs });
+  }
+  report({ step: 'rtmp', status: 'pass', detail: `connect to app "${endpoint.app}" accepted (${outcome.detail}); nothing was published`, ms: outcome.handshakeMs });
+  const rtt = Math.min(tcp.ms || outcome.handshakeMs, outcome.handshakeMs || tcp.ms);
+  report({
+    step: 'rtt',
+    status: rtt > SLOW_RTT_MS ? 'warn' : 'pass',
+    detail: `${rtt} ms round trip`,
+    ...(rtt > SLOW_RTT_MS ? { fix: 'a closer ingest server would cut latency and reconnect time' } : {}),
+    ms: rtt,
+  });
+  return true;
+}
