@@ -33,6 +33,9 @@ export interface RawStreamFlags {
   insecureTls?: boolean;
   onState?: string;
   watchdog?: string;
+  audioRate?: string;
+  allowOverCap?: boolean;
+  rehearse?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -48,6 +51,9 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--video-bitrate <rate>', 'video bitrate, e.g. 2500k or 4M (still capped by each platform)')
     .option('--audio-bitrate <rate>', 'audio bitrate, e.g. 128k')
     .option('--keyint <seconds>', 'keyframe interval in seconds (default 2)')
+    .option('--audio-rate <hz>', 'audio sample rate: 48000 (default), 44100, 32000, 22050')
+    .option('--allow-over-cap', "keep --video-bitrate even above a platform's published cap (caps are disputed; partners get more)")
+    .option('--rehearse', 'run the planned pipeline into the embedded server instead of the platforms and check what arrived against every chosen platform')
     .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
     .option('--record <file>', 'also record locally to this file (Matroska)')
     .option('-c, --config <file>', 'config file (default ./rtmpush.config.json, then ~/.config/rtmpush/config.json)')
@@ -88,7 +94,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (to.length === 0) {
     throw new UsageError('no destination: add --to, e.g. --to local, --to youtube,twitch or --to rtmp://host/app/key');
   }
-  const destinations = resolveDestinations(to, { env: ctx.env, config: config.config });
+  // A rehearsal sends nothing to the platforms: their keys are not needed.
+  const destinations = resolveDestinations(to, { env: ctx.env, config: config.config, lenientKeys: Boolean(flags.rehearse) });
   const inClear = destinations.filter((d) => d.kind === 'url' && flags.to.some((t) => t.includes('://')));
   if (inClear.length > 0) {
     config.warnings.push(
@@ -135,6 +142,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
       videoKbps: flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate'),
       audioKbps: flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate'),
       keyintSeconds: keyint,
+      sampleRate: parseSampleRate(flags.audioRate),
+      allowOverCap: Boolean(flags.allowOverCap),
     },
     durationMs,
     record,
@@ -150,6 +159,15 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (caFile && !existsSync(caFile)) throw new UsageError(`RTMPUSH_CA_FILE ${ctx.env.RTMPUSH_CA_FILE}: no such file`);
   const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog');
   return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) }, watchdogMs };
+}
+
+const SAMPLE_RATES = [48000, 44100, 32000, 22050];
+
+function parseSampleRate(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const hz = Number(raw.replace(/hz$/i, '').replace(/k$/i, '000'));
+  if (!SAMPLE_RATES.includes(hz)) throw new UsageError(`--audio-rate ${raw}: use one of ${SAMPLE_RATES.join(', ')}`);
+  return hz;
 }
 
 export function hostOs(): HostOs {

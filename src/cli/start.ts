@@ -5,6 +5,9 @@ import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
+import { resolveDestinations } from '../platforms/destinations.js';
+import { PLATFORM_IDS, findPlatform, type Platform } from '../platforms/table.js';
+import type { RehearsalFlags } from '../rehearse/rules.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
@@ -22,7 +25,18 @@ export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Prom
 
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
-  const { plan, config, retry, tls, watchdogMs } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const resolved = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const { config, retry, tls, watchdogMs } = resolved;
+  let plan = resolved.plan;
+  let rehearse: { platforms: Platform[]; flags: RehearsalFlags } | undefined;
+  if (flags.rehearse) {
+    // The same encode, planned for the chosen platforms, goes to the embedded server only.
+    const chosen = [...new Set(plan.destinations.flatMap((d) => (d.platform ? [d.platform] : [])))];
+    const platforms = (chosen.length ? chosen : [...PLATFORM_IDS]).map((id) => findPlatform(id)!);
+    const [local] = resolveDestinations(['local'], { env: io.env, config: {} });
+    plan = { ...plan, destinations: [local!], durationMs: plan.durationMs ?? 15_000 };
+    rehearse = { platforms, flags: { keyintSeconds: plan.video.keyintSeconds === 2 && flags.keyint === undefined ? undefined : plan.video.keyintSeconds, videoKbps: plan.video.kbps, allowOverCap: flags.allowOverCap, sampleRate: flags.audioRate ? plan.audio.sampleRate : undefined } };
+  }
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
   const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
@@ -51,6 +65,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       retry,
       tls,
       watchdogMs,
+      rehearse,
       verbose: Boolean(flags.verbose),
       emit: withStateHook((e) => reporter.handle(e), flags.onState),
       signal: controller.signal,

@@ -7,7 +7,7 @@ export interface PlanInput {
   preset: Preset;
   source: Source;
   destinations: Destination[];
-  overrides?: { videoKbps?: number; audioKbps?: number; keyintSeconds?: number };
+  overrides?: { videoKbps?: number; audioKbps?: number; keyintSeconds?: number; sampleRate?: number; allowOverCap?: boolean };
   durationMs?: number;
   record?: string;
 }
@@ -76,10 +76,13 @@ export function buildPlan(input: PlanInput): Plan {
     : { by: 'preset', text: `preset ${preset.name}` };
   let videoKbps = wanted;
   for (const { label, platform } of limits) {
-    if (platform.maxVideoKbps && platform.maxVideoKbps < videoKbps) {
-      videoKbps = platform.maxVideoKbps;
-      bitrate = { by: 'platform', destination: label, text: `${label}: ${platform.name} caps video at ${platform.maxVideoKbps} kbps` };
+    if (!platform.maxVideoKbps || platform.maxVideoKbps >= videoKbps) continue;
+    if (input.overrides?.allowOverCap) {
+      notes.push(`video ${videoKbps} kbps is above ${label}'s published cap (${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`);
+      continue;
     }
+    videoKbps = platform.maxVideoKbps;
+    bitrate = { by: 'platform', destination: label, text: `${label}: ${platform.name} caps video at ${platform.maxVideoKbps} kbps` };
   }
   if (bitrate.by === 'platform') notes.push(`video bitrate capped at ${videoKbps} kbps (${bitrate.text})`);
 
@@ -114,7 +117,7 @@ export function buildPlan(input: PlanInput): Plan {
       tune: preset.x264.tune,
       profile: preset.x264.profile,
     },
-    audio: { kbps: audioKbps, sampleRate: preset.audio.sampleRate, channels: preset.audio.channels },
+    audio: { kbps: audioKbps, sampleRate: input.overrides?.sampleRate ?? preset.audio.sampleRate, channels: preset.audio.channels },
     bitrate,
     destinations,
     durationMs: input.durationMs,

@@ -22,6 +22,7 @@ const platformSchema = z.object({
   maxHeight: z.number().int().positive().optional(),
   maxFps: z.number().positive().optional(),
   audioSampleRates: z.array(z.number().int()).optional(),
+  videoCodecs: z.array(z.string()).optional(),
   bandwidthTest: z.string().nullable().optional(),
   sources: z.array(z.string()).min(1),
 });

@@ -16,6 +16,10 @@ export interface ReceivedSummary {
   videoKbps: number;
   audioSampleRate?: number;
   audioChannels?: number;
+  /** The busiest whole second of video, in kbps. */
+  peak1sKbps: number;
+  /** How far the last audio and the last video timestamps are apart, in seconds. */
+  avDriftS: number;
 }
 
 interface ProbeStream {
@@ -50,6 +54,10 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
   const video = streams.find((s) => s.codec_type === 'video');
   const audio = streams.find((s) => s.codec_type === 'audio');
   const packets = (json.packets ?? []).filter((p) => video && p.stream_index === video.index);
+  const audioTimes = (json.packets ?? [])
+    .filter((p) => audio && p.stream_index === audio.index)
+    .map((p) => Number(p.pts_time ?? p.dts_time))
+    .filter((t) => Number.isFinite(t));
   const times = packets.map((p) => Number(p.pts_time ?? p.dts_time)).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
   const frames = packets.length;
   // Duration of the frames: last start − first start + one frame.
@@ -81,7 +89,22 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
     audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
     audioChannels: audio?.channels,
+    peak1sKbps: peakSecondKbps(packets),
+    avDriftS: times.length && audioTimes.length ? round(Math.abs(Math.max(...audioTimes) - times[times.length - 1]!)) : 0,
   };
+}
+
+/** Video bytes per whole second of timestamps (the first and last, partial seconds left out), at the busiest. */
+function peakSecondKbps(packets: ProbePacket[]): number {
+  const buckets = new Map<number, number>();
+  for (const p of packets) {
+    const t = Number(p.pts_time ?? p.dts_time);
+    if (!Number.isFinite(t)) continue;
+    const second = Math.floor(t);
+    buckets.set(second, (buckets.get(second) ?? 0) + Number(p.size ?? 0));
+  }
+  const seconds = [...buckets.keys()].sort((a, b) => a - b).slice(1, -1);
+  return seconds.length ? Math.round(Math.max(...seconds.map((s) => buckets.get(s)!)) * 8 / 1000) : 0;
 }
 
 function countLost(gaps: number[]): number {

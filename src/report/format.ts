@@ -49,6 +49,13 @@ export function formatReceived(e: Of<'received'>): string[] {
   ];
 }
 
+export function formatRehearsal(e: Of<'rehearsal'>): string[] {
+  return [
+    `${e.name}: ${e.ok ? 'would accept this stream' : 'would NOT accept this stream'}`,
+    ...e.checks.map((c) => `  ${c.ok ? 'pass' : 'FAIL'} ${c.rule}: ${c.actual} (${c.expected})${c.fix ? `\n       → ${c.fix}` : ''}`),
+  ];
+}
+
 export function formatSummary(e: Of<'summary'>): string[] {
   return [
     ...Object.entries(e.destinations).map(

@@ -1,6 +1,6 @@
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
-import { formatDelivery, formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import { formatDelivery, formatReceived, formatRehearsal, formatStart, formatState, formatStats, formatSummary } from './format.js';
 import type { Reporter } from './reporter.js';
 
 const STATS_EVERY_MS = 5000;
@@ -27,6 +27,7 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
         case 'error': return line(`error: ${event.message}`);
         case 'log': return line(`ffmpeg: ${event.line}`);
         case 'received': return formatReceived(event).forEach(line);
+        case 'rehearsal': return formatRehearsal(event).forEach(line);
         case 'summary': return formatSummary(event).forEach(line);
       }
     },

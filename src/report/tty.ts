@@ -3,7 +3,7 @@ import ora, { type Ora } from 'ora';
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import type { DestinationStateName } from '../state/destination.js';
-import { formatDelivery, formatReceived, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import { formatDelivery, formatReceived, formatRehearsal, formatStart, formatState, formatStats, formatSummary } from './format.js';
 import type { Reporter } from './reporter.js';
 
 const COLOR: Record<DestinationStateName, (s: string) => string> = {
@@ -54,6 +54,10 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           spinner?.stop();
           spinner = undefined;
           return formatReceived(event).forEach((l) => print(l.includes('FAIL') ? chalk.red(l) : l));
+        case 'rehearsal':
+          spinner?.stop();
+          spinner = undefined;
+          return formatRehearsal(event).forEach((l) => print(l.includes('FAIL') || l.includes('NOT') ? chalk.red(l) : l));
         case 'summary':
           spinner?.stop();
           spinner = undefined;

@@ -1,4 +1,5 @@
 import type { Check, ReceivedSummary } from '../probe/summary.js';
+import type { RuleCheck } from '../rehearse/rules.js';
 import type { DestinationStateName } from '../state/destination.js';
 
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
@@ -19,6 +20,7 @@ export type RunEvent =
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
+  | { type: 'rehearsal'; platform: string; name: string; ok: boolean; checks: RuleCheck[] }
   | { type: 'summary'; exitCode: number; destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }> };
 
 export interface DestinationStats {

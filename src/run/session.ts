@@ -2,7 +2,8 @@ import { buildFfmpegArgv, readsStdin, slaveTargets } from '../ffmpeg/argv.js';
 import { ProgressParser, type Progress } from '../ffmpeg/progress.js';
 import { describeSource } from '../plan/source.js';
 import type { Plan } from '../plan/plan.js';
-import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
+import { defaultIngest, expectedApp, findPlatform, type Platform } from '../platforms/table.js';
+import { platformChecks, type RehearsalFlags } from '../rehearse/rules.js';
 import { checkReceived } from '../probe/summary.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import { redact } from '../secret.js';
@@ -24,6 +25,8 @@ export interface SessionOptions {
   tls: { caFile?: string; insecure: boolean };
   /** Aborting stops the stream gracefully (Ctrl-C, SIGTERM). */
   signal: AbortSignal;
+  /** A rehearsal: what the embedded server received is checked against these platforms' rules. */
+  rehearse?: { platforms: Platform[]; flags: RehearsalFlags };
   /** Restart the encoder when it makes no progress for this long. */
   watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
@@ -44,9 +47,11 @@ export async function runSession(opts: SessionOptions): Promise<number> {
       plan = { ...plan, destinations: plan.destinations.map((d) => (d.kind === 'local' ? { ...d, endpoint: { ...d.endpoint, port: local.port } } : d)) };
     }
     const result = await stream(plan, opts);
-    const received = local ? await reportLocal(local, plan, opts) : true;
-    // A local run that recorded nothing did not work, whatever ffmpeg said.
-    const exitCode = result.exitCode === 0 && !received ? 1 : result.exitCode;
+    const received = local ? await reportLocal(local, plan, opts) : 'ok';
+    // A local run that recorded nothing did not work, whatever ffmpeg said; a rehearsal that breaks a rule is 3.
+    let exitCode = result.exitCode;
+    if (exitCode === 0 && received === 'nothing') exitCode = 1;
+    else if (exitCode === 0 && received === 'breaks-rules') exitCode = 3;
     emit({ type: 'summary', exitCode, destinations: result.destinations });
     return exitCode;
   } finally {
@@ -225,14 +230,14 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   return { exitCode, destinations };
 }
 
-/** Reads back what the embedded server recorded; false when it recorded nothing. */
-async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions): Promise<boolean> {
-  let all = true;
+/** Reads back what the embedded server recorded and, in a rehearsal, checks it against each platform. */
+async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions): Promise<'ok' | 'nothing' | 'breaks-rules'> {
+  let outcome: 'ok' | 'nothing' | 'breaks-rules' = 'ok';
   for (const dest of plan.destinations.filter((d) => d.kind === 'local')) {
     const files = local.recordings(`/${dest.endpoint.app}/${dest.key.reveal()}`);
     if (files.length === 0) {
       opts.emit({ type: 'error', code: 'nothing-received', message: `${dest.label}: the embedded server recorded nothing` });
-      all = false;
+      outcome = 'nothing';
       continue;
     }
     let summary;
@@ -240,7 +245,7 @@ async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions)
       summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
     } catch {
       opts.emit({ type: 'error', code: 'nothing-received', message: `${dest.label}: what the embedded server recorded cannot be read` });
-      all = false;
+      outcome = 'nothing';
       continue;
     }
     const checks = checkReceived(summary, {
@@ -253,6 +258,12 @@ async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions)
       channels: plan.audio.channels,
     });
     opts.emit({ type: 'received', destination: dest.label, summary, checks, meetsPreset: checks.every((c) => c.ok) });
+    for (const platform of opts.rehearse?.platforms ?? []) {
+      const rules = platformChecks(summary, platform, opts.rehearse!.flags);
+      const ok = rules.every((c) => c.ok);
+      if (!ok && outcome === 'ok') outcome = 'breaks-rules';
+      opts.emit({ type: 'rehearsal', platform: platform.id, name: platform.name, ok, checks: rules });
+    }
   }
-  return all;
+  return outcome;
 }

@@ -24,6 +24,7 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ['conflicting --loop', ['start', '--to', 'local', '--loop'], {}, /--loop only works with a file --source/],
     ['bad duration', ['start', '--to', 'local', '--duration', 'soon'], {}, /--duration "soon" is not a duration/],
     ['bad bitrate', ['plan', '--to', 'local', '--video-bitrate', 'fast'], {}, /--video-bitrate "fast" is not a bitrate/],
+    ['bad audio rate', ['start', '--to', 'local', '--audio-rate', '12345'], {}, /--audio-rate 12345: use one of 48000, 44100/],
     ['record file exists', ['start', '--to', 'local', '--record', existing], {}, /the file exists/],
     ['no destination', ['start'], {}, /no destination: add --to/],
     ['unknown flag', ['start', '--to', 'local', '--frobnicate'], {}, /unknown option '--frobnicate'/],

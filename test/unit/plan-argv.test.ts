@@ -37,6 +37,18 @@ describe('buildPlan: presets × destinations', () => {
     assert.ok(p.notes.some((n) => n.includes('capped at 6000')));
   });
 
+  it('--allow-over-cap keeps the bitrate above a cap, and says so', () => {
+    const p = plan('1080p60', 'twitch', { overrides: { videoKbps: 8000, allowOverCap: true } });
+    assert.equal(p.video.kbps, 8000);
+    assert.equal(p.bitrate.by, 'flag');
+    assert.ok(p.notes.some((n) => /above twitch's published cap .* kept by --allow-over-cap/.test(n)), p.notes.join('\n'));
+  });
+
+  it('--audio-rate sets the sample rate', () => {
+    const argv = buildFfmpegArgv(plan('360p30', 'local', { overrides: { sampleRate: 22050 } }));
+    assert.equal(valueAfter(argv, '-ar'), '22050');
+  });
+
   it('a flag under every cap wins, and says so', () => {
     const p = plan('720p30', 'youtube,twitch', { overrides: { videoKbps: 2500, audioKbps: 96 } });
     assert.equal(p.video.kbps, 2500);

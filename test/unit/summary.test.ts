@@ -6,7 +6,7 @@ import { checkReceived, summarizeProbe, type ProbeJson } from '../../src/probe/s
 function fakeProbe(keyEvery = 60, frames = 120, bytesPerFrame = 3333): ProbeJson {
   const packets = [];
   for (let i = 0; i < frames; i++) packets.push({ stream_index: 0, pts_time: (i / 30).toFixed(6), size: String(bytesPerFrame), flags: i % keyEvery === 0 ? 'K__' : '___' });
-  for (let i = 0; i < 10; i++) packets.push({ stream_index: 1, pts_time: String(i * 0.4), size: '500', flags: 'K__' });
+  for (let i = 0; i < Math.ceil(frames / 12); i++) packets.push({ stream_index: 1, pts_time: String(i * 0.4), size: '500', flags: 'K__' });
   return {
     streams: [
       { index: 0, codec_type: 'video', codec_name: 'h264', profile: 'Main', width: 640, height: 360 },
@@ -43,5 +43,18 @@ describe('summarizeProbe / checkReceived', () => {
     const s = summarizeProbe(fakeProbe(150, 450, 5000));
     const failed = checkReceived(s, expectation).filter((c) => !c.ok).map((c) => c.rule);
     assert.deepEqual(failed, ['keyframe interval', 'video bitrate']);
+  });
+});
+
+describe('platformChecks', () => {
+  it('names the rule, the figures and the fix', async () => {
+    const { platformChecks } = await import('../../src/rehearse/rules.js');
+    const { findPlatform } = await import('../../src/platforms/table.js');
+    const s = summarizeProbe(fakeProbe(150, 450));
+    const failed = platformChecks(s, findPlatform('twitch')!, { keyintSeconds: 5 }).filter((c) => !c.ok);
+    assert.deepEqual(failed.map((c) => c.rule), ['keyframe interval']);
+    assert.equal(failed[0]!.fix, 'keyframe every 5.0 s: Twitch needs 2 s — remove --keyint 5');
+    const yt = platformChecks(s, findPlatform('youtube')!, {}).filter((c) => !c.ok);
+    assert.equal(yt[0]!.fix, 'keyframe every 5.0 s: YouTube Live needs at most 4 s (2 s recommended) — use --keyint 2');
   });
 });
