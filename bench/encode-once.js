@@ -13,7 +13,7 @@ const nginx = new NginxRtmp();
 await nginx.start();
 let run = 0;
 const urls = (n) => Array.from({ length: n }, (_, i) => `d${i + 1}=${nginx.url('live', `bench${++run}x${i}`)}`);
-const rtmpush = (n) => () => `node ${BIN} start --to ${urls(n).join(',')} --preset ${PRESET} --duration ${SECONDS}s --json`;
+const rtmpush = (n) => () => `node ${BIN} start --to ${urls(n).join(',')} --preset ${PRESET} --duration ${SECONDS}s --json --uplink off`;
 let rows;
 try {
   rows = await medianRuns(

@@ -18,7 +18,7 @@ try {
   // 1. kill and restart destination 2
   const keys = ['recA', 'recB', 'recC'];
   const to = servers.map((s, i) => `d${i + 1}=${s.url('live', keys[i])}`).join(',');
-  const proc = execa('node', [BIN, 'start', '--to', to, '--preset', PRESET, '--duration', '24s', '--json'], { reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
+  const proc = execa('node', [BIN, 'start', '--to', to, '--preset', PRESET, '--duration', '24s', '--json', '--uplink', 'off'], { reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
   const events = [];
   let pending = '';
   proc.stdout.on('data', (c) => {
@@ -54,7 +54,7 @@ try {
   const urls = () => servers.map((s, i) => `d${i + 1}=${s.url('live', `cpu${++run}`)}`);
   const rows = await medianRuns(
     {
-      'rtmpush (relays) → 3': () => `node ${BIN} start --to ${urls().join(',')} --preset ${PRESET} --duration ${SECONDS}s --json`,
+      'rtmpush (relays) → 3': () => `node ${BIN} start --to ${urls().join(',')} --preset ${PRESET} --duration ${SECONDS}s --json --uplink off`,
       'bare ffmpeg tee → 3 (no relay)': () => bareFfmpeg(urls(), PRESET, SECONDS),
     },
     REPEAT,

@@ -8,6 +8,7 @@ import { redact } from '../secret.js';
 import { packageRoot } from '../util/paths.js';
 import { processIo, type CliIo } from './io.js';
 import { doctorCommand } from './doctor.js';
+import { uplinkCommand } from './uplink.js';
 import { destinationsCommand, presetsCommand } from './list.js';
 import { addStreamOptions, type RawStreamFlags } from './options.js';
 import { planCommand } from './plan.js';
@@ -77,6 +78,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .exitOverride()
     .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
       exitCode = await doctorCommand(opts, io);
+    });
+  program
+    .command('uplink')
+    .description('measure sustained upload throughput to an ingest, from what it acknowledges (nothing goes on air)')
+    .option('-t, --to <dest>', 'twitch or restream (their test modes)')
+    .option('--target <url>', 'a test ingest: rtmp(s)://host/app/key')
+    .option('--seconds <n>', 'how long to measure (default 10)')
+    .option('--json', 'print one JSON object')
+    .addHelpText('after', '\nThe result is kept for a day and used by start to cap the bitrate (70 % of the uplink, shared by every destination).\n\nExample:\n  $ RTMPUSH_TWITCH_KEY=... rtmpush uplink --to twitch')
+    .exitOverride()
+    .action(async (opts: { to?: string; target?: string; seconds?: string; json?: boolean }) => {
+      exitCode = await uplinkCommand(opts, io);
     });
   program
     .command('presets')

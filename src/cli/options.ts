@@ -9,6 +9,7 @@ import { parseSource, type HostOs } from '../plan/source.js';
 import { findPreset, loadPresets } from '../presets/load.js';
 import { parseDuration, parseKbps } from '../util/duration.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
+import { readCachedUplink } from '../uplink/cache.js';
 
 /** The flags `start` and `plan` share, as commander gives them (unchecked). */
 export interface RawStreamFlags {
@@ -36,6 +37,9 @@ export interface RawStreamFlags {
   audioRate?: string;
   allowOverCap?: boolean;
   rehearse?: boolean;
+  uplink?: string;
+  strict?: boolean;
+  remeasure?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -53,6 +57,9 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--keyint <seconds>', 'keyframe interval in seconds (default 2)')
     .option('--audio-rate <hz>', 'audio sample rate: 48000 (default), 44100, 32000, 22050')
     .option('--allow-over-cap', "keep --video-bitrate even above a platform's published cap (caps are disputed; partners get more)")
+    .option('--uplink <auto|rate|off>', 'cap the bitrate to 70 % of the uplink shared by all destinations: auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off')
+    .option('--remeasure', 'measure the uplink again now (with a twitch or restream destination), even if a measurement from today exists')
+    .option('--strict', 'stop (exit 2) when the capped bitrate is below what the preset needs')
     .option('--rehearse', 'run the planned pipeline into the embedded server instead of the platforms and check what arrived against every chosen platform')
     .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
     .option('--record <file>', 'also record locally to this file (Matroska)')
@@ -88,6 +95,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const defaults = config.config.defaults ?? {};
   const presetName = flags.preset ?? ctx.env.RTMPUSH_PRESET ?? defaults.preset ?? '720p30';
   const preset = findPreset(loadPresets(config.file), presetName);
+
 
   const envTo = ctx.env.RTMPUSH_TO ? [ctx.env.RTMPUSH_TO] : undefined;
   const to = flags.to.length > 0 ? flags.to : (envTo ?? defaults.to ?? []);
@@ -134,7 +142,9 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     if (!existsSync(path.dirname(record))) throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
   }
 
+  const uplink = resolveUplink(flags.uplink, ctx.env);
   const plan = buildPlan({
+    uplinkKbps: uplink?.kbps,
     preset,
     source,
     destinations,
@@ -148,6 +158,16 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     durationMs,
     record,
   });
+  if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
+  if (plan.belowPresetMinimum) {
+    const fits = loadPresets(config.file)
+      .map((e) => e.preset)
+      .filter((p) => p.minVideoKbps <= plan.video.kbps)
+      .sort((a, b) => b.width * b.height * b.fps - a.width * a.height * a.fps)[0];
+    const advice = `${plan.video.kbps} kbps is below what ${preset.name} needs (${preset.minVideoKbps} kbps): ${fits ? `use --preset ${fits.name}` : 'no preset fits'}, or stream to fewer destinations`;
+    if (flags.strict) throw new UsageError(`--strict: ${advice}`);
+    plan.notes.unshift(advice);
+  }
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined) retry.maxMs = Math.max(retry.initialMs, parseDuration(flags.retryMaxDelay, '--retry-max-delay'));
   if (flags.maxRetries !== undefined) {
@@ -159,6 +179,17 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (caFile && !existsSync(caFile)) throw new UsageError(`RTMPUSH_CA_FILE ${ctx.env.RTMPUSH_CA_FILE}: no such file`);
   const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog');
   return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) }, watchdogMs };
+}
+
+/** --uplink: a rate the user gives, the cached measurement (auto), or nothing (off / none yet). */
+function resolveUplink(raw: string | undefined, env: Record<string, string | undefined>): { kbps: number; from: string } | undefined {
+  const value = raw ?? 'auto';
+  if (value === 'off') return undefined;
+  if (value === 'auto') {
+    const m = readCachedUplink(env);
+    return m ? { kbps: m.kbps, from: `measured to ${m.target} at ${m.measuredAt}` } : undefined;
+  }
+  return { kbps: parseKbps(value, '--uplink'), from: 'given with --uplink' };
 }
 
 const SAMPLE_RATES = [48000, 44100, 32000, 22050];

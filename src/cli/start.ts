@@ -5,12 +5,31 @@ import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
+import { readCachedUplink } from '../uplink/cache.js';
+import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, type Platform } from '../platforms/table.js';
 import type { RehearsalFlags } from '../rehearse/rules.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
+
+/**
+ * --uplink auto: with no measurement from today (or with --remeasure), measure now when a destination has a
+ * test mode (twitch, restream), so the bitrate is capped from a real figure before going live.
+ */
+async function measureUplinkIfNeeded(flags: RawStreamFlags, io: CliIo): Promise<void> {
+  if ((flags.uplink ?? 'auto') !== 'auto' || flags.rehearse) return;
+  if (readCachedUplink(io.env) && !flags.remeasure) return;
+  const capable = flags.to.flatMap((t) => t.split(',')).map((t) => t.trim()).find((t) => t === 'twitch' || t === 'restream');
+  if (!capable) {
+    if (flags.remeasure) throw new UsageError('--remeasure needs a twitch or restream destination (their test modes), or run rtmpush uplink --target URL');
+    return;
+  }
+  // Human lines go to stderr during start; JSON stays on stdout with the rest of the events.
+  const code = await uplinkCommand({ to: capable, json: flags.json }, flags.json ? io : { ...io, stdout: io.stderr });
+  if (code !== 0) io.stderr.write('rtmpush: going on without an uplink figure: the bitrate is not capped by the uplink\n');
+}
 
 export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Promise<Reporter> {
   if (flags.json) return jsonReporter((t) => io.stdout.write(t));
@@ -25,6 +44,7 @@ export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Prom
 
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
+  await measureUplinkIfNeeded(flags, io);
   const resolved = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;

@@ -10,11 +10,16 @@ export interface PlanInput {
   overrides?: { videoKbps?: number; audioKbps?: number; keyintSeconds?: number; sampleRate?: number; allowOverCap?: boolean };
   durationMs?: number;
   record?: string;
+  /** Sustained upload capacity (measured or given); each destination needs its own copy of the stream. */
+  uplinkKbps?: number;
 }
+
+/** Share of the sustained uplink the whole stream may use, from the field: leave room for everything else. */
+export const UPLINK_SHARE = 0.7;
 
 /** What set the video bitrate: the preset, the user's flag, or a destination's cap. */
 export interface BitrateBound {
-  by: 'preset' | 'flag' | 'platform';
+  by: 'preset' | 'flag' | 'platform' | 'uplink';
   destination?: string;
   text: string;
 }
@@ -41,6 +46,10 @@ export interface Plan {
   record?: string;
   /** Things the user should know before going live (caps applied, rules a setting breaks). */
   notes: string[];
+  /** The uplink's share per destination (video), when an uplink figure was known. */
+  uplinkBudgetKbps?: number;
+  /** The video bitrate fell below what the preset needs to look acceptable. */
+  belowPresetMinimum: boolean;
 }
 
 const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);
@@ -94,6 +103,21 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
+  // Every destination that leaves the machine gets its own copy: N copies must fit in 70 % of the uplink.
+  const remote = destinations.filter((d) => d.kind !== 'local').length;
+  let uplinkBudgetKbps: number | undefined;
+  if (input.uplinkKbps && remote > 0) {
+    uplinkBudgetKbps = Math.floor((UPLINK_SHARE * input.uplinkKbps) / remote - audioKbps);
+    if (uplinkBudgetKbps < videoKbps) {
+      videoKbps = Math.max(0, uplinkBudgetKbps);
+      const mbps = (k: number): string => (k / 1000).toFixed(1);
+      bitrate = {
+        by: 'uplink',
+        text: `${remote} destination${remote === 1 ? '' : 's'} on a ${mbps(input.uplinkKbps)} Mbps uplink: ${mbps(videoKbps)} Mbps video each (70 % rule)`,
+      };
+    }
+  }
+
   const keyintSeconds = input.overrides?.keyintSeconds ?? 2;
   for (const { label, platform } of limits) {
     const max = platform.maxKeyframeSeconds;
@@ -123,5 +147,7 @@ export function buildPlan(input: PlanInput): Plan {
     durationMs: input.durationMs,
     record: input.record,
     notes,
+    uplinkBudgetKbps,
+    belowPresetMinimum: videoKbps < preset.minVideoKbps,
   };
 }

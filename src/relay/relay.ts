@@ -207,9 +207,9 @@ export class DestinationRelay {
     this.#sendMedia(msg, msg.timestamp - this.#base);
   }
 
-  /** Three seconds of stream, on top of the acknowledgement window. */
+  /** Two seconds of stream, on top of the acknowledgement window: far above what a healthy link has in flight. */
   #congestionLimit(): number {
-    return ACK_WINDOW + Math.max(256 * 1024, (this.#opts.bitrateKbps * 1000 * 3) / 8);
+    return ACK_WINDOW + Math.max(256 * 1024, (this.#opts.bitrateKbps * 1000 * 2) / 8);
   }
 
   #setCongested(value: boolean): void {

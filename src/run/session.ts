@@ -101,9 +101,13 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
         return apply(label, { type: 'rejected', at, reason: e.reason, final: e.final, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
       case 'failed':
         return apply(label, { type: 'failed', at, reason: e.reason });
-      case 'congested':
-        if (e.congested) emit({ type: 'warning', message: `${label}: congested: the destination is not taking the stream as fast as it is made; dropping to the next keyframe` });
+      case 'congested': {
+        if (!e.congested) return;
+        const delivered = meters.get(label)?.kbps();
+        const figure = delivered ? ` (${delivered} kbps delivered of ${plan.video.kbps + plan.audio.kbps} kbps)` : '';
+        emit({ type: 'warning', message: `${label}: congested: the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe` });
         return;
+      }
     }
   };
 

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { BIN, ROOT } from './cli.js';
+import { BIN, ISOLATED, ROOT } from './cli.js';
 
 /** Starts the CLI in the background and collects its NDJSON events as they come. */
 export function startCli(args: string[], env: Record<string, string> = {}): { proc: ResultPromise; events: Record<string, any>[]; waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>> } {
-  const proc = execa('node', [BIN, ...args], { cwd: ROOT, env, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
+  const proc = execa('node', [BIN, ...args], { cwd: ROOT, env: { ...ISOLATED, ...env }, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
   const events: Record<string, any>[] = [];
   let pending = '';
   proc.stdout!.on('data', (chunk: Buffer) => {

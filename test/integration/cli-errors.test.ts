@@ -25,6 +25,8 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ['bad duration', ['start', '--to', 'local', '--duration', 'soon'], {}, /--duration "soon" is not a duration/],
     ['bad bitrate', ['plan', '--to', 'local', '--video-bitrate', 'fast'], {}, /--video-bitrate "fast" is not a bitrate/],
     ['bad audio rate', ['start', '--to', 'local', '--audio-rate', '12345'], {}, /--audio-rate 12345: use one of 48000, 44100/],
+    ['strict and an uplink too small', ['plan', '--to', 'a=rtmp://h/live/k1,b=rtmp://h/live/k2', '--preset', '1080p30', '--uplink', '4M', '--strict'], {}, /--strict: 1240 kbps is below what 1080p30 needs \(3000 kbps\): use --preset 480p30, or stream to fewer destinations/],
+    ['uplink with no test mode', ['uplink', '--to', 'youtube'], { RTMPUSH_YOUTUBE_KEY: 'yk' }, /youtube has no test mode, so a measurement would go on air/],
     ['record file exists', ['start', '--to', 'local', '--record', existing], {}, /the file exists/],
     ['no destination', ['start'], {}, /no destination: add --to/],
     ['unknown flag', ['start', '--to', 'local', '--frobnicate'], {}, /unknown option '--frobnicate'/],

@@ -44,6 +44,16 @@ describe('buildPlan: presets × destinations', () => {
     assert.ok(p.notes.some((n) => /above twitch's published cap .* kept by --allow-over-cap/.test(n)), p.notes.join('\n'));
   });
 
+  it('the uplink budget: 70 % of the uplink shared by every remote destination, audio included', () => {
+    const p = plan('1080p30', 'youtube,twitch,rtmp://h/live/k', { uplinkKbps: 12_000 });
+    assert.equal(p.video.kbps, Math.floor((0.7 * 12_000) / 3 - 160));
+    assert.deepEqual([p.bitrate.by, p.bitrate.text], ['uplink', '3 destinations on a 12.0 Mbps uplink: 2.6 Mbps video each (70 % rule)']);
+    assert.equal(p.belowPresetMinimum, true, '1080p30 needs 3000 kbps');
+    // local does not use the uplink; a roomy uplink leaves the preset alone
+    assert.equal(plan('720p30', 'local', { uplinkKbps: 1000 }).video.kbps, 3000);
+    assert.equal(plan('720p30', 'youtube', { uplinkKbps: 100_000 }).bitrate.by, 'preset');
+  });
+
   it('--audio-rate sets the sample rate', () => {
     const argv = buildFfmpegArgv(plan('360p30', 'local', { overrides: { sampleRate: 22050 } }));
     assert.equal(valueAfter(argv, '-ar'), '22050');

@@ -1,0 +1,57 @@
+import { UsageError } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import { parseFullUrl, resolveDestinations, type Destination } from '../platforms/destinations.js';
+import { printJson } from '../report/ndjson.js';
+import { Secret, redact } from '../secret.js';
+import { writeCachedUplink } from '../uplink/cache.js';
+import { measureUplink } from '../uplink/measure.js';
+import type { CliIo } from './io.js';
+
+/** How each platform takes a stream that does not go on air: a suffix on the key. */
+const TEST_KEY_SUFFIX: Record<string, string> = { twitch: '?bandwidthtest=true', restream: '?test=true' };
+
+export function testDestination(flags: { to?: string; target?: string }, io: CliIo): Destination {
+  if (flags.to && flags.target) throw new UsageError('uplink: give --to or --target, not both');
+  if (flags.target) return { ...parseFullUrl(flags.target, '--target'), label: 'target' };
+  if (!flags.to) throw new UsageError('uplink needs --to twitch|restream (their test modes) or --target rtmp://host/app/key of a test ingest');
+  const config = loadConfig({ cwd: io.cwd, env: io.env });
+  const [dest] = resolveDestinations([flags.to], { env: io.env, config: config.config });
+  if (!dest) throw new UsageError('uplink needs one destination');
+  const suffix = dest.platform ? TEST_KEY_SUFFIX[dest.platform] : undefined;
+  if (dest.kind === 'local') throw new UsageError('uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target');
+  if (!suffix) {
+    throw new UsageError(`uplink: ${dest.label} has no test mode, so a measurement would go on air: use --to twitch|restream or --target with a test ingest`);
+  }
+  return { ...dest, key: new Secret(dest.key.reveal() + suffix) };
+}
+
+/** `rtmpush uplink`: measures sustained upload throughput to an ingest, from what it acknowledged. */
+export async function uplinkCommand(flags: { to?: string; target?: string; seconds?: string; json?: boolean }, io: CliIo): Promise<number> {
+  const seconds = flags.seconds === undefined ? 10 : Number(flags.seconds);
+  if (!(seconds >= 4 && seconds <= 60)) throw new UsageError(`--seconds ${flags.seconds}: give 4 to 60`);
+  const dest = testDestination(flags, io);
+  const started = Date.now();
+  let m;
+  try {
+    m = await measureUplink(dest, {
+      seconds,
+      tls: { caFile: io.env.RTMPUSH_CA_FILE, insecure: false },
+      onProgress: flags.json
+        ? undefined
+        : (ms, kbps) => io.stderr.write(`measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`),
+    });
+  } catch (error) {
+    const message = redact(error instanceof Error ? error.message : String(error));
+    if (flags.json) printJson((t) => io.stdout.write(t), 'error', { code: 'uplink-failed', message });
+    else io.stderr.write(`rtmpush: uplink to ${dest.label} could not be measured: ${message}\n`);
+    return 1;
+  }
+  writeCachedUplink(io.env, m);
+  if (flags.json) printJson((t) => io.stdout.write(t), 'uplink', { ...m });
+  else {
+    io.stdout.write(
+      `uplink to ${dest.label}: ${(m.kbps / 1000).toFixed(2)} Mbps sustained (what the server acknowledged after a 2 s warm-up; varied ±${m.variationPct} % second to second; ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+    );
+  }
+  return 0;
+}
