@@ -18,6 +18,8 @@ export interface ReceivedSummary {
   audioChannels?: number;
   /** The busiest whole second of video, in kbps. */
   peak1sKbps: number;
+  /** Average video kbps over the whole seconds (the partial first and last left out: start-up is not the rate). */
+  steadyKbps: number;
   /** How far the last audio and the last video timestamps are apart, in seconds. */
   avDriftS: number;
 }
@@ -72,6 +74,7 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     .sort((a, b) => a - b);
   const gaps = keyTimes.slice(1).map((t, i) => t - keyTimes[i]!);
   const frameGaps = times.slice(1).map((t, i) => t - times[i]!);
+  const rates = secondRates(packets);
   return {
     videoCodec: video?.codec_name,
     videoProfile: video?.profile,
@@ -89,13 +92,14 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
     audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
     audioChannels: audio?.channels,
-    peak1sKbps: peakSecondKbps(packets),
+    peak1sKbps: rates.length ? Math.max(...rates) : 0,
+    steadyKbps: rates.length ? Math.round(rates.reduce((a, b) => a + b, 0) / rates.length) : 0,
     avDriftS: times.length && audioTimes.length ? round(Math.abs(Math.max(...audioTimes) - times[times.length - 1]!)) : 0,
   };
 }
 
-/** Video bytes per whole second of timestamps (the first and last, partial seconds left out), at the busiest. */
-function peakSecondKbps(packets: ProbePacket[]): number {
+/** Video kbps of each whole second of timestamps (the first and last, partial seconds left out). */
+function secondRates(packets: ProbePacket[]): number[] {
   const buckets = new Map<number, number>();
   for (const p of packets) {
     const t = Number(p.pts_time ?? p.dts_time);
@@ -104,7 +108,7 @@ function peakSecondKbps(packets: ProbePacket[]): number {
     buckets.set(second, (buckets.get(second) ?? 0) + Number(p.size ?? 0));
   }
   const seconds = [...buckets.keys()].sort((a, b) => a - b).slice(1, -1);
-  return seconds.length ? Math.round(Math.max(...seconds.map((s) => buckets.get(s)!)) * 8 / 1000) : 0;
+  return seconds.map((s) => Math.round((buckets.get(s)! * 8) / 1000));
 }
 
 function countLost(gaps: number[]): number {

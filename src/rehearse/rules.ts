@@ -50,7 +50,7 @@ export function platformChecks(r: ReceivedSummary, p: Platform, flags: Rehearsal
   }
   if (p.maxVideoKbps) {
     const fix = flags.allowOverCap ? `drop --allow-over-cap (or lower --video-bitrate to ${p.maxVideoKbps}k)` : `lower --video-bitrate to ${p.maxVideoKbps}k`;
-    add({ rule: 'average video bitrate', ok: r.videoKbps <= p.maxVideoKbps * 1.05, expected: `at most ${p.maxVideoKbps} kbps`, actual: `${r.videoKbps} kbps`, fix: `average ${r.videoKbps} kbps: ${p.name} caps video at ${p.maxVideoKbps} kbps — ${fix}` });
+    add({ rule: 'average video bitrate', ok: r.steadyKbps <= p.maxVideoKbps * 1.05, expected: `at most ${p.maxVideoKbps} kbps`, actual: `${r.steadyKbps} kbps`, fix: `average ${r.steadyKbps} kbps: ${p.name} caps video at ${p.maxVideoKbps} kbps — ${fix}` });
     add({ rule: 'peak video bitrate (1 s)', ok: r.peak1sKbps <= p.maxVideoKbps * 1.1, expected: `at most ${Math.round(p.maxVideoKbps * 1.1)} kbps`, actual: `${r.peak1sKbps} kbps`, fix: `peaks of ${r.peak1sKbps} kbps: ${fix}` });
   }
   add({ rule: 'audio codec', ok: r.audioCodec === 'aac', expected: 'aac', actual: r.audioCodec ?? 'none', fix: 'the stream must carry AAC audio' });

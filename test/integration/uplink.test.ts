@@ -60,11 +60,11 @@ describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback 
     return { exitCode: r.exitCode as number, events };
   };
 
-  it('a stream at the planned bitrate fits the link: speed ≥ 0.98, no frame lost, no congestion', async () => {
+  it('a 60 s stream at the planned bitrate fits the link: speed ≥ 0.98, no frame lost, no congestion', async () => {
     await measure(4); // the remembered measurement is now a 4 Mbit/s link
     // From here only traffic to the server is shaped: ffmpeg's leg to its relay also crosses this loopback.
     await ns.shapePort(19360, '4mbit');
-    const r = await start(['--to', `one=${nginx.url('live', 'fitKey1')}`, '--preset', '720p30', '--duration', '20s']);
+    const r = await start(['--to', `one=${nginx.url('live', 'fitKey1')}`, '--preset', '720p30', '--duration', '60s']);
     assert.equal(r.exitCode, 0);
     const begin = r.events.find((e) => e.type === 'start')!;
     assert.match(begin.bitrate, /1 destination on a 3\.\d Mbps uplink/);

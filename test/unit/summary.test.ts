@@ -28,6 +28,7 @@ describe('summarizeProbe / checkReceived', () => {
     assert.equal(s.videoKbps, 800);
     assert.equal(s.maxFrameGapS, 0.033);
     assert.equal(s.lostFrames, 0);
+    assert.deepEqual([s.steadyKbps, s.peak1sKbps], [800, 800]);
     assert.ok(checkReceived(s, expectation).every((c) => c.ok));
   });
 
