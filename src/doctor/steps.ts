@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { ChunkReader, MSG, writeChunks } from '../rtmp/chunk.js';
-import { command, parseCommand, setChunkSize } from '../relay/messages.js';
-import type { Amf0Object } from '../rtmp/amf0.js';
+import { RtmpClient } from '../rtmp/client.js';
 import type { RtmpEndpoint } from '../platforms/destinations.js';
 
 export type StepStatus = 'pass' | 'warn' | 'fail';
@@ -81,44 +78,21 @@ export interface ConnectOutcome {
 }
 
 /** RTMP handshake and `connect` to the app, and nothing more: no stream is created, nothing is published. */
-export function rtmpConnect(socket: net.Socket, endpoint: RtmpEndpoint): Promise<ConnectOutcome> {
-  return new Promise((resolve) => {
-    const reader = new ChunkReader();
-    let hs = Buffer.alloc(0);
-    let phase: 'handshake' | 'connect' | 'done' = 'handshake';
-    let handshakeMs = 0;
-    const t = performance.now();
-    const finish = (ok: boolean, detail: string): void => {
-      if (phase === 'done') return;
-      phase = 'done';
-      socket.destroy();
-      resolve({ ok, detail, handshakeMs });
-    };
-    socket.setTimeout(TIMEOUT_MS, () => finish(false, 'no answer to the RTMP handshake or connect within 5 s'));
-    socket.on('error', (e) => finish(false, e.message));
-    socket.on('close', () => finish(false, phase === 'connect' ? 'the server closed the connection right after connect (no reply)' : 'the server closed the connection during the handshake'));
-    socket.on('data', (data: Buffer) => {
-      if (phase === 'handshake') {
-        hs = Buffer.concat([hs, data]);
-        if (!handshakeMs && hs.length >= 1) handshakeMs = Math.round(performance.now() - t);
-        if (hs.length < 1 + 2 * 1536) return;
-        socket.write(hs.subarray(1, 1537));
-        phase = 'connect';
-        const tcUrl = `${endpoint.protocol}://${endpoint.host}:${endpoint.port}/${endpoint.app}`;
-        socket.write(writeChunks(setChunkSize(4096), 128));
-        socket.write(writeChunks(command(0, 'connect', 1, { app: endpoint.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush doctor)', tcUrl }), 4096));
-        data = hs.subarray(1 + 2 * 1536);
-        if (data.length === 0) return;
-      }
-      for (const msg of reader.push(data)) {
-        if (msg.typeId !== MSG.CommandAmf0) continue;
-        const cmd = parseCommand(msg);
-        if (!cmd || cmd.txn !== 1) continue;
-        const info = (cmd.args[1] ?? {}) as Amf0Object;
-        const words = [info.code, info.description].filter(Boolean).join(': ') || cmd.name;
-        finish(cmd.name === '_result', words);
-      }
-    });
-    socket.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)]));
-  });
+export async function rtmpConnect(socket: net.Socket, endpoint: RtmpEndpoint): Promise<ConnectOutcome> {
+  const client = new RtmpClient(socket, endpoint);
+  socket.setTimeout(TIMEOUT_MS, () => socket.destroy(new Error('no answer to the RTMP handshake or connect within 5 s')));
+  try {
+    let handshakeMs: number;
+    try {
+      handshakeMs = await client.handshake();
+    } catch (error) {
+      return { ok: false, detail: `during the handshake: ${(error as Error).message}`, handshakeMs: 0 };
+    }
+    const answer = await client.connect();
+    // A server that drops an unknown app just closes: say so plainly.
+    const detail = !answer.ok && /closed the connection$/.test(answer.detail) ? 'the server closed the connection right after connect (no reply)' : answer.detail;
+    return { ok: answer.ok, detail, handshakeMs };
+  } finally {
+    client.close();
+  }
 }
