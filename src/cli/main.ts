@@ -94,6 +94,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   program
     .command('presets')
     .description('list the encoding presets (built-in and from <config dir>/presets/)')
+    .addHelpText('after', '\nExamples:\n  $ rtmpush presets\n  $ rtmpush presets --json | jq -r \'.presets[].name\'')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'config file')
     .exitOverride()
@@ -103,6 +104,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   program
     .command('destinations')
     .description('list the built-in platforms and the config file destinations, and whether each has a key set')
+    .addHelpText('after', '\nExamples:\n  $ rtmpush destinations\n  $ rtmpush destinations --config ./show.json --json')
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'config file')
     .exitOverride()

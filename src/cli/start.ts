@@ -6,6 +6,7 @@ import type { Reporter } from '../report/reporter.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
+import { loadConfig } from '../config/load.js';
 import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, type Platform } from '../platforms/table.js';
@@ -22,8 +23,9 @@ async function measureUplinkIfNeeded(flags: RawStreamFlags, io: CliIo): Promise<
   if ((flags.uplink ?? 'auto') !== 'auto' || flags.rehearse) return;
   if (readCachedUplink(io.env) && !flags.remeasure) return;
   const capable = flags.to.flatMap((t) => t.split(',')).map((t) => t.trim()).find((t) => t === 'twitch' || t === 'restream');
-  if (!capable) {
-    if (flags.remeasure) throw new UsageError('--remeasure needs a twitch or restream destination (their test modes), or run rtmpush uplink --target URL');
+  const configured = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env }).config.uplink?.target;
+  if (!capable && !configured) {
+    if (flags.remeasure) throw new UsageError('--remeasure needs a twitch or restream destination (their test modes), or uplink.target in the config file');
     return;
   }
   // Human lines go to stderr during start; JSON stays on stdout with the rest of the events.

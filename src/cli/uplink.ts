@@ -13,9 +13,13 @@ const TEST_KEY_SUFFIX: Record<string, string> = { twitch: '?bandwidthtest=true',
 export function testDestination(flags: { to?: string; target?: string }, io: CliIo): Destination {
   if (flags.to && flags.target) throw new UsageError('uplink: give --to or --target, not both');
   if (flags.target) return { ...parseFullUrl(flags.target, '--target'), label: 'target' };
-  if (!flags.to) throw new UsageError('uplink needs --to twitch|restream (their test modes) or --target rtmp://host/app/key of a test ingest');
   const config = loadConfig({ cwd: io.cwd, env: io.env });
-  const [dest] = resolveDestinations([flags.to], { env: io.env, config: config.config });
+  // uplink.target in the config file: a test URL, or a destination with a test mode
+  const fromConfig = config.config.uplink?.target;
+  if (!flags.to && fromConfig && fromConfig.includes('://')) return { ...parseFullUrl(fromConfig, 'uplink.target in the config file'), label: 'target' };
+  const to = flags.to ?? fromConfig;
+  if (!to) throw new UsageError('uplink needs --to twitch|restream (their test modes), --target rtmp://host/app/key of a test ingest, or uplink.target in the config file');
+  const [dest] = resolveDestinations([to], { env: io.env, config: config.config });
   if (!dest) throw new UsageError('uplink needs one destination');
   const suffix = dest.platform ? TEST_KEY_SUFFIX[dest.platform] : undefined;
   if (dest.kind === 'local') throw new UsageError('uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target');

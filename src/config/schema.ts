@@ -22,6 +22,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    uplink: z
+      .object({
+        /** A test ingest for `rtmpush uplink` (a URL with its key, or a destination name with a test mode). */
+        target: z.string().min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

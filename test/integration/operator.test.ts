@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -22,6 +22,15 @@ describe('operator hooks', () => {
     assert.deepEqual(hooked.map((e) => `${e.destination}:${e.state}`).sort(), emitted.map((e) => `${e.destination}:${e.state}`).sort());
     assert.ok(hooked.every((e) => e.type === 'state' && typeof e.time === 'string'));
     assert.ok(!readFileSync(log, 'utf8').includes('hookKey8080'));
+  });
+
+  it('rtmpush uplink takes uplink.target from the config file, and says plainly when it cannot measure', async () => {
+    const dir = tempDir('uplink-cfg');
+    writeFileSync(path.join(dir, 'rtmpush.config.json'), JSON.stringify({ uplink: { target: 'rtmp://127.0.0.1:1/live/cfgUplinkKey55' } }));
+    const r = await runCli(['uplink'], {}, { cwd: dir });
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /^rtmpush: uplink to target could not be measured: .*ECONNREFUSED/m);
+    assert.ok(!r.stderr.includes('cfgUplinkKey55'));
   });
 
   describe('SIGUSR1 makes a waiting destination retry now', () => {
