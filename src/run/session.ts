@@ -179,7 +179,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     stalled = false;
     const current = new FfmpegProcess(
       opts.ffmpeg,
-      buildFfmpegArgv(restarts === 0 ? plan : { ...plan, durationMs: Math.max(1000, remaining ?? 0) || undefined }, targets),
+      buildFfmpegArgv(restarts === 0 || remaining === undefined ? plan : { ...plan, durationMs: Math.max(1000, remaining) }, targets),
       {
         onProgressLine: (line) => {
           const p = progress.push(line);

@@ -66,3 +66,27 @@ describe('the encoder watchdog', () => {
     }
   });
 });
+
+describe('the encoder watchdog without --duration', () => {
+  it('a restarted encoder keeps streaming until stopped (no duration is invented)', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    try {
+      const run = startCli(['start', '--to', `w=${nginx.url('live', 'watchKey8765')}`, '--preset', '360p30', '--watchdog', '3s', '--json']);
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+      const first = ffmpegChild(run.proc.pid!)!;
+      process.kill(first, 'SIGSTOP');
+      await run.waitFor((e) => e.type === 'warning' && /restarting it/.test(e.message), 10_000);
+      await new Promise((r) => setTimeout(r, 6000));
+      const second = ffmpegChild(run.proc.pid!);
+      assert.ok(second && second !== first && isRunning(second), 'the new encoder is still running 6 s after the restart');
+      const lastStats = run.events.filter((e) => e.type === 'stats').at(-1)!;
+      assert.ok(Date.now() - Date.parse(lastStats.time) < 2000, 'and still reporting progress');
+      run.proc.kill('SIGTERM');
+      const r = await run.proc;
+      assert.equal(r.exitCode, 0);
+    } finally {
+      await nginx.dispose();
+    }
+  });
+});
