@@ -1,9 +1,9 @@
 import { loadConfig } from '../config/load.js';
-import { endpointUrl, envName, parseBaseUrl } from '../platforms/destinations.js';
+import { endpointUrl, envName, parseBaseUrl, parseFullUrl } from '../platforms/destinations.js';
 import { PLATFORM_IDS, defaultIngest, findPlatform } from '../platforms/table.js';
 import { loadPresets } from '../presets/load.js';
 import { printJson } from '../report/ndjson.js';
-import { redact } from '../secret.js';
+import { MASK, redact } from '../secret.js';
 import type { CliIo } from './io.js';
 
 /** `rtmpush presets`. */
@@ -36,7 +36,8 @@ export function destinationsCommand(flags: { json?: boolean; config?: string }, 
     let url = d.platform ? `${d.platform} ingest` : '';
     if (d.url) {
       try {
-        url = d.key || d.keyEnv ? endpointUrl(parseBaseUrl(d.url, name)) : `${endpointUrl(parseBaseUrl(d.url, name)).replace(/\/[^/]+$/, '')}/****`;
+        // a url without key or keyEnv carries the key as its last segment: parse it as such, show it masked
+        url = d.key || d.keyEnv ? endpointUrl(parseBaseUrl(d.url, name)) : `${endpointUrl(parseFullUrl(d.url, name).endpoint)}/${MASK}`;
       } catch {
         url = '(invalid URL)';
       }

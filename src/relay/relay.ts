@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import type { Amf0Object } from '../rtmp/amf0.js';
 import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
+import { endpointUrl } from '../platforms/destinations.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
 import { DownstreamSession } from './downstream.js';
 import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
@@ -25,7 +26,6 @@ export interface RelayHints {
 }
 
 export type RelayEvent =
-  | { type: 'connecting'; attempt: number }
   | { type: 'live'; confirmedBy: 'ack' | 'open' }
   | { type: 'retry'; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
   /** The server refused. `final` once it refused rejectLimit times in a row; until then a longer retry is scheduled. */
@@ -115,10 +115,6 @@ export class DestinationRelay {
       this.#server.listen(0, '127.0.0.1', () => resolve());
     });
     this.#dial();
-    return (this.#server.address() as net.AddressInfo).port;
-  }
-
-  get port(): number {
     return (this.#server.address() as net.AddressInfo).port;
   }
 
@@ -251,7 +247,6 @@ export class DestinationRelay {
     this.sentBytes = 0;
     this.ackedBytes = 0;
     this.#publishBytes = 0;
-    this.#opts.onEvent({ type: 'connecting', attempt: this.#attempt + this.#rejections + 1 });
     const onConnect = (): void => {
       socket.setTimeout(0);
       this.#phase = 'handshake';
@@ -340,8 +335,7 @@ export class DestinationRelay {
     this.#socket!.write(first);
     this.sentBytes += first.length;
     this.#send(windowAckSize(ACK_WINDOW));
-    const tcUrl = `${target.protocol}://${target.host}:${target.port}/${target.app}`;
-    this.#send(command(0, 'connect', 1, { app: target.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl }));
+    this.#send(command(0, 'connect', 1, { app: target.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl: endpointUrl(target) }));
   }
 
   #onChunks(data: Buffer): void {

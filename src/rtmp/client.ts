@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type { Amf0Object } from './amf0.js';
 import { ChunkReader, MSG, writeChunks, type RtmpMessage } from './chunk.js';
 import { command, parseCommand, setChunkSize, windowAckSize } from '../relay/messages.js';
-import type { RtmpEndpoint } from '../platforms/destinations.js';
+import { endpointUrl, type RtmpEndpoint } from '../platforms/destinations.js';
 
 const CHUNK = 4096;
 
@@ -58,7 +58,7 @@ export class RtmpClient {
     const e = this.endpoint;
     this.write(setChunkSize(CHUNK), 128);
     this.write(windowAckSize(this.#ackWindow));
-    return this.#ask(1, command(0, 'connect', 1, { app: e.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl: `${e.protocol}://${e.host}:${e.port}/${e.app}` }));
+    return this.#ask(1, command(0, 'connect', 1, { app: e.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl: endpointUrl(e) }));
   }
 
   async publish(name: string): Promise<Answer> {

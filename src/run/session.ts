@@ -91,8 +91,6 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   const onRelayEvent = (label: string, e: RelayEvent): void => {
     const at = Date.now();
     switch (e.type) {
-      case 'connecting':
-        return;
       case 'live':
         return apply(label, { type: 'live', at });
       case 'retry':

@@ -83,13 +83,15 @@ describe('plan, presets, destinations', () => {
 
   it('destinations says whether a key is set, never the key', async () => {
     const cfgDir = tempDir('dest');
-    writeFileSync(path.join(cfgDir, 'rtmpush.config.json'), JSON.stringify({ destinations: { studio: { url: 'rtmp://studio.local/live', keyEnv: 'STUDIO_KEY' } } }));
+    writeFileSync(path.join(cfgDir, 'rtmpush.config.json'), JSON.stringify({ destinations: { studio: { url: 'rtmp://studio.local/live', keyEnv: 'STUDIO_KEY' }, full: { url: 'rtmp://full.local/app/fullKeyZZ99' } } }));
     const r = await runCli(['destinations', '--json'], { RTMPUSH_TWITCH_KEY: 'twListKey789', STUDIO_KEY: 'studioKey000' }, { cwd: cfgDir });
     assert.equal(r.exitCode, 0, r.stderr);
     const list = r.events[0]!.destinations as { name: string; keySet: boolean }[];
     assert.equal(list.find((d) => d.name === 'twitch')?.keySet, true);
     assert.equal(list.find((d) => d.name === 'youtube')?.keySet, false);
     assert.equal(list.find((d) => d.name === 'studio')?.keySet, true);
+    assert.equal((list.find((d) => d.name === 'full') as { url?: string } | undefined)?.url, 'rtmp://full.local:1935/app/****');
+    assert.ok(!r.stdout.includes('fullKeyZZ99'));
     assert.ok(!r.stdout.includes('twListKey789') && !r.stdout.includes('studioKey000'));
   });
 
