@@ -1,8 +1,12 @@
-/** Delivered kbps from a byte counter sampled over time: the slope over the last few seconds. */
+/**
+ * Delivered kbps from a byte counter sampled over time. A slow link's acknowledgements arrive in lumps (gaps of
+ * seconds, then several at once), so the figure is a least-squares slope over the last `windowMs`, anchored on the
+ * last sample before the window: two end points alone swing by half with where the lumps fall.
+ */
 export class ThroughputMeter {
   readonly #samples: { at: number; bytes: number }[] = [];
 
-  constructor(private readonly windowMs = 6000) {}
+  constructor(private readonly windowMs = 10_000) {}
 
   add(at: number, bytes: number): void {
     const last = this.#samples[this.#samples.length - 1];
@@ -10,13 +14,26 @@ export class ThroughputMeter {
     // a new upstream session restarts the counter
     if (last && bytes < last.bytes) this.#samples.length = 0;
     this.#samples.push({ at, bytes });
-    while (this.#samples.length > 2 && this.#samples[0]!.at < at - this.windowMs) this.#samples.shift();
+    // keep one sample older than the window as its anchor
+    while (this.#samples.length > 2 && this.#samples[1]!.at <= at - this.windowMs) this.#samples.shift();
   }
 
   kbps(): number | null {
-    const first = this.#samples[0];
-    const last = this.#samples[this.#samples.length - 1];
-    if (!first || !last || last.at - first.at < 2000) return null;
-    return Math.round(((last.bytes - first.bytes) * 8) / (last.at - first.at));
+    const s = this.#samples;
+    const n = s.length;
+    if (n < 2 || s[n - 1]!.at - s[0]!.at < 2000) return null;
+    let meanAt = 0;
+    let meanBytes = 0;
+    for (const x of s) {
+      meanAt += x.at / n;
+      meanBytes += x.bytes / n;
+    }
+    let num = 0;
+    let den = 0;
+    for (const x of s) {
+      num += (x.at - meanAt) * (x.bytes - meanBytes);
+      den += (x.at - meanAt) ** 2;
+    }
+    return Math.round((num / den) * 8);
   }
 }
