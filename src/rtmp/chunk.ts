@@ -33,37 +33,97 @@ interface ChunkStreamState {
 }
 
 const HEADER_SIZE = [11, 7, 3, 0];
+/** Basic header (3) + message header (11) + extended timestamp (4). */
+const MAX_CHUNK_HEADER = 18;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A message as read off the wire: its payload stays in the pieces it arrived in (slices of the socket's reads,
+ * nothing copied) and is joined only if someone asks for `payload`. The relay forwards `parts` as they are.
+ */
+export class ReceivedMessage implements RtmpMessage {
+  #payload: Buffer | undefined;
+  constructor(
+    readonly csid: number,
+    readonly typeId: number,
+    readonly streamId: number,
+    readonly timestamp: number,
+    readonly parts: readonly Buffer[],
+    readonly length: number,
+  ) {}
+
+  get payload(): Buffer {
+    this.#payload ??= this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts as Buffer[], this.length);
+    return this.#payload;
+  }
+}
+
+/** The payload's pieces, without joining them. */
+export const payloadParts = (msg: RtmpMessage): readonly Buffer[] => (msg instanceof ReceivedMessage ? msg.parts : [msg.payload]);
+
+/** The first bytes of the payload (enough for FLV tag checks), without joining the pieces. */
+export function payloadHead(msg: RtmpMessage): Buffer {
+  if (!(msg instanceof ReceivedMessage)) return msg.payload;
+  const first = msg.parts[0];
+  return first && (first.length >= 2 || msg.parts.length === 1) ? first : msg.payload;
+}
+
+export const payloadLength = (msg: RtmpMessage): number => (msg instanceof ReceivedMessage ? msg.length : msg.payload.length);
 
 /**
  * Reassembles RTMP messages from chunks as bytes arrive. Follows the peer's Set Chunk Size itself.
- * Feed it only the bytes after the handshake.
+ * Feed it only the bytes after the handshake. Payloads are slices of the buffers pushed in: only a chunk split
+ * across two reads is copied.
  */
 export class ChunkReader {
   chunkSize = 128;
-  #buf: Buffer = Buffer.alloc(0);
+  #left: Buffer = EMPTY;
   readonly #streams = new Map<number, ChunkStreamState>();
 
-  push(data: Buffer): RtmpMessage[] {
-    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, data]) : data;
+  push(input: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
+    let data = input;
+    // A chunk split across reads: join what is left with just enough of the new bytes to finish it.
+    while (this.#left.length) {
+      const take = Math.min(data.length, MAX_CHUNK_HEADER + this.chunkSize);
+      const head = Buffer.concat([this.#left, data.subarray(0, take)]);
+      const leftLength = this.#left.length;
+      let at = 0;
+      while (at < leftLength) {
+        const parsed = this.#parseChunk(head, at);
+        if (!parsed) break;
+        at = parsed.next;
+        if (parsed.message) this.#emit(parsed.message, out);
+      }
+      if (at >= leftLength) {
+        data = data.subarray(at - leftLength);
+        this.#left = EMPTY;
+        break;
+      }
+      // Still short (the data ran out, or a new chunk size needs more): keep it and go on with the rest.
+      this.#left = head.subarray(at);
+      data = data.subarray(take);
+      if (!data.length) return out;
+    }
     let at = 0;
     for (;;) {
-      const parsed = this.#parseChunk(at);
+      const parsed = this.#parseChunk(data, at);
       if (!parsed) break;
       at = parsed.next;
-      if (parsed.message) {
-        if (parsed.message.typeId === MSG.SetChunkSize && parsed.message.payload.length >= 4) {
-          this.chunkSize = parsed.message.payload.readUInt32BE(0) & 0x7fffffff;
-        }
-        out.push(parsed.message);
-      }
+      if (parsed.message) this.#emit(parsed.message, out);
     }
-    this.#buf = this.#buf.subarray(at);
+    this.#left = at < data.length ? data.subarray(at) : EMPTY;
     return out;
   }
 
-  #parseChunk(start: number): { next: number; message?: RtmpMessage } | undefined {
-    const buf = this.#buf;
+  #emit(message: RtmpMessage, out: RtmpMessage[]): void {
+    if (message.typeId === MSG.SetChunkSize && message.payload.length >= 4) {
+      this.chunkSize = message.payload.readUInt32BE(0) & 0x7fffffff;
+    }
+    out.push(message);
+  }
+
+  #parseChunk(buf: Buffer, start: number): { next: number; message?: RtmpMessage } | undefined {
     let at = start;
     if (at >= buf.length) return undefined;
     const b0 = buf[at]!;
@@ -120,44 +180,77 @@ export class ChunkReader {
     st.typeId = typeId;
     st.streamId = streamId;
     st.extended = extended;
-    st.parts.push(buf.subarray(at, at + take));
+    if (take > 0) st.parts.push(buf.subarray(at, at + take));
     st.received += take;
-    this.#streams.set(csid, st);
+    if (!prev) this.#streams.set(csid, st);
     at += take;
     if (st.received < st.length) return { next: at };
-    const payload = Buffer.concat(st.parts);
+    const parts = st.parts.length ? st.parts : [EMPTY];
     st.parts = [];
     st.received = 0;
-    return { next: at, message: { csid, typeId: st.typeId, streamId: st.streamId, timestamp: st.timestamp, payload } };
+    return { next: at, message: new ReceivedMessage(csid, st.typeId, st.streamId, st.timestamp, parts, st.length) };
   }
 }
 
-/** Chunks one message: a full type-0 header, then type-3 continuation chunks. */
-export function writeChunks(msg: RtmpMessage, chunkSize: number): Buffer {
-  const basic = (fmt: number): Buffer => {
-    if (msg.csid < 64) return Buffer.from([(fmt << 6) | msg.csid]);
-    if (msg.csid < 320) return Buffer.from([fmt << 6, msg.csid - 64]);
-    return Buffer.from([(fmt << 6) | 1, (msg.csid - 64) & 0xff, (msg.csid - 64) >> 8]);
-  };
-  const extended = msg.timestamp >= 0xffffff;
-  const ext = Buffer.alloc(4);
-  ext.writeUInt32BE(msg.timestamp >>> 0);
-  const header = Buffer.alloc(11);
-  header.writeUIntBE(extended ? 0xffffff : msg.timestamp, 0, 3);
-  header.writeUIntBE(msg.payload.length, 3, 3);
-  header[6] = msg.typeId;
-  header.writeUInt32LE(msg.streamId, 7);
-  const parts: Buffer[] = [basic(0), header];
-  if (extended) parts.push(ext);
-  for (let off = 0; off < msg.payload.length || off === 0; off += chunkSize) {
-    if (off > 0) {
-      parts.push(basic(3));
-      if (extended) parts.push(ext);
-    }
-    parts.push(msg.payload.subarray(off, off + chunkSize));
-    if (msg.payload.length === 0) break;
+function basicHeader(fmt: number, csid: number): Buffer {
+  if (csid < 64) return Buffer.from([(fmt << 6) | csid]);
+  if (csid < 320) return Buffer.from([fmt << 6, csid - 64]);
+  return Buffer.from([(fmt << 6) | 1, (csid - 64) & 0xff, (csid - 64) >> 8]);
+}
+
+const continuationHeaders = new Map<number, Buffer>();
+
+/**
+ * Chunks one message into the buffers to write, in order: a full type-0 header, then the payload cut at the
+ * chunk size with type-3 headers between. Payload bytes are not copied: the pieces are slices of the message's.
+ * `header` overrides the message's stream id and timestamp.
+ */
+export function chunkParts(msg: RtmpMessage, chunkSize: number, header: { streamId?: number; timestamp?: number } = {}): Buffer[] {
+  const timestamp = (header.timestamp ?? msg.timestamp) >>> 0;
+  const streamId = header.streamId ?? msg.streamId;
+  const length = payloadLength(msg);
+  const extended = timestamp >= 0xffffff;
+  const basic = basicHeader(0, msg.csid);
+  const first = Buffer.allocUnsafe(basic.length + 11 + (extended ? 4 : 0));
+  basic.copy(first, 0);
+  let h = basic.length;
+  first.writeUIntBE(extended ? 0xffffff : timestamp, h, 3);
+  first.writeUIntBE(length, h + 3, 3);
+  first[h + 6] = msg.typeId;
+  first.writeUInt32LE(streamId, h + 7);
+  if (extended) first.writeUInt32BE(timestamp, h + 11);
+  h = 0;
+  let continuation: Buffer;
+  if (extended) {
+    const b3 = basicHeader(3, msg.csid);
+    continuation = Buffer.allocUnsafe(b3.length + 4);
+    b3.copy(continuation, 0);
+    continuation.writeUInt32BE(timestamp, b3.length);
+  } else {
+    continuation = continuationHeaders.get(msg.csid) ?? basicHeader(3, msg.csid);
+    continuationHeaders.set(msg.csid, continuation);
   }
-  return Buffer.concat(parts);
+  const out: Buffer[] = [first];
+  let inChunk = 0;
+  for (const part of payloadParts(msg)) {
+    let off = 0;
+    while (off < part.length) {
+      if (inChunk === chunkSize) {
+        out.push(continuation);
+        inChunk = 0;
+      }
+      const n = Math.min(part.length - off, chunkSize - inChunk);
+      out.push(n === part.length ? part : part.subarray(off, off + n));
+      off += n;
+      inChunk += n;
+    }
+  }
+  return out;
+}
+
+/** Chunks one message into one buffer: a full type-0 header, then type-3 continuation chunks. */
+export function writeChunks(msg: RtmpMessage, chunkSize: number): Buffer {
+  return Buffer.concat(chunkParts(msg, chunkSize));
 }
 
 export const u32 = (n: number): Buffer => {

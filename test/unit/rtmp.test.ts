@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAmf0, encodeAmf0 } from '../../src/rtmp/amf0.js';
-import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
+import { ChunkReader, MSG, ReceivedMessage, chunkParts, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
 import { parseCommand } from '../../src/relay/messages.js';
 
 const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({ csid: 6, typeId: MSG.Video, streamId: 1, timestamp: 0, payload: Buffer.alloc(0), ...over });
@@ -63,5 +63,53 @@ describe('RTMP chunks', () => {
       const [m] = new ChunkReader().push(writeChunks(msg({ csid, payload: Buffer.from([5]) }), 128));
       assert.equal(m!.csid, csid);
     }
+  });
+
+  it('any split of a stream of messages reads back the same, and payloads are slices of the reads (no copies)', () => {
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const setSize = writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) }, 128);
+    const sent = Array.from({ length: 40 }, (_, i) =>
+      msg({ csid: i % 2 ? 4 : 6, typeId: i % 2 ? MSG.Audio : MSG.Video, timestamp: i * 33 + (i > 30 ? 0xffffff : 0), payload: Buffer.from(Array.from({ length: rand(15_000) + 1 }, () => rand(256))) }),
+    );
+    const wire = Buffer.concat([setSize, ...sent.map((m) => writeChunks(m, 4096))]);
+    for (let round = 0; round < 20; round++) {
+      const reader = new ChunkReader();
+      const got: RtmpMessage[] = [];
+      const reads: Buffer[] = [];
+      for (let at = 0; at < wire.length; ) {
+        const n = Math.min(wire.length - at, 1 + rand(round < 10 ? 9000 : 70_000));
+        const read = Buffer.from(wire.subarray(at, at + n));
+        reads.push(read);
+        got.push(...reader.push(read));
+        at += n;
+      }
+      const media = got.filter((m) => m.typeId !== MSG.SetChunkSize);
+      assert.equal(media.length, sent.length, `round ${round}`);
+      media.forEach((m, i) => {
+        assert.equal(m.timestamp, sent[i]!.timestamp >>> 0);
+        assert.ok(m.payload.equals(sent[i]!.payload), `round ${round} message ${i}`);
+      });
+      // with reads the size the kernel gives (up to 64 KiB), most payload pieces point into the reads themselves
+      if (round < 10) continue;
+      const pieces = media.flatMap((m) => [...(m as ReceivedMessage).parts]);
+      const inReads = pieces.filter((p) => reads.some((r) => r.buffer === p.buffer));
+      assert.ok(inReads.length >= pieces.length * 0.8, `${inReads.length} of ${pieces.length} pieces in place`);
+    }
+  });
+
+  it('chunkParts writes the same bytes as writeChunks, with a new stream id and timestamp, without copying the payload', () => {
+    const payload = Buffer.from(Array.from({ length: 9_000 }, (_, i) => i % 7));
+    const reader = new ChunkReader();
+    reader.chunkSize = 4096;
+    const [m] = reader.push(writeChunks(msg({ payload, timestamp: 500 }), 4096));
+    const parts = chunkParts(m!, 4096, { streamId: 3, timestamp: 40 });
+    assert.deepEqual(Buffer.concat(parts), writeChunks(msg({ payload, timestamp: 40, streamId: 3 }), 4096));
+    assert.ok(parts.some((p) => p.length === 4096 && p.buffer === (m as ReceivedMessage).parts[0]!.buffer));
+    // re-chunked at another size
+    const again = new ChunkReader();
+    again.chunkSize = 1000;
+    const [n] = again.push(Buffer.concat(chunkParts(m!, 1000)));
+    assert.ok(n!.payload.equals(payload));
   });
 });
