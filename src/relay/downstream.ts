@@ -5,6 +5,15 @@ import { command, parseCommand, setChunkSize, setPeerBandwidth, windowAckSize } 
 
 const HANDSHAKE = 1536;
 const OUT_CHUNK = 4096;
+/**
+ * Once media flows, the relay rests between reads of ffmpeg's leg: ffmpeg writes every RTMP chunk on its own,
+ * and a wake-up per write was most of the relay's CPU. The kernel holds what arrives in between. The rest is
+ * at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather: well inside a loopback socket's
+ * initial receive window, so ffmpeg's writes do not block at high bitrates.
+ */
+export const READ_BATCH_MS = 250;
+export const BATCH_BYTES = 48 * 1024;
+const MIN_REST_MS = 10;
 
 /**
  * The relay's server side: ffmpeg's tee leg publishes here, to a placeholder name. It answers like an RTMP
@@ -16,18 +25,67 @@ export class DownstreamSession {
   #buf = Buffer.alloc(0);
   readonly #reader = new ChunkReader();
   #outChunk = 128;
+  #publishing = false;
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #resting = false;
+  /** Bytes read since the last pause, and when that was: the leg's rate sets the next rest. */
+  #batchBytes = 0;
+  #pausedAt = 0;
 
   constructor(
     private readonly socket: net.Socket,
     private readonly onMedia: (msg: RtmpMessage) => void,
+    private batchMs = READ_BATCH_MS,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.#onData(data));
+    socket.on('data', (data: Buffer) => {
+      this.#batchBytes += data.length;
+      this.#onData(data);
+      if (this.#publishing && this.batchMs > 0 && !this.#resting) {
+        // Pause only once libuv has read all that is waiting (pausing inside 'data' would stop at one 64 KiB read).
+        this.#resting = true;
+        setImmediate(() => {
+          if (socket.destroyed || this.batchMs <= 0) return;
+          socket.pause();
+          const now = performance.now();
+          const restMs = nextRestMs(this.#batchBytes, now - this.#pausedAt, this.batchMs);
+          this.#batchBytes = 0;
+          this.#pausedAt = now;
+          this.#resumeTimer = setTimeout(() => {
+            this.#resting = false;
+            socket.resume();
+          }, restMs);
+        });
+      }
+    });
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => clearTimeout(this.#resumeTimer));
   }
 
   close(): void {
+    clearTimeout(this.#resumeTimer);
     this.socket.destroy();
+  }
+
+  /**
+   * Reads what the encoder has left in the socket (up to a batch of stream, held back by the batching) until it
+   * closes its end or `timeoutMs` passes, then closes. For a clean stop: the stream's last moments are not lost.
+   */
+  async drain(timeoutMs = 1000): Promise<void> {
+    const socket = this.socket;
+    this.batchMs = 0;
+    this.#resting = false;
+    clearTimeout(this.#resumeTimer);
+    if (!socket.destroyed) {
+      const done = new Promise<void>((resolve) => {
+        socket.once('end', resolve);
+        socket.once('close', resolve);
+        setTimeout(resolve, timeoutMs).unref();
+      });
+      socket.resume();
+      await done;
+    }
+    this.close();
   }
 
   #send(msg: RtmpMessage): void {
@@ -87,9 +145,18 @@ export class DownstreamSession {
       case 'createStream':
         return this.#send(command(0, '_result', txn, null, 1));
       case 'publish':
+        this.#publishing = true;
+        this.#pausedAt = performance.now();
         return this.#send({ ...command(1, 'onStatus', 0, null, { level: 'status', code: 'NetStream.Publish.Start', description: 'Start publishing' }), streamId: 1 });
       default:
         return;
     }
   }
+}
+
+/** How long to rest before the next read: what gathers at the leg's recent rate stays about BATCH_BYTES. */
+export function nextRestMs(bytes: number, sinceMs: number, maxMs = READ_BATCH_MS): number {
+  if (bytes <= 0 || sinceMs <= 0) return maxMs;
+  const rate = bytes / sinceMs;
+  return Math.round(Math.min(maxMs, Math.max(MIN_REST_MS, BATCH_BYTES / rate)));
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import type { Amf0Object } from '../rtmp/amf0.js';
-import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import { ChunkReader, MSG, chunkParts, payloadHead, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
@@ -70,6 +70,7 @@ export class DestinationRelay {
   readonly #opts: RelayOptions;
   readonly #server = net.createServer((s) => this.#onDownstream(s));
   #downstream: DownstreamSession | undefined;
+  #corked = false;
 
   // cached from ffmpeg, replayed on every new upstream session
   #metadata: RtmpMessage | undefined;
@@ -135,7 +136,8 @@ export class DestinationRelay {
     clearInterval(this.#watch);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#openTimer);
-    this.#downstream?.close();
+    // Forward what the encoder wrote last before saying goodbye upstream.
+    await this.#downstream?.drain();
     await new Promise<void>((r) => this.#server.close(() => r()));
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
@@ -166,7 +168,7 @@ export class DestinationRelay {
 
   #onMedia(msg: RtmpMessage): void {
     const seqHeader =
-      (msg.typeId === MSG.Video && isAvcSequenceHeader(msg.payload)) || (msg.typeId === MSG.Audio && isAacSequenceHeader(msg.payload));
+      (msg.typeId === MSG.Video && isAvcSequenceHeader(payloadHead(msg))) || (msg.typeId === MSG.Audio && isAacSequenceHeader(payloadHead(msg)));
     if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
     else if (msg.typeId === MSG.Video && seqHeader) this.#avcHeader = msg;
     else if (msg.typeId === MSG.Audio && seqHeader) this.#aacHeader = msg;
@@ -186,7 +188,7 @@ export class DestinationRelay {
       return;
     }
     if (this.#waitingKeyframe) {
-      if (msg.typeId !== MSG.Video || !isVideoKeyframe(msg.payload)) {
+      if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) {
         if (msg.typeId === MSG.Video) this.droppedFrames++;
         return;
       }
@@ -216,7 +218,22 @@ export class DestinationRelay {
 
   #sendMedia(msg: RtmpMessage, timestamp: number): void {
     if (timestamp > this.#lastTs) this.#lastTs = timestamp;
-    this.#send({ ...msg, streamId: this.#streamId, timestamp: timestamp >>> 0 });
+    const socket = this.#socket;
+    if (socket && !socket.destroyed) {
+      // All the messages of a downstream read go out in one writev, their payloads as the slices they came in.
+      if (!this.#corked) {
+        this.#corked = true;
+        socket.cork();
+        setImmediate(() => {
+          this.#corked = false;
+          socket.uncork();
+        });
+      }
+      for (const part of chunkParts(msg, CHUNK, { streamId: this.#streamId, timestamp })) {
+        this.sentBytes += part.length;
+        socket.write(part);
+      }
+    }
     if (!this.#live && !this.#openTimer && this.#phase === 'streaming') {
       this.#openTimer = setTimeout(() => this.#confirmOpen(), OPEN_CONFIRM_MS);
     }
