@@ -1,4 +1,7 @@
 // Shared by the benchmarks: CPU accounting of whole process trees, and the bare-ffmpeg equivalents of a plan.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { execa } from 'execa';
 import { resolveDestinations, publishUrl } from '../dist/src/platforms/destinations.js';
 import { buildPlan } from '../dist/src/plan/plan.js';
@@ -6,13 +9,30 @@ import { findPreset, loadPresets } from '../dist/src/presets/load.js';
 import { buildFfmpegArgv, RTMP_RW_TIMEOUT_US } from '../dist/src/ffmpeg/argv.js';
 
 export const BIN = new URL('../bin/rtmpush.js', import.meta.url).pathname;
+const TIMED_FFMPEG = new URL('./timed-ffmpeg.sh', import.meta.url).pathname;
 
-/** Runs a shell command line and returns the CPU seconds (user, sys) of everything it started. */
-export async function cpuOf(script) {
-  const r = await execa('bash', ['-c', `${script} >/dev/null 2>&1; times`], { reject: false });
-  const line = String(r.stdout).trim().split('\n').pop();
-  const [user, sys] = [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
-  return { user, sys, total: user + sys };
+const seconds = (line) => [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+
+/**
+ * Runs a shell command line and returns the CPU seconds (user, sys) of everything it started. An rtmpush run
+ * (`rtmpush: true`) goes through bench/timed-ffmpeg.sh, which splits the total into the encoding ffmpeg's
+ * (`encoder`) and rtmpush's own (`own`: Node — start-up, relays, reporter — and its short ffmpeg probes).
+ */
+export async function cpuOf(script, { rtmpush = false } = {}) {
+  const log = path.join(os.tmpdir(), `rtmpush-bench-${process.pid}-${Date.now()}.cpu`);
+  const env = rtmpush ? { RTMPUSH_FFMPEG: TIMED_FFMPEG, RTMPUSH_BENCH_FFMPEG_CPU: log } : {};
+  const r = await execa('bash', ['-c', `${script} >/dev/null 2>&1; times`], { reject: false, env });
+  const [user, sys] = seconds(String(r.stdout).trim().split('\n').pop());
+  const out = { user, sys, total: user + sys };
+  if (rtmpush) {
+    const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    rmSync(log, { force: true });
+    const encodes = lines.filter((l) => l.startsWith('encode ')).map((l) => seconds(l).reduce((a, b) => a + b, 0));
+    if (encodes.length !== 1) throw new Error(`expected one encoding ffmpeg in the rtmpush run, saw ${encodes.length}`);
+    out.encoder = encodes[0];
+    out.own = out.total - out.encoder;
+  }
+  return out;
 }
 
 export const shq = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
@@ -24,18 +44,25 @@ export function bareFfmpeg(urls, preset, seconds) {
   return `ffmpeg ${buildFfmpegArgv(plan, targets).map(shq).join(' ')}`;
 }
 
-/** Interleaves repeated runs (x264's threads make CPU time vary run to run) and keeps each one's median. */
+/**
+ * Interleaves repeated runs (x264's threads make CPU time vary run to run) and keeps the median of each figure.
+ * A run whose name starts with "rtmpush" is split into encoder and rtmpush's own CPU (see cpuOf).
+ */
 export async function medianRuns(runs, repeat) {
   const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let i = 0; i < repeat; i++) {
-    for (const [name, script] of Object.entries(runs)) samples[name].push(await cpuOf(script()));
+    for (const [name, script] of Object.entries(runs)) samples[name].push(await cpuOf(script(), { rtmpush: name.startsWith('rtmpush') }));
   }
-  const median = (list) => [...list].sort((a, b) => a.total - b.total)[Math.floor(list.length / 2)];
-  return Object.entries(samples).map(([name, list]) => [name, median(list)]);
+  const median = (list, key) => {
+    const values = list.map((c) => c[key]).filter((v) => v !== undefined).sort((a, b) => a - b);
+    return values.length ? values[Math.floor(values.length / 2)] : undefined;
+  };
+  return Object.entries(samples).map(([name, list]) => [name, Object.fromEntries(['total', 'user', 'sys', 'encoder', 'own'].map((k) => [k, median(list, k)]))]);
 }
 
 export function printTable(rows) {
-  console.log('| run | CPU s | user | sys |');
-  console.log('| --- | ---: | ---: | ---: |');
-  for (const [name, c] of rows) console.log(`| ${name} | ${c.total.toFixed(2)} | ${c.user.toFixed(2)} | ${c.sys.toFixed(2)} |`);
+  const f = (v) => (v === undefined ? '' : v.toFixed(2));
+  console.log('| run | CPU s | user | sys | of which the encoding ffmpeg | rtmpush itself |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, c] of rows) console.log(`| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} |`);
 }
