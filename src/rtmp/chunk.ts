@@ -213,22 +213,21 @@ export function chunkParts(msg: RtmpMessage, chunkSize: number, header: { stream
   const basic = basicHeader(0, msg.csid);
   const first = Buffer.allocUnsafe(basic.length + 11 + (extended ? 4 : 0));
   basic.copy(first, 0);
-  let h = basic.length;
+  const h = basic.length;
   first.writeUIntBE(extended ? 0xffffff : timestamp, h, 3);
   first.writeUIntBE(length, h + 3, 3);
   first[h + 6] = msg.typeId;
   first.writeUInt32LE(streamId, h + 7);
   if (extended) first.writeUInt32BE(timestamp, h + 11);
-  h = 0;
-  let continuation: Buffer;
+  let continuation: Buffer | undefined;
   if (extended) {
     const b3 = basicHeader(3, msg.csid);
     continuation = Buffer.allocUnsafe(b3.length + 4);
     b3.copy(continuation, 0);
     continuation.writeUInt32BE(timestamp, b3.length);
   } else {
-    continuation = continuationHeaders.get(msg.csid) ?? basicHeader(3, msg.csid);
-    continuationHeaders.set(msg.csid, continuation);
+    continuation = continuationHeaders.get(msg.csid);
+    if (!continuation) continuationHeaders.set(msg.csid, (continuation = basicHeader(3, msg.csid)));
   }
   const out: Buffer[] = [first];
   let inChunk = 0;
