@@ -3,7 +3,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import type { Amf0Object } from '../rtmp/amf0.js';
-import { ChunkReader, MSG, chunkParts, payloadHead, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import { ChunkReader, MSG, chunkParts, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
@@ -76,6 +76,11 @@ export class DestinationRelay {
   #metadata: RtmpMessage | undefined;
   #avcHeader: RtmpMessage | undefined;
   #aacHeader: RtmpMessage | undefined;
+  /** The encoder's media since its latest keyframe: a new session starts with it instead of waiting for the next one. */
+  #gop: RtmpMessage[] = [];
+  #gopBytes = 0;
+  #burstEnd = 0;
+  #burstBytes = 0;
 
   #phase: Phase = 'idle';
   #socket: net.Socket | undefined;
@@ -162,6 +167,7 @@ export class DestinationRelay {
       this.#resumeFrom = this.#lastTs + 40;
       this.#waitingKeyframe = true;
     }
+    this.#clearGop();
     this.#downstream?.close();
     this.#downstream = new DownstreamSession(socket, (msg) => this.#onMedia(msg));
   }
@@ -172,6 +178,7 @@ export class DestinationRelay {
     if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
     else if (msg.typeId === MSG.Video && seqHeader) this.#avcHeader = msg;
     else if (msg.typeId === MSG.Audio && seqHeader) this.#aacHeader = msg;
+    else this.#keepGop(msg);
     if (this.#phase !== 'streaming' || !this.#socket) return;
 
     if (msg.typeId === MSG.DataAmf0 || seqHeader) {
@@ -205,9 +212,45 @@ export class DestinationRelay {
     this.#sendMedia(msg, msg.timestamp - this.#base);
   }
 
-  /** Two seconds of stream, on top of the acknowledgement window: far above what a healthy link has in flight. */
+  #keepGop(msg: RtmpMessage): void {
+    if (msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) this.#clearGop();
+    else if (this.#gop.length === 0) return;
+    this.#gop.push(msg);
+    this.#gopBytes += payloadLength(msg);
+    // A long keyframe interval: a burst that big would look like congestion; wait for the next keyframe instead.
+    if (this.#gopBytes > this.#streamAllowance()) this.#clearGop();
+  }
+
+  #clearGop(): void {
+    this.#gop = [];
+    this.#gopBytes = 0;
+  }
+
+  /**
+   * A fresh session starts at once from the encoder's latest keyframe rather than waiting up to a keyframe
+   * interval for the next one: the server gets the frames since that keyframe in a burst, then the live ones.
+   */
+  #sendGop(): void {
+    const first = this.#gop[0];
+    if (!first || !this.#waitingKeyframe || this.#resumeFrom !== undefined) return;
+    this.#base = first.timestamp;
+    this.#waitingKeyframe = false;
+    for (const m of this.#gop) if (m.timestamp >= this.#base) this.#sendMedia(m, m.timestamp - this.#base);
+    // Until the server has acknowledged the burst, it does not count against the congestion limit.
+    this.#burstEnd = this.sentBytes;
+    this.#burstBytes = this.sentBytes - this.#publishBytes;
+  }
+
+  /**
+   * Two seconds of stream, on top of the acknowledgement window (and of a resumed session's first burst until the
+   * server has acknowledged it): far above what a healthy link has in flight.
+   */
   #congestionLimit(): number {
-    return ACK_WINDOW + Math.max(256 * 1024, (this.#opts.bitrateKbps * 1000 * 2) / 8);
+    return ACK_WINDOW + this.#streamAllowance() + (this.ackedBytes < this.#burstEnd ? this.#burstBytes : 0);
+  }
+
+  #streamAllowance(): number {
+    return Math.max(256 * 1024, (this.#opts.bitrateKbps * 1000 * 2) / 8);
   }
 
   #setCongested(value: boolean): void {
@@ -264,6 +307,8 @@ export class DestinationRelay {
     this.sentBytes = 0;
     this.ackedBytes = 0;
     this.#publishBytes = 0;
+    this.#burstEnd = 0;
+    this.#burstBytes = 0;
     const onConnect = (): void => {
       socket.setTimeout(0);
       this.#phase = 'handshake';
@@ -421,6 +466,7 @@ export class DestinationRelay {
         this.#lastAckAt = Date.now();
         this.#watch = setInterval(() => this.#checkStall(), 1000);
         for (const m of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (m) this.#sendMedia(m, 0);
+        this.#sendGop();
       } else if (info.level === 'error' || code.endsWith('BadName') || code.endsWith('Failed') || code.endsWith('Rejected')) {
         this.#reject(describeStatus(info));
       }
