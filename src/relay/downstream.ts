@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import { command, parseCommand, setChunkSize, setPeerBandwidth, windowAckSize } from './messages.js';
+import { restClock } from './rest-clock.js';
 
 const HANDSHAKE = 1536;
 const OUT_CHUNK = 4096;
 /**
  * Once media flows, the relay rests between reads of ffmpeg's leg: ffmpeg writes every RTMP chunk on its own,
  * and a wake-up per write was most of the relay's CPU. The kernel holds what arrives in between. The rest is
- * at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather: well inside a loopback socket's
- * initial receive window, so ffmpeg's writes do not block at high bitrates.
+ * at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather. Should a write find the socket full,
+ * only that leg's fifo thread in ffmpeg waits; the encoder does not. Rests end on a clock shared by every leg
+ * (see rest-clock.ts), so several destinations cost one wake-up per batch, not one each.
  */
 export const READ_BATCH_MS = 250;
-export const BATCH_BYTES = 48 * 1024;
+export const BATCH_BYTES = 96 * 1024;
 const MIN_REST_MS = 10;
 
 /**
@@ -26,7 +28,6 @@ export class DownstreamSession {
   readonly #reader = new ChunkReader();
   #outChunk = 128;
   #publishing = false;
-  #resumeTimer: NodeJS.Timeout | undefined;
   #resting = false;
   /** Bytes read since the last pause, and when that was: the leg's rate sets the next rest. */
   #batchBytes = 0;
@@ -51,19 +52,19 @@ export class DownstreamSession {
           const restMs = nextRestMs(this.#batchBytes, now - this.#pausedAt, this.batchMs);
           this.#batchBytes = 0;
           this.#pausedAt = now;
-          this.#resumeTimer = setTimeout(() => {
+          // Every leg rests on one shared clock, so legs at the same rate wake, read and pause together.
+          restClock.rest(restMs, () => {
+            if (!this.#resting || socket.destroyed) return;
             this.#resting = false;
             socket.resume();
-          }, restMs);
+          });
         });
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => clearTimeout(this.#resumeTimer));
   }
 
   close(): void {
-    clearTimeout(this.#resumeTimer);
     this.socket.destroy();
   }
 
@@ -75,7 +76,6 @@ export class DownstreamSession {
     const socket = this.socket;
     this.batchMs = 0;
     this.#resting = false;
-    clearTimeout(this.#resumeTimer);
     if (!socket.destroyed) {
       const done = new Promise<void>((resolve) => {
         socket.once('end', resolve);

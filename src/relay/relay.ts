@@ -68,7 +68,9 @@ const TLS_TRUST_CODES = new Set([
  */
 export class DestinationRelay {
   readonly #opts: RelayOptions;
-  readonly #server = net.createServer((s) => this.#onDownstream(s));
+  // A readable high-water mark of 1 byte: once the leg is paused, Node stops reading it from the kernel after one
+  // more read, instead of reading on (a wake-up per ffmpeg write) until 16 KiB are buffered.
+  readonly #server = net.createServer({ highWaterMark: 1 }, (s) => this.#onDownstream(s));
   #downstream: DownstreamSession | undefined;
   #corked = false;
 

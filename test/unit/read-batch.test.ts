@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BATCH_BYTES, READ_BATCH_MS, nextRestMs } from '../../src/relay/downstream.js';
+import { RestClock, restPeriod, restSlot } from '../../src/relay/rest-clock.js';
 
 describe('nextRestMs (how long the relay rests between reads of ffmpeg’s leg)', () => {
   it('lets about BATCH_BYTES gather at the leg’s rate', () => {
-    // 3 Mbit/s = 375 bytes/ms
-    assert.equal(nextRestMs(375 * 250, 250), Math.round(BATCH_BYTES / 375));
+    // 6 Mbit/s = 750 bytes/ms
+    assert.equal(nextRestMs(750 * 250, 250), Math.round(BATCH_BYTES / 750));
     // 19 Mbit/s
     assert.equal(nextRestMs(2375 * 50, 50), Math.round(BATCH_BYTES / 2375));
   });
@@ -13,5 +14,45 @@ describe('nextRestMs (how long the relay rests between reads of ffmpeg’s leg)'
     assert.equal(nextRestMs(100 * 250, 250), READ_BATCH_MS);
     assert.equal(nextRestMs(0, 250), READ_BATCH_MS);
     assert.equal(nextRestMs(1_000_000, 10), 10);
+  });
+});
+
+describe('the shared rest clock', () => {
+  it('rounds a rest to the nearest power-of-two period, 16 to 256 ms', () => {
+    assert.deepEqual([5, 16, 40, 131, 190, 250, 1000].map(restPeriod), [16, 16, 32, 128, 256, 256, 256]);
+  });
+  it('ends a rest on its period’s grid, half a period to one and a half away', () => {
+    for (const now of [0, 3.7, 1000.2, 123456.9]) {
+      for (const rest of [20, 131, 250]) {
+        const p = restPeriod(rest);
+        const slot = restSlot(now, rest);
+        assert.equal(slot % p, 0);
+        assert.ok(slot - now >= p / 2 && slot - now < 1.5 * p, `${now} + ${rest} → ${slot}`);
+      }
+    }
+  });
+  it('legs that pause a little apart at similar rates wake on one timer, in one turn', async () => {
+    let now = 1000;
+    const clock = new RestClock(() => now);
+    const woke: number[] = [];
+    clock.rest(250, () => woke.push(1));
+    now = 1015;
+    clock.rest(240, () => woke.push(2));
+    now = 1040;
+    clock.rest(200, () => woke.push(3));
+    now = 1280; // the grid point all three rests end on; the real timer is due in ≤ 280 ms
+    await new Promise((r) => setTimeout(r, 320));
+    assert.deepEqual(woke, [1, 2, 3]);
+    assert.equal(clock.firings, 1);
+  });
+  it('a shorter rest registered later still wakes first', async () => {
+    const clock = new RestClock();
+    const woke: string[] = [];
+    clock.rest(250, () => woke.push('long'));
+    clock.rest(16, () => woke.push('short'));
+    await new Promise((r) => setTimeout(r, 40));
+    assert.deepEqual(woke, ['short']);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(woke, ['short', 'long']);
   });
 });
