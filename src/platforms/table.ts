@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod.js';
 import { packageRoot } from '../util/paths.js';
 
 const ingestSchema = z.object({
@@ -9,22 +10,24 @@ const ingestSchema = z.object({
   role: z.string(),
 });
 
+const positive = () => z.number().check(z.positive());
+
 const platformSchema = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9]*$/),
+  id: z.string().check(z.regex(/^[a-z][a-z0-9]*$/)),
   name: z.string(),
   ingest: z.array(ingestSchema),
   keyPlacement: z.string(),
-  maxVideoKbps: z.number().positive().nullable().optional(),
-  maxAudioKbps: z.number().positive().nullable().optional(),
-  keyframeSeconds: z.number().positive().optional(),
-  maxKeyframeSeconds: z.number().positive().optional(),
-  maxWidth: z.number().int().positive().optional(),
-  maxHeight: z.number().int().positive().optional(),
-  maxFps: z.number().positive().optional(),
-  audioSampleRates: z.array(z.number().int()).optional(),
-  videoCodecs: z.array(z.string()).optional(),
-  bandwidthTest: z.string().nullable().optional(),
-  sources: z.array(z.string()).min(1),
+  maxVideoKbps: z.optional(z.nullable(positive())),
+  maxAudioKbps: z.optional(z.nullable(positive())),
+  keyframeSeconds: z.optional(positive()),
+  maxKeyframeSeconds: z.optional(positive()),
+  maxWidth: z.optional(z.int().check(z.positive())),
+  maxHeight: z.optional(z.int().check(z.positive())),
+  maxFps: z.optional(positive()),
+  audioSampleRates: z.optional(z.array(z.int())),
+  videoCodecs: z.optional(z.array(z.string())),
+  bandwidthTest: z.optional(z.nullable(z.string())),
+  sources: z.array(z.string()).check(z.minLength(1)),
 });
 
 const tableSchema = z.object({ platforms: z.array(platformSchema) });

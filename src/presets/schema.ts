@@ -1,32 +1,30 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../util/zod.js';
+
+const even = z.refine<number>((n) => n % 2 === 0, 'must be even (yuv420p)');
 
 export const presetSchema = z
-  .object({
-    $schema: z.string().optional(),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+  .strictObject({
+    $schema: z.optional(z.string()),
+    name: z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)),
     description: z.string(),
-    width: z.number().int().min(16).max(7680).refine((n) => n % 2 === 0, 'must be even (yuv420p)'),
-    height: z.number().int().min(16).max(4320).refine((n) => n % 2 === 0, 'must be even (yuv420p)'),
-    fps: z.number().int().min(1).max(120),
-    videoKbps: z.number().int().min(100).max(100_000),
+    width: z.int().check(z.minimum(16), z.maximum(7680), even),
+    height: z.int().check(z.minimum(16), z.maximum(4320), even),
+    fps: z.int().check(z.minimum(1), z.maximum(120)),
+    videoKbps: z.int().check(z.minimum(100), z.maximum(100_000)),
     /** Below this the preset no longer looks acceptable. */
-    minVideoKbps: z.number().int().min(50),
-    x264: z
-      .object({
-        preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']),
-        tune: z.enum(['film', 'animation', 'grain', 'stillimage', 'fastdecode', 'zerolatency']).nullable(),
-        profile: z.enum(['baseline', 'main', 'high']),
-      })
-      .strict(),
-    audio: z
-      .object({
-        kbps: z.number().int().min(32).max(512),
-        sampleRate: z.union([z.literal(44100), z.literal(48000)]),
-        channels: z.union([z.literal(1), z.literal(2)]),
-      })
-      .strict(),
+    minVideoKbps: z.int().check(z.minimum(50)),
+    x264: z.strictObject({
+      preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']),
+      tune: z.nullable(z.enum(['film', 'animation', 'grain', 'stillimage', 'fastdecode', 'zerolatency'])),
+      profile: z.enum(['baseline', 'main', 'high']),
+    }),
+    audio: z.strictObject({
+      kbps: z.int().check(z.minimum(32), z.maximum(512)),
+      sampleRate: z.union([z.literal(44100), z.literal(48000)]),
+      channels: z.union([z.literal(1), z.literal(2)]),
+    }),
   })
-  .strict()
-  .refine((p) => p.minVideoKbps <= p.videoKbps, { message: 'minVideoKbps must not exceed videoKbps', path: ['minVideoKbps'] });
+  .check(z.refine((p) => p.minVideoKbps <= p.videoKbps, { message: 'minVideoKbps must not exceed videoKbps', path: ['minVideoKbps'] }));
 
 export type Preset = z.infer<typeof presetSchema>;
