@@ -101,7 +101,6 @@ export class DestinationRelay {
   #lastTs = 0;
   #resumeFrom: number | undefined;
   #lastAckAt = 0;
-  #watch: NodeJS.Timeout | undefined;
   #rejections = 0;
   #stopping = false;
 
@@ -140,7 +139,6 @@ export class DestinationRelay {
   /** Clean stop: FCUnpublish + deleteStream so no ghost session blocks the next publish. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearInterval(this.#watch);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#openTimer);
     // Forward what the encoder wrote last before saying goodbye upstream.
@@ -186,6 +184,8 @@ export class DestinationRelay {
     if (msg.typeId === MSG.DataAmf0 || seqHeader) {
       return this.#sendMedia(msg, this.#waitingKeyframe || msg.timestamp < this.#base ? 0 : msg.timestamp - this.#base);
     }
+    // Checked as media comes, rather than on a timer of its own: a hung server matters only while there is media.
+    if (this.#checkStall()) return;
     // What the destination has not taken yet: unacknowledged bytes where the server acks, else our own queue.
     const queued = this.everAcked ? this.sentBytes - this.ackedBytes : this.#socket.writableLength;
     const limit = this.#congestionLimit();
@@ -466,7 +466,6 @@ export class DestinationRelay {
         this.#phase = 'streaming';
         this.#publishBytes = this.sentBytes;
         this.#lastAckAt = Date.now();
-        this.#watch = setInterval(() => this.#checkStall(), 1000);
         for (const m of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (m) this.#sendMedia(m, 0);
         this.#sendGop();
       } else if (info.level === 'error' || code.endsWith('BadName') || code.endsWith('Failed') || code.endsWith('Rejected')) {
@@ -481,18 +480,19 @@ export class DestinationRelay {
     this.#socket?.destroy();
   }
 
-  /** A server that accepted the publish but stopped acknowledging while we send is hung: drop and redial. */
-  #checkStall(): void {
-    if (this.#phase !== 'streaming' || !this.everAcked) return;
+  /** A server that accepted the publish but stopped acknowledging while we send is hung: drop and redial. True if so. */
+  #checkStall(): boolean {
+    if (this.#phase !== 'streaming' || !this.everAcked) return false;
     const stallMs = this.#opts.stallMs ?? 10_000;
     if (Date.now() - this.#lastAckAt > stallMs && this.sentBytes - this.ackedBytes > 2 * ACK_WINDOW) {
       this.#networkReason = `the server stopped acknowledging for ${Math.round(stallMs / 1000)} s (hung or overloaded)`;
       this.#socket?.destroy();
+      return true;
     }
+    return false;
   }
 
   #onClosed(): void {
-    clearInterval(this.#watch);
     clearTimeout(this.#openTimer);
     this.#openTimer = undefined;
     if (this.#stopping || this.#phase === 'done') return;
