@@ -18,12 +18,15 @@ const seconds = (line) => [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Numb
  * (`rtmpush: true`) goes through bench/timed-ffmpeg.sh, which splits the total into the encoding ffmpeg's
  * (`encoder`) and rtmpush's own (`own`: Node — start-up, relays, reporter — and its short ffmpeg probes).
  */
-export async function cpuOf(script, { rtmpush = false } = {}) {
+export async function cpuOf(script, { rtmpush = false, steady } = {}) {
   const log = path.join(os.tmpdir(), `rtmpush-bench-${process.pid}-${Date.now()}.cpu`);
   const env = rtmpush ? { RTMPUSH_FFMPEG: TIMED_FFMPEG, RTMPUSH_BENCH_FFMPEG_CPU: log } : {};
-  const r = await execa('bash', ['-c', `${script} >/dev/null 2>&1; times`], { reject: false, env });
+  const proc = execa('bash', ['-c', `${script} >/dev/null 2>&1; times`], { reject: false, env });
+  const sampled = rtmpush && steady ? steadyNode(proc.pid, steady) : undefined;
+  const r = await proc;
   const [user, sys] = seconds(String(r.stdout).trim().split('\n').pop());
   const out = { user, sys, total: user + sys };
+  if (sampled) out.steadyMs = await sampled;
   if (rtmpush) {
     const lines = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
     rmSync(log, { force: true });
@@ -33,6 +36,28 @@ export async function cpuOf(script, { rtmpush = false } = {}) {
     out.own = out.total - out.encoder;
   }
   return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const TICK_MS = 10; // USER_HZ = 100
+
+/** CPU ms of a process's own threads (not its children), from /proc. */
+function ownCpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/**
+ * rtmpush's own CPU per second of streaming once started: the Node process's CPU between `from` and `to`
+ * seconds into the run, start-up excluded (the encoding ffmpeg is a child: not counted).
+ */
+async function steadyNode(bashPid, { from, to }) {
+  await sleep(from * 1000);
+  const node = Number(readFileSync(`/proc/${bashPid}/task/${bashPid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  const a = ownCpuMs(node);
+  await sleep((to - from) * 1000);
+  return (ownCpuMs(node) - a) / (to - from);
 }
 
 export const shq = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
@@ -48,21 +73,23 @@ export function bareFfmpeg(urls, preset, seconds) {
  * Interleaves repeated runs (x264's threads make CPU time vary run to run) and keeps the median of each figure.
  * A run whose name starts with "rtmpush" is split into encoder and rtmpush's own CPU (see cpuOf).
  */
-export async function medianRuns(runs, repeat) {
+export async function medianRuns(runs, repeat, steady) {
   const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let i = 0; i < repeat; i++) {
-    for (const [name, script] of Object.entries(runs)) samples[name].push(await cpuOf(script(), { rtmpush: name.startsWith('rtmpush') }));
+    for (const [name, script] of Object.entries(runs)) samples[name].push(await cpuOf(script(), { rtmpush: name.startsWith('rtmpush'), steady }));
   }
   const median = (list, key) => {
     const values = list.map((c) => c[key]).filter((v) => v !== undefined).sort((a, b) => a - b);
     return values.length ? values[Math.floor(values.length / 2)] : undefined;
   };
-  return Object.entries(samples).map(([name, list]) => [name, Object.fromEntries(['total', 'user', 'sys', 'encoder', 'own'].map((k) => [k, median(list, k)]))]);
+  return Object.entries(samples).map(([name, list]) => [name, Object.fromEntries(['total', 'user', 'sys', 'encoder', 'own', 'steadyMs'].map((k) => [k, median(list, k)]))]);
 }
 
 export function printTable(rows) {
   const f = (v) => (v === undefined ? '' : v.toFixed(2));
-  console.log('| run | CPU s | user | sys | of which the encoding ffmpeg | rtmpush itself |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const [name, c] of rows) console.log(`| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} |`);
+  console.log('| run | CPU s | user | sys | of which the encoding ffmpeg | rtmpush itself | rtmpush once started, ms/s |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, c] of rows) {
+    console.log(`| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`);
+  }
 }
