@@ -3,7 +3,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import type { Amf0Object } from '../rtmp/amf0.js';
-import { ChunkReader, MSG, chunkParts, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import { ChunkReader, MSG, chunkInto, chunkedLength, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
@@ -51,6 +51,8 @@ const HANDSHAKE = 1536;
 const CHUNK = 4096;
 /** Window the relay asks the server to acknowledge: nginx-rtmp sends no Acknowledgement otherwise. */
 export const ACK_WINDOW = 65_536;
+/** The relay's batch buffer: a read batch of ffmpeg's leg (~96 KiB) fits, so one buffer serves a whole session. */
+const OUT_BUFFER = 256 * 1024;
 /** Servers that never acknowledge: live once the publish has stayed open this long while media flows. */
 const OPEN_CONFIRM_MS = 2000;
 
@@ -72,7 +74,10 @@ export class DestinationRelay {
   // more read, instead of reading on (a wake-up per ffmpeg write) until 16 KiB are buffered.
   readonly #server = net.createServer({ highWaterMark: 1 }, (s) => this.#onDownstream(s));
   #downstream: DownstreamSession | undefined;
-  #corked = false;
+  /** The batch being gathered for the destination, and how much of the buffer it fills. */
+  #out = Buffer.allocUnsafe(OUT_BUFFER);
+  #outLength = 0;
+  #flushQueued = false;
 
   // cached from ffmpeg, replayed on every new upstream session
   #metadata: RtmpMessage | undefined;
@@ -150,6 +155,7 @@ export class DestinationRelay {
       this.#send(command(0, 'FCUnpublish', 6, null, this.#opts.target.key.reveal()));
       this.#send(command(0, 'deleteStream', 7, null, this.#streamId));
     }
+    this.#flush();
     this.#phase = 'done';
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.end();
@@ -265,18 +271,20 @@ export class DestinationRelay {
     if (timestamp > this.#lastTs) this.#lastTs = timestamp;
     const socket = this.#socket;
     if (socket && !socket.destroyed) {
-      // All the messages of a downstream read go out in one writev, their payloads as the slices they came in.
-      if (!this.#corked) {
-        this.#corked = true;
-        socket.cork();
-        setImmediate(() => {
-          this.#corked = false;
-          socket.uncork();
-        });
+      // The messages of a downstream read are chunked into one buffer and go out in one write after the read.
+      const need = chunkedLength(msg, CHUNK, timestamp);
+      if (this.#outLength + need > this.#out.length) {
+        this.#flush();
+        if (need > this.#out.length) this.#out = Buffer.allocUnsafe(need);
       }
-      for (const part of chunkParts(msg, CHUNK, { streamId: this.#streamId, timestamp })) {
-        this.sentBytes += part.length;
-        socket.write(part);
+      this.#outLength = chunkInto(msg, CHUNK, { streamId: this.#streamId, timestamp }, this.#out, this.#outLength);
+      this.sentBytes += need;
+      if (!this.#flushQueued) {
+        this.#flushQueued = true;
+        setImmediate(() => {
+          this.#flushQueued = false;
+          this.#flush();
+        });
       }
     }
     if (!this.#live && !this.#openTimer && this.#phase === 'streaming') {
@@ -284,11 +292,26 @@ export class DestinationRelay {
     }
   }
 
+  /** Writes the batch gathered in the out buffer. */
+  #flush(): void {
+    if (this.#outLength === 0) return;
+    const data = this.#out.subarray(0, this.#outLength);
+    this.#outLength = 0;
+    const socket = this.#socket;
+    if (!socket || socket.destroyed) return;
+    socket.write(data);
+    // Usually the kernel takes it all at once and the buffer is free again; if the write is still pending it holds
+    // the buffer, so the next batch gets a fresh one.
+    if (socket.writableLength > 0) this.#out = Buffer.allocUnsafe(OUT_BUFFER);
+  }
+
+
   // destination side ---------------------------------------------------------
 
   #send(msg: RtmpMessage): void {
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
+    this.#flush(); // media gathered before this message goes first
     const bytes = writeChunks(msg, this.#phase === 'handshake' ? 128 : CHUNK);
     this.sentBytes += bytes.length;
     socket.write(bytes);
@@ -311,6 +334,7 @@ export class DestinationRelay {
     this.#publishBytes = 0;
     this.#burstEnd = 0;
     this.#burstBytes = 0;
+    this.#outLength = 0;
     const onConnect = (): void => {
       socket.setTimeout(0);
       this.#phase = 'handshake';

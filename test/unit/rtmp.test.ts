@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAmf0, encodeAmf0 } from '../../src/rtmp/amf0.js';
-import { ChunkReader, MSG, ReceivedMessage, chunkParts, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
+import { ChunkReader, MSG, ReceivedMessage, chunkInto, chunkParts, chunkedLength, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
 import { parseCommand } from '../../src/relay/messages.js';
 
 const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({ csid: 6, typeId: MSG.Video, streamId: 1, timestamp: 0, payload: Buffer.alloc(0), ...over });
@@ -111,5 +111,33 @@ describe('RTMP chunks', () => {
     again.chunkSize = 1000;
     const [n] = again.push(Buffer.concat(chunkParts(m!, 1000)));
     assert.ok(n!.payload.equals(payload));
+  });
+
+  it('chunkInto writes exactly what writeChunks does, at an offset, and chunkedLength says how much', () => {
+    let seed = 11;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const out = Buffer.alloc(1_000_000, 0xee);
+    let at = 5;
+    const expected: Buffer[] = [];
+    for (let i = 0; i < 60; i++) {
+      const csid = [3, 4, 6, 63, 64, 319, 320, 1000][i % 8]!;
+      const timestamp = i % 5 === 4 ? 0xffffff + i : i * 40;
+      const payload = Buffer.from(Array.from({ length: i % 9 === 0 ? 0 : rand(13_000) + 1 }, () => rand(256)));
+      // a message as the reader hands it over: its payload in pieces
+      const reader = new ChunkReader();
+      reader.chunkSize = 4096;
+      const wire = writeChunks(msg({ csid, payload, timestamp: 7 }), 4096);
+      const cut = 1 + rand(wire.length);
+      const [m] = [...reader.push(Buffer.from(wire.subarray(0, cut))), ...reader.push(Buffer.from(wire.subarray(cut)))];
+      const size = i % 2 ? 4096 : 128;
+      const want = writeChunks(msg({ csid, payload, timestamp, streamId: 9 }), size);
+      assert.equal(chunkedLength(m!, size, timestamp), want.length, `message ${i} length`);
+      const end = chunkInto(m!, size, { streamId: 9, timestamp }, out, at);
+      assert.equal(end - at, want.length, `message ${i} written`);
+      expected.push(want);
+      at = end;
+    }
+    assert.deepEqual(out.subarray(5, at), Buffer.concat(expected));
+    assert.equal(out[at], 0xee, 'nothing written past the end');
   });
 });
