@@ -76,7 +76,10 @@ export class DestinationRelay {
   #downstream: DownstreamSession | undefined;
   /** The batch being gathered for the destination, and how much of the buffer it fills. */
   #out = Buffer.allocUnsafe(OUT_BUFFER);
+  #outStart = 0;
   #outLength = 0;
+  /** Writes from #out the socket has not completed yet. */
+  #inFlight = 0;
   #flushQueued = false;
 
   // cached from ffmpeg, replayed on every new upstream session
@@ -115,6 +118,8 @@ export class DestinationRelay {
   #publishBytes = 0;
   everAcked = false;
   droppedFrames = 0;
+  /** How many batch buffers the relay has allocated (one, unless writes were still pending when it needed room). */
+  batchBuffers = 1;
 
   constructor(opts: RelayOptions) {
     this.#opts = opts;
@@ -272,10 +277,12 @@ export class DestinationRelay {
     const socket = this.#socket;
     if (socket && !socket.destroyed) {
       // The messages of a downstream read are chunked into one buffer and go out in one write after the read.
+      // A new batch starts at the buffer's beginning once every earlier write from it has completed.
+      if (this.#outLength === this.#outStart && this.#inFlight === 0) this.#outStart = this.#outLength = 0;
       const need = chunkedLength(msg, CHUNK, timestamp);
       if (this.#outLength + need > this.#out.length) {
         this.#flush();
-        if (need > this.#out.length) this.#out = Buffer.allocUnsafe(need);
+        this.#freshBuffer(need);
       }
       this.#outLength = chunkInto(msg, CHUNK, { streamId: this.#streamId, timestamp }, this.#out, this.#outLength);
       this.sentBytes += need;
@@ -292,18 +299,27 @@ export class DestinationRelay {
     }
   }
 
-  /** Writes the batch gathered in the out buffer. */
+  /** Writes the batch gathered in the out buffer; the buffer is not reused until that write has completed. */
   #flush(): void {
-    if (this.#outLength === 0) return;
-    const data = this.#out.subarray(0, this.#outLength);
-    this.#outLength = 0;
+    if (this.#outLength === this.#outStart) return;
+    const data = this.#out.subarray(this.#outStart, this.#outLength);
+    this.#outStart = this.#outLength;
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
-    socket.write(data);
-    // Usually the kernel takes it all at once and the buffer is free again; if the write is still pending it holds
-    // the buffer, so the next batch gets a fresh one.
-    if (socket.writableLength > 0) this.#out = Buffer.allocUnsafe(OUT_BUFFER);
+    const buffer = this.#out;
+    this.#inFlight++;
+    socket.write(data, () => {
+      if (this.#out === buffer) this.#inFlight--;
+    });
   }
+
+  #freshBuffer(atLeast = 0): void {
+    this.batchBuffers++;
+    this.#out = Buffer.allocUnsafe(Math.max(OUT_BUFFER, atLeast));
+    this.#outStart = this.#outLength = 0;
+    this.#inFlight = 0;
+  }
+
 
 
   // destination side ---------------------------------------------------------
@@ -334,7 +350,9 @@ export class DestinationRelay {
     this.#publishBytes = 0;
     this.#burstEnd = 0;
     this.#burstBytes = 0;
-    this.#outLength = 0;
+    // what was gathered for the last session is dropped; writes it still holds keep that buffer
+    if (this.#inFlight > 0) this.#freshBuffer();
+    else this.#outStart = this.#outLength = 0;
     const onConnect = (): void => {
       socket.setTimeout(0);
       this.#phase = 'handshake';
