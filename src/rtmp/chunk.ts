@@ -39,7 +39,8 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * A message as read off the wire: its payload stays in the pieces it arrived in (slices of the socket's reads,
- * nothing copied) and is joined only if someone asks for `payload`. The relay forwards `parts` as they are.
+ * nothing copied) and is joined only if someone asks for `payload`. chunkInto copies the pieces straight into the
+ * relay's outgoing batch.
  */
 export class ReceivedMessage implements RtmpMessage {
   #payload: Buffer | undefined;
@@ -192,61 +193,6 @@ export class ChunkReader {
   }
 }
 
-function basicHeader(fmt: number, csid: number): Buffer {
-  if (csid < 64) return Buffer.from([(fmt << 6) | csid]);
-  if (csid < 320) return Buffer.from([fmt << 6, csid - 64]);
-  return Buffer.from([(fmt << 6) | 1, (csid - 64) & 0xff, (csid - 64) >> 8]);
-}
-
-const continuationHeaders = new Map<number, Buffer>();
-
-/**
- * Chunks one message into the buffers to write, in order: a full type-0 header, then the payload cut at the
- * chunk size with type-3 headers between. Payload bytes are not copied: the pieces are slices of the message's.
- * `header` overrides the message's stream id and timestamp.
- */
-export function chunkParts(msg: RtmpMessage, chunkSize: number, header: { streamId?: number; timestamp?: number } = {}): Buffer[] {
-  const timestamp = (header.timestamp ?? msg.timestamp) >>> 0;
-  const streamId = header.streamId ?? msg.streamId;
-  const length = payloadLength(msg);
-  const extended = timestamp >= 0xffffff;
-  const basic = basicHeader(0, msg.csid);
-  const first = Buffer.allocUnsafe(basic.length + 11 + (extended ? 4 : 0));
-  basic.copy(first, 0);
-  const h = basic.length;
-  first.writeUIntBE(extended ? 0xffffff : timestamp, h, 3);
-  first.writeUIntBE(length, h + 3, 3);
-  first[h + 6] = msg.typeId;
-  first.writeUInt32LE(streamId, h + 7);
-  if (extended) first.writeUInt32BE(timestamp, h + 11);
-  let continuation: Buffer | undefined;
-  if (extended) {
-    const b3 = basicHeader(3, msg.csid);
-    continuation = Buffer.allocUnsafe(b3.length + 4);
-    b3.copy(continuation, 0);
-    continuation.writeUInt32BE(timestamp, b3.length);
-  } else {
-    continuation = continuationHeaders.get(msg.csid);
-    if (!continuation) continuationHeaders.set(msg.csid, (continuation = basicHeader(3, msg.csid)));
-  }
-  const out: Buffer[] = [first];
-  let inChunk = 0;
-  for (const part of payloadParts(msg)) {
-    let off = 0;
-    while (off < part.length) {
-      if (inChunk === chunkSize) {
-        out.push(continuation);
-        inChunk = 0;
-      }
-      const n = Math.min(part.length - off, chunkSize - inChunk);
-      out.push(n === part.length ? part : part.subarray(off, off + n));
-      off += n;
-      inChunk += n;
-    }
-  }
-  return out;
-}
-
 const basicHeaderLength = (csid: number): number => (csid < 64 ? 1 : csid < 320 ? 2 : 3);
 
 function putBasicHeader(out: Buffer, at: number, fmt: number, csid: number): number {
@@ -274,8 +220,10 @@ export function chunkedLength(msg: RtmpMessage, chunkSize: number, timestamp = m
 }
 
 /**
- * Writes one message, chunked as chunkParts would, into `out` at `at` (the payload is copied), and returns the
- * offset after it. `out` must have chunkedLength bytes free. For a relay that sends a batch in one buffer it reuses.
+ * Writes one message into `out` at `at`, chunked: a full type-0 header, then the payload cut at the chunk size with
+ * type-3 headers between (the payload is copied from its pieces). Returns the offset after it; `out` must have
+ * chunkedLength bytes free. `header` overrides the message's stream id and timestamp. The relay gathers a batch of
+ * messages this way in one buffer it reuses.
  */
 export function chunkInto(msg: RtmpMessage, chunkSize: number, header: { streamId?: number; timestamp?: number }, out: Buffer, at: number): number {
   const timestamp = (header.timestamp ?? msg.timestamp) >>> 0;
@@ -307,9 +255,11 @@ export function chunkInto(msg: RtmpMessage, chunkSize: number, header: { streamI
   return at;
 }
 
-/** Chunks one message into one buffer: a full type-0 header, then type-3 continuation chunks. */
+/** Chunks one message into a buffer of its own (see chunkInto). */
 export function writeChunks(msg: RtmpMessage, chunkSize: number): Buffer {
-  return Buffer.concat(chunkParts(msg, chunkSize));
+  const out = Buffer.allocUnsafe(chunkedLength(msg, chunkSize));
+  chunkInto(msg, chunkSize, {}, out, 0);
+  return out;
 }
 
 export const u32 = (n: number): Buffer => {
