@@ -89,8 +89,8 @@ export class DestinationRelay {
   /** The encoder's media since its latest keyframe: a new session starts with it instead of waiting for the next one. */
   #gop: RtmpMessage[] = [];
   #gopBytes = 0;
+  /** Where a resumed session's first burst ends in sentBytes (0: none). */
   #burstEnd = 0;
-  #burstBytes = 0;
 
   #phase: Phase = 'idle';
   #socket: net.Socket | undefined;
@@ -251,7 +251,6 @@ export class DestinationRelay {
     for (const m of this.#gop) if (m.timestamp >= this.#base) this.#sendMedia(m, m.timestamp - this.#base);
     // Until the server has acknowledged the burst, it does not count against the congestion limit.
     this.#burstEnd = this.sentBytes;
-    this.#burstBytes = this.sentBytes - this.#publishBytes;
   }
 
   /**
@@ -259,7 +258,7 @@ export class DestinationRelay {
    * server has acknowledged it): far above what a healthy link has in flight.
    */
   #congestionLimit(): number {
-    return ACK_WINDOW + this.#streamAllowance() + (this.ackedBytes < this.#burstEnd ? this.#burstBytes : 0);
+    return ACK_WINDOW + this.#streamAllowance() + (this.ackedBytes < this.#burstEnd ? this.#burstEnd - this.#publishBytes : 0);
   }
 
   #streamAllowance(): number {
@@ -320,8 +319,6 @@ export class DestinationRelay {
     this.#inFlight = 0;
   }
 
-
-
   // destination side ---------------------------------------------------------
 
   #send(msg: RtmpMessage): void {
@@ -349,7 +346,6 @@ export class DestinationRelay {
     this.ackedBytes = 0;
     this.#publishBytes = 0;
     this.#burstEnd = 0;
-    this.#burstBytes = 0;
     // what was gathered for the last session is dropped; writes it still holds keep that buffer
     if (this.#inFlight > 0) this.#freshBuffer();
     else this.#outStart = this.#outLength = 0;
