@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay, type RelayEvent } from '../../src/relay/relay.js';
-import { MSG } from '../../src/rtmp/chunk.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
 
 // A destination that comes back must not wait up to a keyframe interval for the encoder's next keyframe: the relay
 // starts the new session from the latest keyframe it has seen, with every frame since. A publisher in this process
@@ -54,21 +52,11 @@ describe('a destination that comes back resumes from the latest keyframe, not th
       bitrateKbps: (FPS * FRAME * 8) / 1000,
       onEvent: (event) => events.push({ event, frame }),
     });
-    const port = await relay.start();
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const client = new RtmpClient(socket, { protocol: 'rtmp', host: '127.0.0.1', port, app: 'rtmpush' });
-    await client.handshake();
-    assert.ok((await client.connect()).ok);
-    assert.ok((await client.publish('leg')).ok);
-    const video = (ts: number, payload: Buffer): void => {
-      client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: ts, payload });
-    };
-    video(0, Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 0]));
+    const { client, video } = await publishToRelay(await relay.start());
+    video(0, AVC_SEQUENCE_HEADER);
     const started = Date.now();
     for (frame = 0; frame < END_AT; frame++) {
-      const due = started + (frame * 1000) / FPS;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      await frameDue(started, frame, FPS);
       if (frame === STOP_AT) await nginx.stop();
       if (frame === BACK_AT) await nginx.start(nginx.port);
       const payload = Buffer.alloc(FRAME);

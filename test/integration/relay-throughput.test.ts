@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay } from '../../src/relay/relay.js';
 import { READ_BATCH_MS } from '../../src/relay/downstream.js';
-import { MSG } from '../../src/rtmp/chunk.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
 
 // The relay reads ffmpeg's leg in batches (READ_BATCH_MS) to spare wake-ups: it must still carry a high bitrate
 // whole and add no more than about a batch of delay. A publisher in this process plays ffmpeg's part.
@@ -35,23 +33,16 @@ describe('the relay at 19 Mbit/s into a real nginx-rtmp', () => {
       bitrateKbps: (BYTES_PER_S * 8) / 1000,
       onEvent: (e) => events.push(e.type),
     });
-    const port = await relay.start();
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const client = new RtmpClient(socket, { protocol: 'rtmp', host: '127.0.0.1', port, app: 'rtmpush' });
-    await client.handshake();
-    assert.ok((await client.connect()).ok);
-    assert.ok((await client.publish('leg')).ok);
+    const { client, video: send } = await publishToRelay(await relay.start());
     const video = (ts: number, payload: Buffer): void => {
-      client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: ts, payload });
+      send(ts, payload);
       published += payload.length;
     };
-    video(0, Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 0]));
+    video(0, AVC_SEQUENCE_HEADER);
     const sentAtStart = relay.sentBytes;
     const started = Date.now();
     for (let i = 0; i < FPS * SECONDS; i++) {
-      const due = started + (i * 1000) / FPS;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      await frameDue(started, i, FPS);
       const frame = Buffer.alloc(FRAME, i);
       frame[0] = i % (FPS * 2) === 0 ? 0x17 : 0x27;
       frame[1] = 1;

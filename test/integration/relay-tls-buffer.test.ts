@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay } from '../../src/relay/relay.js';
-import { MSG } from '../../src/rtmp/chunk.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
 import { makeTestCa } from '../helpers/tls.js';
 
 // A TLS socket reports every write as pending when it returns, so a relay that reused its batch buffer only after
@@ -35,22 +33,16 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
       bitrateKbps: (FPS * FRAME * 8) / 1000,
       onEvent: (e) => events.push(e.type),
     });
-    const port = await relay.start();
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise((resolve) => socket.once('connect', resolve));
-    const client = new RtmpClient(socket, { protocol: 'rtmp', host: '127.0.0.1', port, app: 'rtmpush' });
-    await client.handshake();
-    assert.ok((await client.connect()).ok);
-    assert.ok((await client.publish('leg')).ok);
-    client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: 0, payload: Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 0]) });
+    const { client, video } = await publishToRelay(await relay.start());
+    video(0, AVC_SEQUENCE_HEADER);
     const started = Date.now();
     const before = relay.batchBuffers;
     for (let i = 0; i < FRAMES; i++) {
-      await new Promise((r) => setTimeout(r, Math.max(0, started + (i * 1000) / FPS - Date.now())));
+      await frameDue(started, i, FPS);
       const frame = Buffer.alloc(FRAME, i);
       frame[0] = i % (2 * FPS) === 0 ? 0x17 : 0x27;
       frame[1] = 1;
-      client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: Math.round((i * 1000) / FPS), payload: frame });
+      video(Math.round((i * 1000) / FPS), frame);
       published += FRAME;
     }
     await new Promise((r) => setTimeout(r, 700));
