@@ -8,10 +8,11 @@ const HANDSHAKE = 1536;
 const OUT_CHUNK = 4096;
 /**
  * Once media flows, the relay rests between reads of ffmpeg's leg: ffmpeg writes every RTMP chunk on its own,
- * and a wake-up per write was most of the relay's CPU. The kernel holds what arrives in between. The rest is
- * at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather. Should a write find the socket full,
+ * and a wake-up per write was most of the relay's CPU. The kernel holds what arrives in between. The wanted rest
+ * is at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather. Should a write find the socket full,
  * only that leg's fifo thread in ffmpeg waits; the encoder does not. Rests end on a clock shared by every leg
- * (see rest-clock.ts), so several destinations cost one wake-up per batch, not one each.
+ * (see rest-clock.ts), so several destinations cost one wake-up per batch, not one each; the clock's grid makes a
+ * rest up to half a period longer (at most 384 ms).
  */
 export const READ_BATCH_MS = 250;
 export const BATCH_BYTES = 96 * 1024;
