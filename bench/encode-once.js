@@ -3,13 +3,8 @@
 // to the servers), and of 5 separate ffmpeg processes, on the same source and preset, in one run.
 // Destinations are a real nginx-rtmp on loopback. Run after `npm install` (it uses the built dist/).
 import { NginxRtmp } from '../dist/test/helpers/nginx.js';
-import { BIN, bareFfmpeg, medianRuns, printTable } from './lib.js';
+import { BIN, SECONDS, STEADY, bareFfmpeg, medianRuns, printFixedPart, printTable } from './lib.js';
 
-// Two minutes: still a short stream, and long enough that Node's start-up and the JIT's warm-up (a fixed ~0.5 CPU-s,
-// printed below) do not stand for what streaming costs. BENCH_SECONDS=30 shows the short-run figure.
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
-/** "Once started": from when V8 has compiled the hot paths (about 30 s in) to just before the end. */
-const STEADY = { from: SECONDS >= 60 ? 30 : 10, to: SECONDS - 3 };
 const PRESET = process.env.BENCH_PRESET ?? '720p30';
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 
@@ -52,6 +47,6 @@ const steady = r5.steadyMs / bareMsPerS;
 console.log(
   `once started (from ${STEADY.from} s to ${STEADY.to} s of each run, start-up excluded): rtmpush's own ${r5.steadyMs.toFixed(1)} ms/s over bare ffmpeg's ${bareMsPerS.toFixed(0)} ms/s = ${(steady * 100).toFixed(1)} % (goal ≤ 5 %: ${steady <= 0.05 ? 'met' : 'NOT met'})`,
 );
-console.log(`of rtmpush's own ${r5.own.toFixed(2)} CPU-s, about ${(r5.own - (r5.steadyMs * SECONDS) / 1000).toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`);
+printFixedPart(r5);
 console.log(`the encoding ffmpeg inside rtmpush / bare ffmpeg (5 destinations) = ${(r5.encoder / cpu['bare ffmpeg tee → 5']).toFixed(3)} (the same work: 1 ± x264's noise)`);
 console.log(`5 separate ffmpeg / rtmpush → 5 = ${(cpu['5 separate ffmpeg'] / cpu['rtmpush → 5']).toFixed(2)}x`);

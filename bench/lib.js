@@ -9,6 +9,13 @@ import { findPreset, loadPresets } from '../dist/src/presets/load.js';
 import { buildFfmpegArgv, RTMP_RW_TIMEOUT_US } from '../dist/src/ffmpeg/argv.js';
 
 export const BIN = new URL('../bin/rtmpush.js', import.meta.url).pathname;
+/**
+ * A run's length. Two minutes: still a short stream, and long enough that Node's start-up and V8's warm-up (a fixed
+ * ~0.8 CPU-s, see printFixedPart) do not stand for what streaming costs. BENCH_SECONDS=30 shows the short-run figure.
+ */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
+/** "Once started": from when V8 has compiled the hot paths (about 30 s in) to just before the end. */
+export const STEADY = { from: SECONDS >= 60 ? 30 : 10, to: SECONDS - 3 };
 const TIMED_FFMPEG = new URL('./timed-ffmpeg.sh', import.meta.url).pathname;
 
 const seconds = (line) => [...line.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
@@ -92,4 +99,10 @@ export function printTable(rows) {
   for (const [name, c] of rows) {
     console.log(`| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`);
   }
+}
+
+/** How much of an rtmpush run's own CPU is not streaming's rate (its own less once-started × the run's length). */
+export function printFixedPart(row) {
+  const fixed = row.own - (row.steadyMs * SECONDS) / 1000;
+  console.log(`of rtmpush's own ${row.own.toFixed(2)} CPU-s, about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`);
 }

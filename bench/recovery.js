@@ -5,14 +5,9 @@
 import { execa } from 'execa';
 import { NginxRtmp } from '../dist/test/helpers/nginx.js';
 import { probeReceived } from '../dist/src/run/ffprobe.js';
-import { BIN, bareFfmpeg, medianRuns, printTable } from './lib.js';
+import { BIN, SECONDS, STEADY, bareFfmpeg, medianRuns, printFixedPart, printTable } from './lib.js';
 
 const PRESET = process.env.BENCH_PRESET ?? '720p30';
-// Two minutes: still a short stream, and long enough that Node's start-up and the JIT's warm-up (a fixed ~0.5 CPU-s,
-// printed below) do not stand for what streaming costs. BENCH_SECONDS=30 shows the short-run figure.
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
-/** "Once started": from when V8 has compiled the hot paths (about 30 s in) to just before the end. */
-const STEADY = { from: SECONDS >= 60 ? 30 : 10, to: SECONDS - 3 };
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,8 +70,7 @@ try {
   console.log(
     `once started (from ${STEADY.from} s to ${STEADY.to} s, start-up excluded): rtmpush's own ${rows[0][1].steadyMs.toFixed(1)} ms/s over the bare pipeline's ${bareMsPerS.toFixed(0)} ms/s = ${(steady * 100).toFixed(1)} % (goal ≤ 3 %: ${steady <= 0.03 ? 'met' : 'NOT met'})`,
   );
-  const r = rows[0][1];
-  console.log(`of rtmpush's own ${r.own.toFixed(2)} CPU-s, about ${(r.own - (r.steadyMs * SECONDS) / 1000).toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`);
+  printFixedPart(rows[0][1]);
 } finally {
   for (const s of servers) await s.dispose();
 }
