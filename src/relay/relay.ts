@@ -547,7 +547,8 @@ export class DestinationRelay {
       reason = `the server closed the connection right after connect: the app path "${app}" is probably wrong${hint}`;
     } else if (!rejected && !wasLive && (phase === 'publish' || phase === 'streaming')) {
       rejected = true;
-      reason = 'the server closed the connection when asked to publish: check the key and the app path';
+      // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look alike.
+      reason = 'the server closed the connection when asked to publish: check the key and the app path, and that no other encoder is publishing with this key';
     }
     this.#networkReason = undefined;
     const tlsFinal = this.#tlsRejected;

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
+import { LocalServer } from '../../src/run/local-server.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
@@ -12,6 +14,15 @@ import { tempDir } from '../helpers/tmp.js';
 const FPS = 30;
 const states = (r: { events: Record<string, any>[] }, label: string) => r.events.filter((e) => e.type === 'state' && e.destination === label);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const REFUSING_HOST = '127.0.0.9';
+const accepts = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, host, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 
 describe('rejections: duplicate key, deny publish, unknown app', () => {
   const nginx = new NginxRtmp();
@@ -28,8 +39,11 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
       `dup=${nginx.url('live', 'takenKey5678')}`,
       `deny=${nginx.url('deny', 'denyKey2468')}`,
       `noapp=${nginx.url('nope', 'noappKey9753')}`,
+      // a platform whose ingest URL points at an app the server does not have
+      'twitch',
     ].join(',');
-    r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json']);
+    const twitch = { RTMPUSH_TWITCH_URL: nginx.url('nope', '').replace(/\/$/, ''), RTMPUSH_TWITCH_KEY: 'live_twitchKey8642' };
+    r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json', '--uplink', 'off'], twitch);
   });
   after(async () => {
     holder.kill('SIGKILL');
@@ -49,6 +63,13 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
   it('duplicate key: the server says "Already publishing", with a hint', () => within3s('dup', /Already publishing.*another encoder is publishing with this key/));
   it('deny publish: Publish.Start then a close is a rejection, not live', () => within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
   it('unknown app: closed right after connect, the app is named', () => within3s('noapp', /right after connect: the app path "nope" is probably wrong/));
+  it("a platform's unknown app: the hint names the app the platform expects", () => within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
+
+  it('no key shows in the output, the platform key from the environment included', () => {
+    for (const key of ['goodKey1357', 'takenKey5678', 'denyKey2468', 'noappKey9753', 'live_twitchKey8642']) {
+      assert.ok(!r.stdout.includes(key) && !r.stderr.includes(key), key);
+    }
+  });
 
   it('refusals back off (5 s, then longer), not a hot loop', () => {
     const dup = states(r, 'dup').filter((e) => e.state === 'rejected');
@@ -60,11 +81,54 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
     assert.equal(r.exitCode, 3, r.stderr);
     assert.deepEqual(states(r, 'good').map((e) => e.state), ['connecting', 'live', 'stopped']);
     const summary = r.events.at(-1)!;
-    for (const l of ['dup', 'deny', 'noapp']) assert.equal(summary.destinations[l].finalState, 'rejected');
+    for (const l of ['dup', 'deny', 'noapp', 'twitch']) assert.equal(summary.destinations[l].finalState, 'rejected');
     const got = await probe(nginx.recording('goodKey1357'));
     assert.ok(got.videoFrames >= 6 * FPS, `frames ${got.videoFrames}`);
     assert.ok(got.maxFrameGapS < 0.1, `gap ${got.maxFrameGapS}`);
     // the first publisher keeps its stream (nginx refuses the second)
+    assert.equal(holder.exitCode, null);
+  });
+});
+
+describe('node-media-server: a name another encoder holds', () => {
+  // node-media-server answers a taken name with Publish.Start and closes, giving no reason (see README, states)
+  const nms = new LocalServer();
+  let holder: ResultPromise;
+  let r: CliResult;
+
+  before(async () => {
+    await nms.start();
+    holder = execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', `rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`], { reject: false, stdin: 'ignore' });
+    const deadline = Date.now() + 5000;
+    while (!nms.published.has('/live/nmsTaken1122') && Date.now() < deadline) await sleep(100);
+    const to = [`good=rtmp://127.0.0.1:${nms.port}/live/nmsFresh3344`, `dup=rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`].join(',');
+    r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '6s', '--json']);
+  });
+  after(async () => {
+    holder.kill('SIGKILL');
+    await holder;
+    await nms.stop();
+    nms.cleanup();
+  });
+
+  it('the taken name is rejected within 3 s, never live, and the reason says what to check', () => {
+    assert.ok(nms.published.has('/live/nmsTaken1122'), 'the first encoder was publishing');
+    const start = Date.parse(r.events.find((e) => e.type === 'start')!.time);
+    const rejected = states(r, 'dup').find((e) => e.state === 'rejected');
+    assert.ok(rejected, JSON.stringify(states(r, 'dup')));
+    assert.ok(Date.parse(rejected.time) - start <= 3000, `rejected after ${Date.parse(rejected.time) - start} ms`);
+    assert.match(rejected.reason, /closed the connection when asked to publish: .*no other encoder is publishing with this key/);
+    assert.ok(states(r, 'dup').every((e) => e.state !== 'live'));
+    assert.equal(r.events.at(-1)!.destinations.dup.finalState, 'rejected');
+  });
+
+  it('the other destination on the same server is live and recorded; the first encoder keeps its stream', async () => {
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.deepEqual(states(r, 'good').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    const [recording] = nms.recordings('/live/nmsFresh3344');
+    assert.ok(recording, 'node-media-server recorded the good destination');
+    const got = await probe(recording);
+    assert.ok(got.videoFrames >= 4 * FPS, `frames ${got.videoFrames}`);
     assert.equal(holder.exitCode, null);
   });
 });
@@ -139,11 +203,20 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
 });
 
 describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
-  it('an unresolvable host and a refused port', async () => {
-    const r = await runCli(['start', '--to', 'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2', '--preset', '360p30', '--duration', '6s', '--json']);
+  it('an unresolvable host and a refused port; a platform refused on 1935 is pointed to its RTMPS URL', async (t) => {
+    // YouTube's RTMP ingest overridden to a loopback address where nothing listens on 1935
+    const youtube = { RTMPUSH_YOUTUBE_URL: `rtmp://${REFUSING_HOST}:1935/live2`, RTMPUSH_YOUTUBE_KEY: 'yt-key-3579' };
+    if (await accepts(REFUSING_HOST, 1935)) return t.skip(`something listens on ${REFUSING_HOST}:1935`);
+    const r = await runCli(['start', '--to', 'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2,youtube', '--preset', '360p30', '--duration', '6s', '--json'], youtube);
     assert.equal(r.exitCode, 3, r.stderr);
     assert.match(String(states(r, 'nohost').find((e) => e.state === 'reconnecting')?.reason), /cannot resolve nonexistent\.invalid/);
     assert.match(String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason), /connection refused/);
+    assert.doesNotMatch(String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason), /RTMPS/, 'no platform, no RTMPS tip');
+    assert.match(
+      String(states(r, 'youtube').find((e) => e.state === 'reconnecting')?.reason),
+      /connection refused: port 1935 may be blocked; try the RTMPS URL on 443 \(rtmps:\/\/a\.rtmps\.youtube\.com:443\/live2\)/,
+    );
+    assert.ok(!r.stdout.includes('yt-key-3579') && !r.stderr.includes('yt-key-3579'));
     assert.equal(r.events.at(-1)!.destinations.local.finalState, 'stopped');
     assert.equal(r.events.at(-1)!.destinations.nohost.finalState, 'failed');
   });
