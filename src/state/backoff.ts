@@ -21,9 +21,10 @@ export const DEFAULT_RETRY: RetryPolicy = {
   rejectLimit: 3,
 };
 
-/** Delay before try number `attempt` (1-based). Pure: `random` is a value in [0, 1). */
+/** Delay before try number `attempt` (1-based), never above `maxMs`. Pure: `random` is a value in [0, 1). */
 export function retryDelay(policy: RetryPolicy, attempt: number, rejected: boolean, random: number): number {
   const base = rejected ? policy.rejectInitialMs : policy.initialMs;
-  const raw = Math.min(policy.maxMs, base * policy.factor ** Math.max(0, attempt - 1));
-  return Math.round(raw * (1 + policy.jitter * (2 * random - 1)));
+  const jittered = base * policy.factor ** Math.max(0, attempt - 1) * (1 + policy.jitter * (2 * random - 1));
+  // At the cap the jitter only shortens the wait: the cap is a true maximum, and capped destinations still spread.
+  return Math.round(jittered <= policy.maxMs ? jittered : policy.maxMs * (1 - policy.jitter * random));
 }
