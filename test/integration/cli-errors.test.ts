@@ -23,6 +23,8 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ['bad preset', ['start', '--to', 'local', '--preset', '4k120'], {}, /unknown preset "4k120": use one of .*720p30/],
     ['conflicting --loop', ['start', '--to', 'local', '--loop'], {}, /--loop only works with a file --source/],
     ['bad duration', ['start', '--to', 'local', '--duration', 'soon'], {}, /--duration "soon" is not a duration/],
+    ['bad --max-retries', ['start', '--to', 'local', '--max-retries', '-1'], {}, /--max-retries -1: give a whole number/],
+    ['bad --retry-max-delay', ['start', '--to', 'local', '--retry-max-delay', 'soon'], {}, /--retry-max-delay "soon" is not a duration/],
     ['bad bitrate', ['plan', '--to', 'local', '--video-bitrate', 'fast'], {}, /--video-bitrate "fast" is not a bitrate/],
     ['bad audio rate', ['start', '--to', 'local', '--audio-rate', '12345'], {}, /--audio-rate 12345: use one of 48000, 44100/],
     ['strict and an uplink too small', ['plan', '--to', 'a=rtmp://h/live/k1,b=rtmp://h/live/k2', '--preset', '1080p30', '--uplink', '4M', '--strict'], {}, /--strict: 1240 kbps is below what 1080p30 needs \(3000 kbps\): use --preset 480p30, or stream to fewer destinations/],

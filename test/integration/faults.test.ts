@@ -222,6 +222,22 @@ describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
   });
 });
 
+describe('--max-retries and --retry-max-delay', () => {
+  it('a refused destination waits at most the given delay, fails after the given tries, and the stream goes on', async () => {
+    const r = await runCli(['start', '--to', 'local,closed=rtmp://127.0.0.1:1/live/k3', '--preset', '360p30', '--duration', '6s', '--json', '--max-retries', '2', '--retry-max-delay', '1s']);
+    assert.equal(r.exitCode, 3, r.stderr);
+    const closed = states(r, 'closed');
+    assert.deepEqual(closed.map((e) => [e.state, e.attempt]), [['connecting', undefined], ['reconnecting', 1], ['reconnecting', 2], ['failed', undefined]]);
+    for (const e of closed.filter((e) => e.state === 'reconnecting')) assert.ok(e.delayMs >= 600 && e.delayMs <= 1000, `delay ${e.delayMs}`);
+    const failed = closed.at(-1)!;
+    assert.match(failed.reason, /connection refused \(gave up after 2 retries\)/);
+    // it gave up on its own, seconds before the end, while local kept streaming
+    const end = Date.parse(r.events.at(-1)!.time);
+    assert.ok(end - Date.parse(failed.time) >= 2000, `failed ${end - Date.parse(failed.time)} ms before the end`);
+    assert.deepEqual([r.events.at(-1)!.destinations.local.finalState, r.events.at(-1)!.destinations.closed.finalState], ['stopped', 'failed']);
+  });
+});
+
 describe('a clean stop leaves no ghost session', () => {
   it('the same key can publish again at once', async () => {
     const nginx = new NginxRtmp();
