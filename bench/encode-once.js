@@ -47,6 +47,6 @@ const steady = r5.steadyMs / bareMsPerS;
 console.log(
   `once started (from ${STEADY.from} s to ${STEADY.to} s of each run, start-up excluded): rtmpush's own ${r5.steadyMs.toFixed(1)} ms/s over bare ffmpeg's ${bareMsPerS.toFixed(0)} ms/s = ${(steady * 100).toFixed(1)} % (goal ≤ 5 %: ${steady <= 0.05 ? 'met' : 'NOT met'})`,
 );
-printFixedPart(r5);
+printFixedPart(r5, bareMsPerS, 0.05);
 console.log(`the encoding ffmpeg inside rtmpush / bare ffmpeg (5 destinations) = ${(r5.encoder / cpu['bare ffmpeg tee → 5']).toFixed(3)} (the same work: 1 ± x264's noise)`);
 console.log(`5 separate ffmpeg / rtmpush → 5 = ${(cpu['5 separate ffmpeg'] / cpu['rtmpush → 5']).toFixed(2)}x`);

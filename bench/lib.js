@@ -101,8 +101,19 @@ export function printTable(rows) {
   }
 }
 
-/** How much of an rtmpush run's own CPU is not streaming's rate (its own less once-started × the run's length). */
-export function printFixedPart(row) {
+/**
+ * How much of an rtmpush run's own CPU is not streaming's rate (its own less once-started × the run's length), and
+ * from what run length its whole-run share of the bare pipeline (`bareMsPerS`) is within `goal` (fixed part paid
+ * once, the once-started rate every second).
+ */
+export function printFixedPart(row, bareMsPerS, goal) {
   const fixed = row.own - (row.steadyMs * SECONDS) / 1000;
   console.log(`of rtmpush's own ${row.own.toFixed(2)} CPU-s, about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`);
+  const margin = goal * bareMsPerS - row.steadyMs;
+  const from = (fixed * 1000) / margin;
+  console.log(
+    margin <= 0
+      ? `its once-started rate alone is above ${Math.round(goal * 100)} % of the bare pipeline: no run length meets the goal`
+      : `whole runs of at least ~${Math.max(0, Math.ceil(from / 10) * 10)} s meet ${Math.round(goal * 100)} % (${fixed.toFixed(2)} CPU-s once + ${row.steadyMs.toFixed(1)} ms/s, against ${(goal * bareMsPerS).toFixed(1)} ms/s allowed)`,
+  );
 }
