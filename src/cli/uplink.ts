@@ -46,8 +46,9 @@ export async function uplinkCommand(flags: { to?: string; target?: string; secon
     });
   } catch (error) {
     const message = redact(error instanceof Error ? error.message : String(error));
-    if (flags.json) printJson((t) => io.stdout.write(t), 'error', { code: 'uplink-failed', message });
-    else io.stderr.write(`rtmpush: uplink to ${dest.label} could not be measured: ${message}\n`);
+    const line = `uplink to ${dest.label} could not be measured: ${message}`;
+    if (flags.json) printJson((t) => io.stdout.write(t), 'error', { code: 'uplink-failed', message: line });
+    else io.stderr.write(`rtmpush: ${line}\n`);
     return 1;
   }
   writeCachedUplink(io.env, m);

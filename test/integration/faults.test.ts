@@ -28,6 +28,7 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
   const nginx = new NginxRtmp();
   let holder: ResultPromise;
   let r: CliResult;
+  let twitch: Record<string, string>;
 
   before(async () => {
     await nginx.start();
@@ -42,7 +43,7 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
       // a platform whose ingest URL points at an app the server does not have
       'twitch',
     ].join(',');
-    const twitch = { RTMPUSH_TWITCH_URL: nginx.url('nope', '').replace(/\/$/, ''), RTMPUSH_TWITCH_KEY: 'live_twitchKey8642' };
+    twitch = { RTMPUSH_TWITCH_URL: nginx.url('nope', '').replace(/\/$/, ''), RTMPUSH_TWITCH_KEY: 'live_twitchKey8642' };
     r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json', '--uplink', 'off'], twitch);
   });
   after(async () => {
@@ -64,6 +65,15 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
   it('deny publish: Publish.Start then a close is a rejection, not live', () => within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
   it('unknown app: closed right after connect, the app is named', () => within3s('noapp', /right after connect: the app path "nope" is probably wrong/));
   it("a platform's unknown app: the hint names the app the platform expects", () => within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
+
+  it('measuring the uplink through that platform: the same hint, the destination named, exit 1', async () => {
+    const u = await runCli(['uplink', '--to', 'twitch', '--json'], twitch);
+    assert.equal(u.exitCode, 1, u.stderr);
+    const error = u.events.find((e) => e.type === 'error');
+    assert.equal(error?.code, 'uplink-failed');
+    assert.match(error?.message, /^uplink to twitch could not be measured: the server refused connect \(.*\): the app path "nope" is probably wrong \(the platform expects "app"\)$/);
+    assert.ok(!u.stdout.includes('live_twitchKey8642') && !u.stderr.includes('live_twitchKey8642'));
+  });
 
   it('no key shows in the output, the platform key from the environment included', () => {
     for (const key of ['goodKey1357', 'takenKey5678', 'denyKey2468', 'noappKey9753', 'live_twitchKey8642']) {
