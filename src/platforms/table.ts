@@ -77,3 +77,8 @@ export function expectedApp(platform: Platform): string | undefined {
   if (!url) return undefined;
   return new URL(url).pathname.replace(/^\/+|\/+$/g, '') || undefined;
 }
+
+/** What to say when a server drops the connection right after `connect`: the app path, and the platform's if it differs. */
+export function wrongAppHint(app: string, expected: string | undefined): string {
+  return `the app path "${app}" is probably wrong${expected && expected !== app ? ` (the platform expects "${expected}")` : ''}`;
+}

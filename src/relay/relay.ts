@@ -6,6 +6,7 @@ import type { Amf0Object } from '../rtmp/amf0.js';
 import { ChunkReader, MSG, chunkInto, chunkedLength, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
+import { wrongAppHint } from '../platforms/table.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
 import { DownstreamSession } from './downstream.js';
 import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
@@ -542,9 +543,7 @@ export class DestinationRelay {
     let reason = this.#serverReason ?? this.#networkReason ?? 'the connection closed';
     if (!rejected && !wasLive && phase === 'connect') {
       rejected = true;
-      const app = this.#opts.target.app;
-      const hint = this.#opts.hints?.expectedApp && this.#opts.hints.expectedApp !== app ? ` (the platform expects "${this.#opts.hints.expectedApp}")` : '';
-      reason = `the server closed the connection right after connect: the app path "${app}" is probably wrong${hint}`;
+      reason = `the server closed the connection right after connect: ${wrongAppHint(this.#opts.target.app, this.#opts.hints?.expectedApp)}`;
     } else if (!rejected && !wasLive && (phase === 'publish' || phase === 'streaming')) {
       rejected = true;
       // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look alike.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { connectTcp, upgradeTls } from '../doctor/steps.js';
 import type { Destination } from '../platforms/destinations.js';
-import { expectedApp, findPlatform } from '../platforms/table.js';
+import { expectedApp, findPlatform, wrongAppHint } from '../platforms/table.js';
 import { MSG } from '../rtmp/chunk.js';
 import { RtmpClient } from '../rtmp/client.js';
 
@@ -41,9 +41,7 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
     const connected = await client.connect();
     if (!connected.ok) {
       const platform = dest.platform ? findPlatform(dest.platform) : undefined;
-      const expected = platform ? expectedApp(platform) : undefined;
-      const hint = expected && expected !== endpoint.app ? ` (the platform expects "${expected}")` : '';
-      throw new Error(`the server refused connect (${connected.detail}): the app path "${endpoint.app}" is probably wrong${hint}`);
+      throw new Error(`the server refused connect (${connected.detail}): ${wrongAppHint(endpoint.app, platform ? expectedApp(platform) : undefined)}`);
     }
     const published = await client.publish(dest.key.reveal());
     if (!published.ok) throw new Error(`the server refused the test publish: ${published.detail}`);

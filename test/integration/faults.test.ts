@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
+import { connectTcp } from '../../src/doctor/steps.js';
 import { LocalServer } from '../../src/run/local-server.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
@@ -16,13 +16,16 @@ const states = (r: { events: Record<string, any>[] }, label: string) => r.events
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REFUSING_HOST = '127.0.0.9';
 const accepts = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, host, () => {
+  connectTcp(host, port).then(
+    ({ socket }) => {
       socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+      return true;
+    },
+    () => false,
+  );
+/** Another encoder publishing on `url` (a small test pattern), until killed. */
+const holdStream = (url: string): ResultPromise =>
+  execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', url], { reject: false, stdin: 'ignore' });
 
 describe('rejections: duplicate key, deny publish, unknown app', () => {
   const nginx = new NginxRtmp();
@@ -33,7 +36,7 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
   before(async () => {
     await nginx.start();
     // another encoder already publishes on the key "takenKey5678"
-    holder = execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', nginx.url('live', 'takenKey5678')], { reject: false, stdin: 'ignore' });
+    holder = holdStream(nginx.url('live', 'takenKey5678'));
     await sleep(1500);
     const to = [
       `good=${nginx.url('live', 'goodKey1357')}`,
@@ -108,7 +111,7 @@ describe('node-media-server: a name another encoder holds', () => {
 
   before(async () => {
     await nms.start();
-    holder = execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', `rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`], { reject: false, stdin: 'ignore' });
+    holder = holdStream(`rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`);
     const deadline = Date.now() + 5000;
     while (!nms.published.has('/live/nmsTaken1122') && Date.now() < deadline) await sleep(100);
     const to = [`good=rtmp://127.0.0.1:${nms.port}/live/nmsFresh3344`, `dup=rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`].join(',');
