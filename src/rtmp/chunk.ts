@@ -21,6 +21,21 @@ export const MSG = {
   CommandAmf0: 20,
 } as const;
 
+/** The peer broke the protocol (or a bound set for it): the session cannot go on. */
+export class RtmpProtocolError extends Error {}
+
+export interface ChunkReaderLimits {
+  /** The largest message accepted (its declared length). */
+  maxMessageBytes: number;
+  /** How many chunk streams may be in use at once. */
+  maxChunkStreams: number;
+}
+
+/** The RTMP spec's bounds: a message length is 24 bits, chunk stream ids go to 65599. */
+const SPEC_LIMITS: ChunkReaderLimits = { maxMessageBytes: 0xffffff, maxChunkStreams: 65600 };
+/** Chunk sizes are 31 bits; 0 is not a size. */
+const MAX_CHUNK_SIZE = 0x7fffffff;
+
 interface ChunkStreamState {
   timestamp: number;
   delta: number;
@@ -80,6 +95,18 @@ export class ChunkReader {
   chunkSize = 128;
   #left: Buffer = EMPTY;
   readonly #streams = new Map<number, ChunkStreamState>();
+  readonly #limits: ChunkReaderLimits;
+  /** Bytes held in messages not complete yet, over every chunk stream: at most two messages' worth. */
+  #pending = 0;
+
+  /**
+   * `limits` bound what a peer can make the reader hold: messages longer than maxMessageBytes, more chunk streams
+   * than maxChunkStreams, or more than two maximal messages pending at once throw RtmpProtocolError, as does a
+   * chunk size of 0 or above 2^31 − 1.
+   */
+  constructor(limits: Partial<ChunkReaderLimits> = {}) {
+    this.#limits = { ...SPEC_LIMITS, ...limits };
+  }
 
   push(input: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
@@ -118,8 +145,10 @@ export class ChunkReader {
   }
 
   #emit(message: RtmpMessage, out: RtmpMessage[]): void {
-    if (message.typeId === MSG.SetChunkSize && message.payload.length >= 4) {
-      this.chunkSize = message.payload.readUInt32BE(0) & 0x7fffffff;
+    if (message.typeId === MSG.SetChunkSize) {
+      const size = message.payload.length >= 4 ? message.payload.readUInt32BE(0) : 0;
+      if (size < 1 || size > MAX_CHUNK_SIZE) throw new RtmpProtocolError(`Set Chunk Size ${size} is not a valid chunk size`);
+      this.chunkSize = size;
     }
     out.push(message);
   }
@@ -143,6 +172,9 @@ export class ChunkReader {
     const hsize = HEADER_SIZE[fmt]!;
     if (at + hsize > buf.length) return undefined;
     const prev = this.#streams.get(csid);
+    if (!prev && this.#streams.size >= this.#limits.maxChunkStreams) {
+      throw new RtmpProtocolError(`more than ${this.#limits.maxChunkStreams} chunk streams`);
+    }
     const st: ChunkStreamState = prev ?? { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: false, parts: [], received: 0 };
     const starting = st.received === 0;
     let tsField = 0;
@@ -153,6 +185,7 @@ export class ChunkReader {
     if (fmt <= 1) {
       length = buf.readUIntBE(at + 3, 3);
       typeId = buf[at + 6]!;
+      if (length > this.#limits.maxMessageBytes) throw new RtmpProtocolError(`a message of ${length} bytes (at most ${this.#limits.maxMessageBytes} accepted)`);
     }
     if (fmt === 0) streamId = buf.readUInt32LE(at + 7);
     at += hsize;
@@ -181,12 +214,17 @@ export class ChunkReader {
     st.typeId = typeId;
     st.streamId = streamId;
     st.extended = extended;
-    if (take > 0) st.parts.push(buf.subarray(at, at + take));
+    if (take > 0) {
+      st.parts.push(buf.subarray(at, at + take));
+      this.#pending += take;
+      if (this.#pending > 2 * this.#limits.maxMessageBytes) throw new RtmpProtocolError('too many unfinished messages at once');
+    }
     st.received += take;
     if (!prev) this.#streams.set(csid, st);
     at += take;
     if (st.received < st.length) return { next: at };
     const parts = st.parts.length ? st.parts : [EMPTY];
+    this.#pending -= st.received;
     st.parts = [];
     st.received = 0;
     return { next: at, message: new ReceivedMessage(csid, st.typeId, st.streamId, st.timestamp, parts, st.length) };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { Amf0Object } from './amf0.js';
-import { ChunkReader, MSG, writeChunks, type RtmpMessage } from './chunk.js';
+import { AckCounter } from './ack.js';
+import { ChunkReader, MSG, RtmpProtocolError, writeChunks, type RtmpMessage } from './chunk.js';
 import { command, parseCommand, setChunkSize, windowAckSize } from '../relay/messages.js';
 import { endpointUrl, type RtmpEndpoint } from '../platforms/destinations.js';
 
@@ -19,7 +20,9 @@ export interface Answer {
  */
 export class RtmpClient {
   readonly #socket: net.Socket;
-  readonly #reader = new ChunkReader();
+  // What a server sends a publisher is small: bound it so a hostile one cannot make the client hold much.
+  readonly #reader = new ChunkReader({ maxMessageBytes: 64 * 1024, maxChunkStreams: 16 });
+  readonly #acks = new AckCounter();
   #hs = Buffer.alloc(0);
   #handshaken: (() => void) | undefined;
   readonly #waiting = new Map<number | 'status', (a: Answer) => void>();
@@ -34,7 +37,7 @@ export class RtmpClient {
     this.#socket = socket;
     socket.on('data', (d: Buffer) => this.#onData(d));
     socket.on('close', () => this.#fail(this.#closedWith ?? 'the server closed the connection'));
-    socket.on('error', (e) => (this.#closedWith = e.message));
+    socket.on('error', (e) => (this.#closedWith ??= e.message));
     this.#ackWindow = ackWindow;
   }
 
@@ -46,6 +49,7 @@ export class RtmpClient {
 
   /** RTMP handshake; resolves with the round trip of C0+C1 → S0+S1. */
   handshake(): Promise<number> {
+    if (this.#socket.destroyed) return Promise.reject(new Error(this.#closedWith ?? 'the server closed the connection'));
     const started = performance.now();
     this.#socket.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)]));
     return new Promise((resolve, reject) => {
@@ -76,12 +80,28 @@ export class RtmpClient {
   }
 
   close(): void {
+    clearTimeout(this.#deadline);
     this.#socket.destroy();
+  }
+
+  #deadline: NodeJS.Timeout | undefined;
+
+  /**
+   * Closes the session unless `done()` is called within `ms`: a server that never answers, or answers with an
+   * endless stream of something else, cannot hold the caller (an idle timeout would never fire on the second).
+   */
+  deadline(ms: number, what: string): { done: () => void } {
+    clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => {
+      this.#closedWith ??= `no ${what} within ${ms / 1000} s`;
+      this.#socket.destroy();
+    }, ms);
+    return { done: () => clearTimeout(this.#deadline) };
   }
 
   #ask(key: number | 'status', msg: RtmpMessage): Promise<Answer> {
     return new Promise((resolve) => {
-      if (this.#closedWith !== undefined && this.#socket.destroyed) return resolve({ ok: false, detail: this.#closedWith });
+      if (this.#socket.destroyed) return resolve({ ok: false, detail: this.#closedWith ?? 'the server closed the connection' });
       this.#waiting.set(key, resolve);
       this.write(msg);
     });
@@ -104,9 +124,18 @@ export class RtmpClient {
       done();
       if (data.length === 0) return;
     }
-    for (const msg of this.#reader.push(data)) {
+    let messages: RtmpMessage[];
+    try {
+      messages = this.#reader.push(data);
+    } catch (error) {
+      this.#closedWith = `the server broke the RTMP protocol: ${error instanceof RtmpProtocolError ? error.message : 'its data cannot be read as RTMP'}`;
+      this.#socket.destroy();
+      return;
+    }
+    for (const msg of messages) {
       if (msg.typeId === MSG.Acknowledgement && msg.payload.length >= 4) {
-        this.acked = msg.payload.readUInt32BE(0);
+        // 32-bit sequence numbers wrap (and nginx-rtmp resets them): count in our own bytes sent.
+        this.acked = this.#acks.update(msg.payload.readUInt32BE(0), this.sent);
         this.lastAckAt = Date.now();
         this.onAck?.(this.acked, this.lastAckAt);
       } else if (msg.typeId === MSG.CommandAmf0) {

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChunkReader, MSG, RtmpProtocolError, writeChunks } from '../../src/rtmp/chunk.js';
+
+/** A small deterministic random source, so a failure can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const LIMITS = { maxMessageBytes: 64 * 1024, maxChunkStreams: 16 };
+
+/** Feeds bytes in random-sized pieces; only RtmpProtocolError may come out, and what the reader holds stays bounded. */
+function feed(reader: ChunkReader, bytes: Buffer, random: () => number): 'ok' | 'refused' {
+  let at = 0;
+  while (at < bytes.length) {
+    const n = 1 + Math.floor(random() * 9000);
+    try {
+      reader.push(bytes.subarray(at, at + n));
+    } catch (error) {
+      assert.ok(error instanceof RtmpProtocolError, `threw ${String(error)}`);
+      return 'refused';
+    }
+    at += n;
+  }
+  return 'ok';
+}
+
+describe('ChunkReader under random and hostile input', () => {
+  it('random bytes (200 × 64 KiB): never throws anything but RtmpProtocolError', () => {
+    const random = prng(1);
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.alloc(64 * 1024);
+      for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256);
+      feed(new ChunkReader(LIMITS), bytes, random);
+    }
+  });
+
+  it('valid messages with random bytes flipped: never throws anything but RtmpProtocolError', () => {
+    const random = prng(2);
+    for (let i = 0; i < 300; i++) {
+      const messages = Array.from({ length: 20 }, (_, k) =>
+        writeChunks({ csid: 3 + (k % 5), typeId: k % 3 === 0 ? MSG.SetChunkSize : MSG.CommandAmf0, streamId: 0, timestamp: k * 10, payload: Buffer.alloc(k % 3 === 0 ? 4 : 300, k) }, 128),
+      );
+      const bytes = Buffer.concat(messages);
+      for (let f = 0; f < 5; f++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      feed(new ChunkReader(LIMITS), bytes, random);
+    }
+  });
+
+  /** A type-0 chunk on chunk stream `csid` (64–319) starting a message of `length`, with `body` bytes of it. */
+  const start = (csid: number, length: number, body: number): Buffer => {
+    const head = Buffer.alloc(13);
+    head[1] = csid - 64; // fmt 0, two-byte basic header
+    head.writeUIntBE(length, 5, 3);
+    head[8] = MSG.Video;
+    return Buffer.concat([head, Buffer.alloc(body)]);
+  };
+  const chunkSize = (n: number): Buffer => {
+    const payload = Buffer.alloc(4);
+    payload.writeUInt32BE(n);
+    return writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload }, 128);
+  };
+
+  it('messages left unfinished on many chunk streams: refused past the stream bound', () => {
+    const bytes = Buffer.concat(Array.from({ length: 200 }, (_, i) => start(64 + i, 60_000, 100)));
+    assert.equal(feed(new ChunkReader(LIMITS), bytes, prng(3)), 'refused');
+  });
+
+  it('unfinished messages on few streams: refused before the reader holds more than two messages', () => {
+    const reader = new ChunkReader(LIMITS);
+    reader.push(chunkSize(4096));
+    let held = 0;
+    let refused = false;
+    for (let i = 0; i < 12 && !refused; i++) {
+      // five whole chunks of a 60 000-byte message on chunk stream 64 + i: 20 480 bytes held, the rest never sent
+      const csid = 64 + i;
+      const more = Array.from({ length: 4 }, () => Buffer.concat([Buffer.from([0xc0, csid - 64]), Buffer.alloc(4096)]));
+      try {
+        reader.push(Buffer.concat([start(csid, 60_000, 4096), ...more]));
+        held += 5 * 4096;
+      } catch (error) {
+        assert.ok(error instanceof RtmpProtocolError, String(error));
+        assert.match(error.message, /too many unfinished messages/);
+        refused = true;
+      }
+    }
+    assert.ok(refused, 'refused');
+    assert.ok(held <= 2 * LIMITS.maxMessageBytes, `held ${held} bytes`);
+  });
+
+  it('one chunk stream declaring a message past the limit: refused at its header', () => {
+    const msg = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(65 * 1024) }, 128);
+    assert.throws(() => new ChunkReader(LIMITS).push(msg.subarray(0, 20)), /a message of 66560 bytes/);
+  });
+
+  for (const size of [0, 0x80000000]) {
+    it(`Set Chunk Size ${size} closes the session (it would turn a flood into endless empty chunks)`, () => {
+      const payload = Buffer.alloc(4);
+      payload.writeUInt32BE(size);
+      const msg = writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload }, 128);
+      assert.throws(() => new ChunkReader(LIMITS).push(msg), RtmpProtocolError);
+    });
+  }
+
+  it('a flood of empty messages at chunk size 1 is read in bounded time per read', () => {
+    const reader = new ChunkReader(LIMITS);
+    const one = Buffer.alloc(4);
+    one.writeUInt32BE(1);
+    reader.push(writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: one }, 128));
+    const flood = Buffer.alloc(64 * 1024, 0xc3); // fmt 3 headers on csid 3, nothing else
+    const started = performance.now();
+    for (let i = 0; i < 16; i++) reader.push(flood);
+    assert.ok(performance.now() - started < 2000, `${Math.round(performance.now() - started)} ms for 1 MiB`);
+  });
+});
