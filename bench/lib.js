@@ -6,7 +6,9 @@ import { execa } from 'execa';
 import { resolveDestinations, publishUrl } from '../dist/src/platforms/destinations.js';
 import { buildPlan } from '../dist/src/plan/plan.js';
 import { findPreset, loadPresets } from '../dist/src/presets/load.js';
-import { buildFfmpegArgv, RTMP_RW_TIMEOUT_US } from '../dist/src/ffmpeg/argv.js';
+import { buildFfmpegArgv } from '../dist/src/ffmpeg/argv.js';
+// The bare tee's RTMP legs get a write timeout, so a server that stops reading cannot hold up shutdown.
+const RTMP_RW_TIMEOUT_US = 5_000_000;
 
 export const BIN = new URL('../bin/rtmpush.js', import.meta.url).pathname;
 /**

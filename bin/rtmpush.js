@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-import { main } from '../dist/bundle/rtmpush.mjs';
+// First, before anything else runs: with no SIGUSR1 listener, Node opens its inspector (127.0.0.1:9229, no
+// authentication) on that signal, and any local user who can signal rtmpush could then read its keys. Node 20 has
+// no flag to turn that off. `start` adds its own listener (retry now); until then the signal does nothing.
+process.on('SIGUSR1', () => {});
+const { main } = await import('../dist/bundle/rtmpush.mjs');
 
 process.exitCode = await main(process.argv.slice(2));

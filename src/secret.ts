@@ -65,3 +65,26 @@ export function redact(text: string): string {
   }
   return out;
 }
+
+/** Variables that hold stream keys (or ingest URLs a key may be pasted into) by rtmpush's own naming. */
+const KEY_VARIABLE = /^RTMPUSH_[A-Z0-9_]+_(KEY|URL)$/;
+
+/**
+ * The environment for a child process (ffmpeg, ffprobe, hooks): the parent's, less every variable that holds a
+ * stream key, by name or by value. A child's environment is readable by its user and by anything it runs.
+ */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || KEY_VARIABLE.test(name) || holdsSecret(value)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function holdsSecret(value: string): boolean {
+  for (const secret of known) {
+    if (secret.length >= SHORT ? value.includes(secret) : redact(value) !== value) return true;
+  }
+  return false;
+}

@@ -5,6 +5,7 @@ import { resolveDestinations } from '../platforms/destinations.js';
 import { printJson } from '../report/ndjson.js';
 import { redact } from '../secret.js';
 import { UsageError } from '../errors.js';
+import { tlsPolicy } from '../util/tls-policy.js';
 import type { CliIo } from './io.js';
 
 const ORDER: StepResult['step'][] = ['key', 'dns', 'tcp', 'tls', 'rtmp', 'rtt'];
@@ -14,10 +15,10 @@ export async function doctorCommand(flags: { to: string[]; json?: boolean; confi
   const config = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env });
   if (flags.to.length === 0) throw new UsageError('doctor needs --to, e.g. rtmpush doctor --to youtube,twitch');
   const destinations = resolveDestinations(flags.to, { env: io.env, config: config.config, lenientKeys: true });
-  const caFile = io.env.RTMPUSH_CA_FILE;
+  const tls = tlsPolicy(io.env, io.cwd, Boolean(flags.insecureTls));
   let reachable = 0;
   for (const dest of destinations) {
-    const ok = await diagnose(dest, { tls: { caFile, insecure: Boolean(flags.insecureTls) } }, (r) => {
+    const ok = await diagnose(dest, { tls }, (r) => {
       if (flags.json) return printJson((t) => io.stdout.write(t), 'doctor', { destination: dest.label, ...r });
       const n = ORDER.indexOf(r.step) + 1;
       const line = `${dest.label}  ${n}/6 ${r.step.padEnd(4)} ${r.status.padEnd(4)} ${r.detail}${r.ms ? ` (${r.ms} ms)` : ''}${r.fix ? `\n           → ${r.fix}` : ''}`;

@@ -7,7 +7,8 @@ import { resolveDestinations } from '../platforms/destinations.js';
 import { buildPlan, type Plan } from '../plan/plan.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { findPreset, loadPresets } from '../presets/load.js';
-import { parseDuration, parseKbps } from '../util/duration.js';
+import { HOUR, SECOND, parseDuration, parseKbps } from '../util/duration.js';
+import { tlsPolicy, type TlsPolicy } from '../util/tls-policy.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
 import { readCachedUplink } from '../uplink/cache.js';
 
@@ -79,9 +80,14 @@ export interface ResolvedStream {
   plan: Plan;
   config: LoadedConfig;
   retry: RetryPolicy;
-  tls: { caFile?: string; insecure: boolean };
+  tls: TlsPolicy;
   watchdogMs: number;
 }
+
+/** The least video bitrate rtmpush will encode: below it x264 makes mush, and 0 would mean no cap at all. */
+export const MIN_VIDEO_KBPS = 100;
+const VIDEO_KBPS = { min: MIN_VIDEO_KBPS, max: 1_000_000, text: 'from 100k to 1000M' };
+const AUDIO_KBPS = { min: 16, max: 512, text: 'from 16k to 512k' };
 
 export interface ResolveEnv {
   env: Record<string, string | undefined>;
@@ -131,7 +137,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   }
 
   const keyint = flags.keyint === undefined ? undefined : Number(flags.keyint);
-  if (keyint !== undefined && !(keyint > 0 && keyint <= 20)) {
+  if (keyint !== undefined && !(keyint >= 0.5 && keyint <= 20)) {
     throw new UsageError(`--keyint ${flags.keyint}: give seconds between 0.5 and 20 (platforms want 2)`);
   }
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
@@ -149,8 +155,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     source,
     destinations,
     overrides: {
-      videoKbps: flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate'),
-      audioKbps: flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate'),
+      videoKbps: flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate', VIDEO_KBPS),
+      audioKbps: flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate', AUDIO_KBPS),
       keyintSeconds: keyint,
       sampleRate: parseSampleRate(flags.audioRate),
       allowOverCap: Boolean(flags.allowOverCap),
@@ -159,6 +165,12 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     record,
   });
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
+  if (uplink && plan.video.kbps < MIN_VIDEO_KBPS) {
+    const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';
+    throw new UsageError(
+      `--uplink: ${uplink.kbps} kbps (${uplink.from}) leaves ${plan.video.kbps} kbps of video for each of ${plan.destinations.filter((d) => d.kind !== 'local').length} destinations, below the ${MIN_VIDEO_KBPS} kbps rtmpush needs: ${fix}, stream to fewer destinations, or pass --uplink off`,
+    );
+  }
   if (plan.belowPresetMinimum) {
     const fits = loadPresets(config.file)
       .map((e) => e.preset)
@@ -169,16 +181,15 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     plan.notes.unshift(advice);
   }
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
-  if (flags.retryMaxDelay !== undefined) retry.maxMs = Math.max(retry.initialMs, parseDuration(flags.retryMaxDelay, '--retry-max-delay'));
+  if (flags.retryMaxDelay !== undefined) retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', { min: SECOND, max: HOUR, text: 'from 1s to 1h' });
   if (flags.maxRetries !== undefined) {
     const n = Number(flags.maxRetries);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
     retry.maxRetries = n;
   }
-  const caFile = ctx.env.RTMPUSH_CA_FILE ? path.resolve(ctx.cwd, ctx.env.RTMPUSH_CA_FILE) : undefined;
-  if (caFile && !existsSync(caFile)) throw new UsageError(`RTMPUSH_CA_FILE ${ctx.env.RTMPUSH_CA_FILE}: no such file`);
-  const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog');
-  return { plan, config, retry, tls: { caFile, insecure: Boolean(flags.insecureTls) }, watchdogMs };
+  const tls = tlsPolicy(ctx.env, ctx.cwd, Boolean(flags.insecureTls));
+  const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog', { min: 2 * SECOND, max: HOUR, text: 'from 2s to 1h' });
+  return { plan, config, retry, tls, watchdogMs };
 }
 
 /** --uplink: a rate the user gives, the cached measurement (auto), or nothing (off / none yet). */

@@ -11,6 +11,7 @@ import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, type Platform } from '../platforms/table.js';
 import type { RehearsalFlags } from '../rehearse/rules.js';
+import { Recorder } from '../run/recorder.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
@@ -70,17 +71,27 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     plan.source.hasAudio = probe.hasAudio;
   }
   const reporter = await chooseReporter(flags, io);
+  const hook = withStateHook((e) => reporter.handle(e), flags.onState);
+  const emit = hook.emit;
+  // The file is created now, before anything starts: one that cannot be is bad input.
+  const recorder = plan.record
+    ? new Recorder(plan.record, {
+        onFailed: (file, reason) => emit({ type: 'error', code: 'record-failed', message: `recording to ${file} failed: ${reason}; the stream goes on` }),
+        onNextFile: (file) => emit({ type: 'warning', message: `the encoder was restarted: the recording goes on in ${file}` }),
+      })
+    : undefined;
   for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });
 
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   let retryNow = (): void => {};
   const onUsr1 = (): void => retryNow();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (a closed terminal, or a service manager's reload) stops cleanly too, with a summary and an unpublish.
+  const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of stopSignals) process.on(sig, onSignal);
   process.on('SIGUSR1', onUsr1);
   try {
-    return await runSession({
+    const summary = await runSession({
       plan,
       ffmpeg,
       ffprobe,
@@ -88,14 +99,20 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       tls,
       watchdogMs,
       rehearse,
+      recorder,
       verbose: Boolean(flags.verbose),
-      emit: withStateHook((e) => reporter.handle(e), flags.onState),
+      emit,
       signal: controller.signal,
       onRetryNow: (handler) => (retryNow = handler),
     });
+    // The hooks' last changes and warnings come before the summary, which is always the last line.
+    await hook.close();
+    reporter.handle({ type: 'summary', ...summary });
+    return summary.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await hook.close();
+    await recorder?.close();
+    for (const sig of stopSignals) process.off(sig, onSignal);
     process.off('SIGUSR1', onUsr1);
     reporter.close();
   }

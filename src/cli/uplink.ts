@@ -5,6 +5,7 @@ import { printJson } from '../report/ndjson.js';
 import { Secret, redact } from '../secret.js';
 import { writeCachedUplink } from '../uplink/cache.js';
 import { measureUplink } from '../uplink/measure.js';
+import { tlsPolicy } from '../util/tls-policy.js';
 import type { CliIo } from './io.js';
 
 /** How each platform takes a stream that does not go on air: a suffix on the key. */
@@ -39,7 +40,7 @@ export async function uplinkCommand(flags: { to?: string; target?: string; secon
   try {
     m = await measureUplink(dest, {
       seconds,
-      tls: { caFile: io.env.RTMPUSH_CA_FILE, insecure: false },
+      tls: tlsPolicy(io.env, io.cwd, false),
       onProgress: flags.json
         ? undefined
         : (ms, kbps) => io.stderr.write(`measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`),

@@ -1,10 +1,11 @@
 import type net from 'node:net';
 import type { Destination } from '../platforms/destinations.js';
 import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
+import type { TlsPolicy } from '../util/tls-policy.js';
 import { checkDns, checkKeyShape, connectTcp, rtmpConnect, upgradeTls, type StepResult } from './steps.js';
 
 export interface DoctorOptions {
-  tls: { caFile?: string; insecure: boolean };
+  tls: TlsPolicy;
 }
 
 const SLOW_RTT_MS = 150;
@@ -48,7 +49,7 @@ export async function diagnose(dest: Destination, opts: DoctorOptions, report: (
   if (endpoint.protocol === 'rtmps') {
     try {
       const t = performance.now();
-      socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls.caFile, opts.tls.insecure);
+      socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls);
       report({ step: 'tls', status: opts.tls.insecure ? 'warn' : 'pass', detail: opts.tls.insecure ? 'TLS up, certificate NOT checked (--insecure-tls)' : 'TLS up, certificate trusted', ms: Math.round(performance.now() - t) });
     } catch (error) {
       tcp.socket.destroy();

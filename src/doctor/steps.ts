@@ -1,9 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { RtmpClient } from '../rtmp/client.js';
 import type { RtmpEndpoint } from '../platforms/destinations.js';
+import type { TlsPolicy } from '../util/tls-policy.js';
 
 export type StepStatus = 'pass' | 'warn' | 'fail';
 
@@ -57,14 +57,17 @@ export function connectTcp(host: string, port: number): Promise<{ socket: net.So
   });
 }
 
-export function upgradeTls(socket: net.Socket, host: string, caFile?: string, insecure = false): Promise<tls.TLSSocket> {
+export function upgradeTls(socket: net.Socket, host: string, policy: TlsPolicy): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({ socket, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !insecure, ca: caFile ? readFileSync(caFile) : undefined });
-    secure.setTimeout(TIMEOUT_MS, () => secure.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })));
+    // host too: with only a socket, Node checks the certificate against "localhost"
+    const secure = tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !policy.insecure, ca: policy.ca });
+    // An absolute deadline: a server trickling bytes would keep an idle timeout from ever firing.
+    const timer = setTimeout(() => secure.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), TIMEOUT_MS);
     secure.once('secureConnect', () => {
-      secure.setTimeout(0);
+      clearTimeout(timer);
       resolve(secure);
     });
+    secure.once('close', () => clearTimeout(timer));
     secure.once('error', reject);
   });
 }
@@ -80,7 +83,7 @@ export interface ConnectOutcome {
 /** RTMP handshake and `connect` to the app, and nothing more: no stream is created, nothing is published. */
 export async function rtmpConnect(socket: net.Socket, endpoint: RtmpEndpoint): Promise<ConnectOutcome> {
   const client = new RtmpClient(socket, endpoint);
-  socket.setTimeout(TIMEOUT_MS, () => socket.destroy(new Error('no answer to the RTMP handshake or connect within 5 s')));
+  client.deadline(TIMEOUT_MS, 'answer to the RTMP handshake and connect');
   try {
     let handshakeMs: number;
     try {

@@ -1,6 +1,5 @@
 import type { Plan } from '../plan/plan.js';
 import { sourceInputArgs } from '../plan/source.js';
-import type { Destination } from '../platforms/destinations.js';
 
 /** One output of the tee muxer. */
 export interface SlaveTarget {
@@ -11,22 +10,25 @@ export interface SlaveTarget {
   options: [string, string][];
 }
 
-/** Write timeout for each RTMP leg, so a server that stops reading cannot hold up shutdown. */
-export const RTMP_RW_TIMEOUT_US = 5_000_000;
+/**
+ * fifo settings for every leg: retry each second, on any error, without blocking the encoder. A relay reads its
+ * pipe in batches, so while it rests the pipe (~240 KB) can fill; the queue (600 packets, ~8 s of stream; ffmpeg's
+ * default is 60) holds a burst (a source read faster than real time, the encoder's start) instead of dropping it.
+ */
+export const FIFO_OPTIONS = 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600';
 
-/** fifo settings for every leg: retry each second, on any error, without blocking the encoder. */
-export const FIFO_OPTIONS = 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1';
+/** ffmpeg's fds 0–2 are its stdin, progress and log; each tee leg writes to the pipe after them. */
+export const FIRST_LEG_FD = 3;
 
 /**
- * Where the tee slave for a destination sends its stream: that destination's loopback relay, under a
- * placeholder name. The real URL and key stay in rtmpush, out of ffmpeg's command line. The one place that decides it.
+ * Each tee leg writes to a pipe rtmpush handed ffmpeg: a destination's FLV goes to its relay, which holds the URL
+ * and the key (never in ffmpeg's command line), and the recording goes to rtmpush, which writes the file. Nothing
+ * but this ffmpeg can write to those pipes: there is no port or path for another local user to reach.
  */
-export function slaveTarget(dest: Destination, relayPort: number): SlaveTarget {
-  return { label: dest.label, format: 'flv', url: `rtmp://127.0.0.1:${relayPort}/rtmpush/${dest.label}`, options: [['rw_timeout', String(RTMP_RW_TIMEOUT_US)]] };
-}
-
-export function recordTarget(file: string): SlaveTarget {
-  return { label: 'record', format: 'matroska', url: file, options: [] };
+export function slaveTargets(plan: Plan): SlaveTarget[] {
+  const targets: SlaveTarget[] = plan.destinations.map((d, i) => ({ label: d.label, format: 'flv', url: `pipe:${FIRST_LEG_FD + i}`, options: [] }));
+  if (plan.record) targets.push({ label: 'record', format: 'matroska', url: `pipe:${FIRST_LEG_FD + targets.length}`, options: [] });
+  return targets;
 }
 
 const escapeOnce = (value: string): string => value.replace(/[\\'|[\]:=]/g, (c) => `\\${c}`);
@@ -48,13 +50,6 @@ export function teeSpec(targets: SlaveTarget[]): string {
 // In the file name only the list separator and escapes need protecting; ':' is part of every URL.
 function escapeTeeUrl(url: string): string {
   return url.replace(/[\\'|[\]]/g, (c) => `\\${c}`);
-}
-
-/** Relay ports by destination label; 0 (not started yet) where unknown, as in `rtmpush plan`. */
-export function slaveTargets(plan: Plan, relayPorts: ReadonlyMap<string, number> = new Map()): SlaveTarget[] {
-  const targets = plan.destinations.map((d) => slaveTarget(d, relayPorts.get(d.label) ?? 0));
-  if (plan.record) targets.push(recordTarget(plan.record));
-  return targets;
 }
 
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */

@@ -7,7 +7,11 @@ export type Source =
   | { kind: 'testsrc' }
   | { kind: 'file'; path: string; loop: boolean; hasAudio: boolean }
   | { kind: 'stdin' }
-  | { kind: 'url'; url: string }
+  /**
+   * `private`: the URL holds a credential (a password, an RTMP stream name, a token), so ffmpeg reads it from a
+   * list file only rtmpush's user can read (`listFile`, written by the runner) instead of its command line.
+   */
+  | { kind: 'url'; url: string; private: boolean; listFile?: string }
   | { kind: 'camera'; os: HostOs; videoDevice?: string; audioDevice?: string }
   | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string };
 
@@ -38,26 +42,45 @@ export function parseSource(flags: SourceFlags): Source {
     if (!URL_SCHEMES.includes(scheme)) {
       throw new UsageError(`--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`);
     }
-    hideUrlSecrets(raw);
-    return { kind: 'url', url: raw };
+    return { kind: 'url', url: raw, private: hideUrlSecrets(raw) };
   }
   return { kind: 'file', path: raw, loop: Boolean(flags.loop), hasAudio: true };
 }
 
-/** A source URL can carry credentials too: its password, an RTMP stream name, token-like query values. */
-function hideUrlSecrets(raw: string): void {
+/** A source URL can carry credentials too: its password, an RTMP stream name, token-like query values. True if any. */
+function hideUrlSecrets(raw: string): boolean {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new UsageError('--source: malformed URL');
   }
-  if (url.password) new Secret(decodeURIComponent(url.password));
+  const secrets: string[] = [];
+  if (url.password) secrets.push(decodeURIComponent(url.password));
   const segments = url.pathname.split('/').filter(Boolean);
-  if (/^rtmps?:$/.test(url.protocol) && segments.length >= 2) new Secret(segments[segments.length - 1]!);
+  if (/^rtmps?:$/.test(url.protocol) && segments.length >= 2) secrets.push(segments[segments.length - 1]!);
   for (const [name, value] of url.searchParams) {
-    if (/key|token|pass|secret|auth|streamid|sig/i.test(name) && value) new Secret(value);
+    if (/key|token|pass|secret|auth|streamid|sig/i.test(name) && value) secrets.push(value);
   }
+  for (const value of secrets) new Secret(value);
+  return secrets.length > 0;
+}
+
+/** The protocols ffmpeg may open for a URL source read through a list file (the concat demuxer allows only `file`). */
+const PROTOCOLS: Record<string, string> = {
+  rtmp: 'rtmp,tcp',
+  rtmps: 'rtmps,rtmp,tcp,tls',
+  srt: 'srt,udp',
+  http: 'http,https,tcp,tls,crypto,httpproxy',
+  https: 'http,https,tcp,tls,crypto,httpproxy',
+  rtsp: 'rtsp,rtp,srtp,udp,tcp,tls',
+  udp: 'udp,rtp',
+  tcp: 'tcp',
+};
+
+/** The list file's text: one ffconcat entry naming the URL (quotes escaped as ffconcat wants). */
+export function sourceListFile(url: string): string {
+  return `ffconcat version 1.0\nfile '${url.replace(/'/g, "'\\''")}'\n`;
 }
 
 export interface InputArgs {
@@ -104,8 +127,12 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
     }
     case 'stdin':
       return oneInput(['-i', 'pipe:0'], true);
-    case 'url':
-      return oneInput(['-i', source.url]);
+    case 'url': {
+      if (!source.private) return oneInput(['-i', source.url]);
+      const scheme = source.url.slice(0, source.url.indexOf(':')).toLowerCase();
+      const list = source.listFile ?? '<a list file rtmpush writes at start>';
+      return oneInput(['-protocol_whitelist', `file,${PROTOCOLS[scheme] ?? scheme}`, '-f', 'concat', '-safe', '0', '-i', list]);
+    }
     case 'camera':
       return cameraArgs(source, c, fps);
     case 'screen':

@@ -41,9 +41,9 @@ export function publishUrl(dest: Destination): string {
   return `${endpointUrl(dest.endpoint)}/${dest.key.reveal()}`;
 }
 
-/** The ingest URL without the key. */
+/** The ingest URL without the key (an IPv6 address in brackets). */
 export function endpointUrl(e: RtmpEndpoint): string {
-  return `${e.protocol}://${e.host}:${e.port}/${e.app}`;
+  return `${e.protocol}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}/${e.app}`;
 }
 
 export function envName(platformId: string, what: 'KEY' | 'URL'): string {
@@ -56,8 +56,23 @@ export function resolveDestinations(rawItems: string[], ctx: ResolveContext): De
   if (items.length === 0) {
     throw new UsageError('no destination: pass --to with a platform (youtube, twitch, ...), a config name, local, or an rtmp:// URL');
   }
-  const resolved = items.map((item) => resolveOne(item, ctx));
-  return uniqueLabels(resolved);
+  const resolved = uniqueLabels(items.map((item) => resolveOne(item, ctx)));
+  refuseTwice(resolved);
+  return resolved;
+}
+
+/** Two destinations with the same server, app and key would fight over one publish: refused before anything starts. */
+function refuseTwice(destinations: Destination[]): void {
+  const seen = new Map<string, string>();
+  for (const d of destinations) {
+    if (d.kind === 'local') continue;
+    const id = `${endpointUrl(d.endpoint)}/${d.key.reveal()}`;
+    const first = seen.get(id);
+    if (first) {
+      throw new UsageError(`destinations "${first}" and "${d.label}" are the same server, app and key: a server takes one publisher per key, so give it once`);
+    }
+    seen.set(id, d.label);
+  }
 }
 
 function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; explicitLabel: boolean } {
@@ -69,7 +84,7 @@ function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; exp
     if (!LABEL_RE.test(label)) {
       throw new UsageError(`--to "${label}=...": a label is letters, digits, '.', '_' or '-' (at most 40), starting with a letter or digit`);
     }
-    return { dest: { ...parseFullUrl(rawUrl, `--to ${label}`), label }, explicitLabel: true };
+    return { dest: { ...parseFullUrl(rawUrl, `--to ${label}`, ctx.lenientKeys), label }, explicitLabel: true };
   }
   if (item === 'local') {
     return {
@@ -83,7 +98,7 @@ function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; exp
     };
   }
   if (schemeAt >= 0 || /^[a-z]+:/i.test(item)) {
-    const dest = parseFullUrl(item, '--to');
+    const dest = parseFullUrl(item, '--to', ctx.lenientKeys);
     return { dest: { ...dest, label: dest.endpoint.host }, explicitLabel: false };
   }
   const fromConfig = ctx.config.destinations?.[item];
@@ -103,8 +118,9 @@ function fromPlatform(id: string, ctx: ResolveContext, configKey?: { key?: Secre
   const overrideUrl = ctx.env[urlVar];
   const base = overrideUrl ?? defaultIngest(platform);
   if (!base) throw new UsageError(`${platform.name} has no fixed ingest URL: set ${urlVar} to the URL it gave you`);
-  const endpoint = parseBaseUrl(base, overrideUrl ? urlVar : `${platform.name} ingest`);
   const keyVar = envName(id, 'KEY');
+  const endpoint = parseBaseUrl(base, overrideUrl ? urlVar : `${platform.name} ingest`);
+  if (overrideUrl) refuseKeyInIngestUrl(endpoint, expectedApp(platform), urlVar, keyVar);
   const envKey = ctx.env[keyVar];
   let key: Secret | undefined;
   let keyFrom = keyVar;
@@ -136,7 +152,21 @@ function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveCon
   if (key) {
     return { label: name, kind: 'config', endpoint: parseBaseUrl(entry.url, where), key, keyFrom: entry.keyEnv ?? where };
   }
-  return { ...parseFullUrl(entry.url, where), label: name, kind: 'config' };
+  return { ...parseFullUrl(entry.url, where, ctx.lenientKeys), label: name, kind: 'config' };
+}
+
+/**
+ * A key pasted into RTMPUSH_<ID>_URL (…/live2/KEY) would be taken for part of the app path and printed with it:
+ * what follows the platform's app is hidden at once and refused with the fix.
+ */
+function refuseKeyInIngestUrl(endpoint: RtmpEndpoint, app: string | undefined, urlVar: string, keyVar: string): void {
+  if (!app) return;
+  const [path = '', query] = endpoint.app.split('?');
+  if (!path.startsWith(`${app}/`)) return;
+  const extra = path.slice(app.length + 1) + (query ? `?${query}` : '');
+  new Secret(extra);
+  new Secret(extra.split('/').at(-1)!);
+  throw new UsageError(`${urlVar} holds a stream key after the app path "${app}": set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`);
 }
 
 function checkKey(raw: string, from: string, ctx: ResolveContext): Secret {
@@ -172,7 +202,18 @@ function parseUrl(raw: string, where: string): { url: URL; segments: string[]; p
 
 function endpointOf(url: URL, protocol: 'rtmp' | 'rtmps', app: string): RtmpEndpoint {
   const port = url.port ? Number(url.port) : DEFAULT_PORT[protocol];
-  return { protocol, host: url.hostname, port, app };
+  // An IPv6 literal keeps its brackets in URL.hostname; a socket wants the address alone.
+  return { protocol, host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port, app };
+}
+
+/** The path and query as typed (URL() percent-encodes them): a key is used exactly as the user gave it. */
+function rawPathAndQuery(text: string): { segments: string[]; query: string } {
+  const afterScheme = text.indexOf('://') + 3;
+  const slash = text.indexOf('/', afterScheme);
+  const rest = slash < 0 ? '' : text.slice(slash);
+  const q = rest.indexOf('?');
+  const path = q < 0 ? rest : rest.slice(0, q);
+  return { segments: path.split('/').filter((s) => s.length > 0), query: q < 0 ? '' : rest.slice(q) };
 }
 
 function appHint(host: string): string {
@@ -181,15 +222,19 @@ function appHint(host: string): string {
   return app ? ` (${platform.name}'s app is "${app}": ${defaultIngest(platform)}/KEY)` : '';
 }
 
-/** rtmp://host[:port]/app[/...]/key[?query] → endpoint + key. */
-export function parseFullUrl(raw: string, where: string): Omit<Destination, 'label'> {
-  const { url, segments, protocol } = parseUrl(raw, where);
-  if (segments.length < 2) {
-    const what = segments.length === 0 ? 'no app path and no stream key' : 'no app path';
+/**
+ * rtmp://host[:port]/app[/...]/key[?query] → endpoint + key. The key is taken as typed and follows the rule a key
+ * from the environment does (no whitespace, not a URL), unless `lenient` (doctor checks it as a step).
+ */
+export function parseFullUrl(raw: string, where: string, lenient = false): Omit<Destination, 'label'> {
+  const { url, segments: parsed, protocol } = parseUrl(raw, where);
+  const { segments, query } = rawPathAndQuery(raw.trim());
+  if (parsed.length < 2 || segments.length < 2) {
+    const what = parsed.length === 0 ? 'no app path and no stream key' : 'no app path';
     throw new UsageError(`${where}: the URL has ${what}: expected ${protocol}://host[:port]/app/key${appHint(url.hostname)}`);
   }
-  const key = new Secret(segments[segments.length - 1]! + url.search);
-  const app = segments.slice(0, -1).join('/');
+  const key = checkKey(segments[segments.length - 1]! + query, `${where}: the URL's stream key`, { lenientKeys: lenient, env: {}, config: {} });
+  const app = parsed.slice(0, -1).join('/');
   return { kind: 'url', endpoint: endpointOf(url, protocol, app), key };
 }
 

@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import type net from 'node:net';
-import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
-import { command, parseCommand, setChunkSize, setPeerBandwidth, windowAckSize } from './messages.js';
+import type { Readable } from 'node:stream';
+import { MSG, ReceivedMessage, payloadHead, payloadLength, payloadParts, type RtmpMessage } from '../rtmp/chunk.js';
+import { encodeAmf0 } from '../rtmp/amf0.js';
+import { FlvReader } from '../rtmp/flv.js';
 import { restClock } from './rest-clock.js';
 
-const HANDSHAKE = 1536;
-const OUT_CHUNK = 4096;
 /**
- * Once media flows, the relay rests between reads of ffmpeg's leg: ffmpeg writes every RTMP chunk on its own,
+ * Once media flows, the relay rests between reads of ffmpeg's leg: ffmpeg writes every packet on its own,
  * and a wake-up per write was most of the relay's CPU. The kernel holds what arrives in between. The wanted rest
- * is at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather. Should a write find the socket full,
+ * is at most READ_BATCH_MS, and short enough that about BATCH_BYTES gather. Should a write find the pipe full,
  * only that leg's fifo thread in ffmpeg waits; the encoder does not. Rests end on a clock shared by every leg
  * (see rest-clock.ts), so several destinations cost one wake-up per batch, not one each; the clock's grid makes a
  * rest up to half a period longer (at most 384 ms).
@@ -18,142 +16,101 @@ export const READ_BATCH_MS = 250;
 export const BATCH_BYTES = 96 * 1024;
 const MIN_REST_MS = 10;
 
+/** What an RTMP publisher puts before the metadata; ffmpeg's flv muxer writes `onMetaData` and the object alone. */
+const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
+const ON_METADATA = encodeAmf0('onMetaData');
+
 /**
- * The relay's server side: ffmpeg's tee leg publishes here, to a placeholder name. It answers like an RTMP
- * server and hands every media and metadata message to `onMedia`. It always reads, so a slow or dead
- * destination can never push back on ffmpeg.
+ * One tee leg of the encoder: an FLV stream on a pipe that rtmpush handed to ffmpeg, so nothing but that ffmpeg
+ * can write to it (no port, no path). Each audio, video and metadata tag goes to `onMedia` as an RTMP message.
+ * It always reads, so a slow or dead destination can never push back on ffmpeg.
  */
-export class DownstreamSession {
-  #phase: 'c0c1' | 'c2' | 'chunks' = 'c0c1';
-  #buf = Buffer.alloc(0);
-  readonly #reader = new ChunkReader();
-  #outChunk = 128;
-  #publishing = false;
+export class EncoderLeg {
+  readonly #reader = new FlvReader();
   #resting = false;
   /** Bytes read since the last pause, and when that was: the leg's rate sets the next rest. */
   #batchBytes = 0;
-  #pausedAt = 0;
+  #pausedAt = performance.now();
+  #ended = false;
 
   constructor(
-    private readonly socket: net.Socket,
+    private readonly stream: Readable,
     private readonly onMedia: (msg: RtmpMessage) => void,
+    private readonly onFault: (reason: string) => void,
     private batchMs = READ_BATCH_MS,
   ) {
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => {
+    stream.on('data', (data: Buffer) => {
       this.#batchBytes += data.length;
       this.#onData(data);
-      if (this.#publishing && this.batchMs > 0 && !this.#resting) {
-        // Pause only once libuv has read all that is waiting (pausing inside 'data' would stop at one 64 KiB read).
-        this.#resting = true;
-        setImmediate(() => {
-          if (socket.destroyed || this.batchMs <= 0) return;
-          socket.pause();
-          const now = performance.now();
-          const restMs = nextRestMs(this.#batchBytes, now - this.#pausedAt, this.batchMs);
-          this.#batchBytes = 0;
-          this.#pausedAt = now;
-          // Every leg rests on one shared clock, so legs at the same rate wake, read and pause together.
-          restClock.rest(restMs, () => {
-            if (!this.#resting || socket.destroyed) return;
-            this.#resting = false;
-            socket.resume();
-          });
-        });
-      }
+      if (this.batchMs > 0 && !this.#resting) this.#rest();
     });
-    socket.on('error', () => socket.destroy());
+    stream.once('end', () => (this.#ended = true));
+    stream.once('close', () => (this.#ended = true));
+    stream.on('error', () => stream.destroy());
+  }
+
+  #rest(): void {
+    // Pause only once libuv has read all that is waiting (pausing inside 'data' would stop at one read).
+    this.#resting = true;
+    setImmediate(() => {
+      if (this.stream.destroyed || this.batchMs <= 0) return;
+      this.stream.pause();
+      const now = performance.now();
+      const restMs = nextRestMs(this.#batchBytes, now - this.#pausedAt, this.batchMs);
+      this.#batchBytes = 0;
+      this.#pausedAt = now;
+      // Every leg rests on one shared clock, so legs at the same rate wake, read and pause together.
+      restClock.rest(restMs, () => {
+        if (!this.#resting || this.stream.destroyed) return;
+        this.#resting = false;
+        this.stream.resume();
+      });
+    });
   }
 
   close(): void {
-    this.socket.destroy();
+    this.stream.destroy();
   }
 
   /**
-   * Reads what the encoder has left in the socket (up to a batch of stream, held back by the batching) until it
+   * Reads what the encoder has left in the pipe (up to a batch of stream, held back by the batching) until it
    * closes its end or `timeoutMs` passes, then closes. For a clean stop: the stream's last moments are not lost.
    */
   async drain(timeoutMs = 1000): Promise<void> {
-    const socket = this.socket;
+    const stream = this.stream;
     this.batchMs = 0;
     this.#resting = false;
-    if (!socket.destroyed) {
+    if (!stream.destroyed && !this.#ended) {
       const done = new Promise<void>((resolve) => {
-        socket.once('end', resolve);
-        socket.once('close', resolve);
+        stream.once('end', resolve);
+        stream.once('close', resolve);
         setTimeout(resolve, timeoutMs).unref();
       });
-      socket.resume();
+      stream.resume();
       await done;
     }
     this.close();
   }
 
-  #send(msg: RtmpMessage): void {
-    if (!this.socket.destroyed) this.socket.write(writeChunks(msg, this.#outChunk));
-    if (msg.typeId === MSG.SetChunkSize) this.#outChunk = msg.payload.readUInt32BE(0);
-  }
-
   #onData(data: Buffer): void {
-    if (this.#phase === 'chunks') return this.#onChunks(data);
-    this.#buf = Buffer.concat([this.#buf, data]);
-    if (this.#phase === 'c0c1' && this.#buf.length >= 1 + HANDSHAKE) {
-      const c1 = this.#buf.subarray(1, 1 + HANDSHAKE);
-      const s1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE - 8)]);
-      this.socket.write(Buffer.concat([Buffer.from([3]), s1, c1]));
-      this.#buf = this.#buf.subarray(1 + HANDSHAKE);
-      this.#phase = 'c2';
-    }
-    if (this.#phase === 'c2' && this.#buf.length >= HANDSHAKE) {
-      const rest = this.#buf.subarray(HANDSHAKE);
-      this.#buf = Buffer.alloc(0);
-      this.#phase = 'chunks';
-      if (rest.length) this.#onChunks(rest);
-    }
-  }
-
-  #onChunks(data: Buffer): void {
     let messages: RtmpMessage[];
     try {
       messages = this.#reader.push(data);
-    } catch {
+    } catch (error) {
+      this.onFault(error instanceof Error ? error.message : String(error));
       return this.close();
     }
-    for (const msg of messages) {
-      if (msg.typeId === MSG.CommandAmf0) this.#onCommand(msg);
-      else if (msg.typeId === MSG.Audio || msg.typeId === MSG.Video || msg.typeId === MSG.DataAmf0) this.onMedia(msg);
-    }
-  }
-
-  #onCommand(msg: RtmpMessage): void {
-    const cmd = parseCommand(msg);
-    if (!cmd) return;
-    const { name, txn } = cmd;
-    switch (name) {
-      case 'connect':
-        this.#send(windowAckSize(5_000_000));
-        this.#send(setPeerBandwidth(5_000_000));
-        this.#send(setChunkSize(OUT_CHUNK));
-        this.#send(
-          command(0, '_result', txn, { fmsVer: 'FMS/3,0,1,123', capabilities: 31 }, {
-            level: 'status',
-            code: 'NetConnection.Connect.Success',
-            description: 'Connection succeeded.',
-            objectEncoding: 0,
-          }),
-        );
-        return;
-      case 'createStream':
-        return this.#send(command(0, '_result', txn, null, 1));
-      case 'publish':
-        this.#publishing = true;
-        this.#pausedAt = performance.now();
-        return this.#send({ ...command(1, 'onStatus', 0, null, { level: 'status', code: 'NetStream.Publish.Start', description: 'Start publishing' }), streamId: 1 });
-      default:
-        return;
-    }
+    for (const msg of messages) this.onMedia(isOnMetaData(msg) ? asDataFrame(msg) : msg);
   }
 }
+
+/** Metadata as an RTMP publisher sends it: `@setDataFrame`, then the `onMetaData` name and object from the tag. */
+function asDataFrame(msg: RtmpMessage): RtmpMessage {
+  return new ReceivedMessage(msg.csid, msg.typeId, msg.streamId, msg.timestamp, [SET_DATA_FRAME, ...payloadParts(msg)], SET_DATA_FRAME.length + payloadLength(msg));
+}
+
+const isOnMetaData = (msg: RtmpMessage): boolean =>
+  msg.typeId === MSG.DataAmf0 && payloadLength(msg) >= ON_METADATA.length && (payloadHead(msg).length >= ON_METADATA.length ? payloadHead(msg) : msg.payload).subarray(0, ON_METADATA.length).equals(ON_METADATA);
 
 /** How long to rest before the next read: what gathers at the leg's recent rate stays about BATCH_BYTES. */
 export function nextRestMs(bytes: number, sinceMs: number, maxMs = READ_BATCH_MS): number {

@@ -1,14 +1,16 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { AckCounter } from '../rtmp/ack.js';
 import type { Amf0Object } from '../rtmp/amf0.js';
-import { ChunkReader, MSG, chunkInto, chunkedLength, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import { ChunkReader, MSG, RtmpProtocolError, chunkInto, chunkedLength, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { wrongAppHint } from '../platforms/table.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
-import { DownstreamSession } from './downstream.js';
+import type { TlsPolicy } from '../util/tls-policy.js';
+import { EncoderLeg } from './leg.js';
 import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
 
 export interface RelayTarget {
@@ -32,12 +34,14 @@ export type RelayEvent =
   /** The server refused. `final` once it refused rejectLimit times in a row; until then a longer retry is scheduled. */
   | { type: 'rejected'; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
   | { type: 'failed'; reason: string }
-  | { type: 'congested'; congested: boolean };
+  | { type: 'congested'; congested: boolean }
+  /** The encoder's leg could not be read (not FLV): a fault in rtmpush or ffmpeg, not the destination's. */
+  | { type: 'leg-fault'; reason: string };
 
 export interface RelayOptions {
   target: RelayTarget;
   retry: RetryPolicy;
-  tls: { caFile?: string; insecure: boolean };
+  tls: TlsPolicy;
   hints?: RelayHints;
   onEvent: (event: RelayEvent) => void;
   random?: () => number;
@@ -50,6 +54,12 @@ export interface RelayOptions {
 
 const HANDSHAKE = 1536;
 const CHUNK = 4096;
+/** From dialing to Publish.Start: a server that accepts and then says nothing is retried after this long. */
+const SESSION_DEADLINE_MS = 10_000;
+/** What a publisher's server sends back (acks, pings, replies) is small; more than this a second is a flood. */
+const SERVER_BYTES_PER_S = 1024 * 1024;
+/** The largest message rtmpush accepts from a destination: replies are a few hundred bytes. */
+const SERVER_MAX_MESSAGE = 64 * 1024;
 /** Window the relay asks the server to acknowledge: nginx-rtmp sends no Acknowledgement otherwise. */
 export const ACK_WINDOW = 65_536;
 /** The relay's batch buffer: a read batch of ffmpeg's leg (~96 KiB) fits, so one buffer serves a whole session. */
@@ -65,16 +75,13 @@ const TLS_TRUST_CODES = new Set([
 ]);
 
 /**
- * A loopback relay in front of one destination. ffmpeg publishes to it under a placeholder name; the relay
- * dials the real server, publishes with the real key, reads the server's replies and acknowledgements, and owns
- * reconnection: ffmpeg's leg stays connected whatever the destination does.
+ * The relay in front of one destination. ffmpeg's tee writes this destination's leg as FLV to a pipe rtmpush
+ * handed it; the relay dials the real server, publishes with the real key, reads the server's replies and
+ * acknowledgements, and owns reconnection: ffmpeg's leg is read whatever the destination does.
  */
 export class DestinationRelay {
   readonly #opts: RelayOptions;
-  // A readable high-water mark of 1 byte: once the leg is paused, Node stops reading it from the kernel after one
-  // more read, instead of reading on (a wake-up per ffmpeg write) until 16 KiB are buffered.
-  readonly #server = net.createServer({ highWaterMark: 1 }, (s) => this.#onDownstream(s));
-  #downstream: DownstreamSession | undefined;
+  #leg: EncoderLeg | undefined;
   /** The batch being gathered for the destination, and how much of the buffer it fills. */
   #out = Buffer.allocUnsafe(OUT_BUFFER);
   #outStart = 0;
@@ -95,7 +102,12 @@ export class DestinationRelay {
 
   #phase: Phase = 'idle';
   #socket: net.Socket | undefined;
-  #reader = new ChunkReader();
+  #reader = newServerReader();
+  #acks = new AckCounter();
+  #deadline: NodeJS.Timeout | undefined;
+  /** Bytes the server sent in the current one-second window, and when it began: a flood is cut off. */
+  #heard = 0;
+  #heardSince = 0;
   #hsBuf = Buffer.alloc(0);
   #streamId = 0;
   #serverReason: string | undefined;
@@ -113,7 +125,7 @@ export class DestinationRelay {
   #rejections = 0;
   #stopping = false;
 
-  /** Bytes written upstream since the handshake, and the server's latest acknowledged count. */
+  /** Bytes written upstream since the handshake, and how many of them the server has acknowledged. */
   sentBytes = 0;
   ackedBytes = 0;
   #publishBytes = 0;
@@ -126,14 +138,9 @@ export class DestinationRelay {
     this.#opts = opts;
   }
 
-  /** Starts listening for ffmpeg on a free loopback port and dials the destination. */
-  async start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(0, '127.0.0.1', () => resolve());
-    });
+  /** Dials the destination; the encoder's leg is attached when the encoder starts. */
+  start(): void {
     this.#dial();
-    return (this.#server.address() as net.AddressInfo).port;
   }
 
   get congested(): boolean {
@@ -152,9 +159,9 @@ export class DestinationRelay {
     this.#stopping = true;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#openTimer);
+    clearTimeout(this.#deadline);
     // Forward what the encoder wrote last before saying goodbye upstream.
-    await this.#downstream?.drain();
-    await new Promise<void>((r) => this.#server.close(() => r()));
+    await this.#leg?.drain();
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
     if (this.#phase === 'streaming' || this.#phase === 'publish') {
@@ -172,16 +179,17 @@ export class DestinationRelay {
 
   // ffmpeg side ------------------------------------------------------------
 
-  #onDownstream(socket: net.Socket): void {
-    if (this.#downstream) {
+  /** The encoder's leg for this destination: an FLV stream (a pipe from ffmpeg). A new one replaces the last. */
+  attach(stream: Readable): void {
+    if (this.#leg) {
       // A new encoder (restarted by the watchdog) starts its clock at 0 again: resume on its next keyframe,
       // just after the last timestamp this destination was sent.
       this.#resumeFrom = this.#lastTs + 40;
       this.#waitingKeyframe = true;
     }
     this.#clearGop();
-    this.#downstream?.close();
-    this.#downstream = new DownstreamSession(socket, (msg) => this.#onMedia(msg));
+    this.#leg?.close();
+    this.#leg = new EncoderLeg(stream, (msg) => this.#onMedia(msg), (reason) => this.#opts.onEvent({ type: 'leg-fault', reason }));
   }
 
   #onMedia(msg: RtmpMessage): void {
@@ -335,7 +343,10 @@ export class DestinationRelay {
     if (this.#stopping) return;
     const { target } = this.#opts;
     this.#phase = 'dialing';
-    this.#reader = new ChunkReader();
+    this.#reader = newServerReader();
+    this.#acks = new AckCounter();
+    this.#heard = 0;
+    this.#heardSince = Date.now();
     this.#hsBuf = Buffer.alloc(0);
     this.#serverReason = undefined;
     this.#serverRejected = false;
@@ -351,7 +362,6 @@ export class DestinationRelay {
     if (this.#inFlight > 0) this.#freshBuffer();
     else this.#outStart = this.#outLength = 0;
     const onConnect = (): void => {
-      socket.setTimeout(0);
       this.#phase = 'handshake';
       const c1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE - 8)]);
       socket.write(Buffer.concat([Buffer.from([3]), c1]));
@@ -363,7 +373,7 @@ export class DestinationRelay {
         port: target.port,
         servername: net.isIP(target.host) ? undefined : target.host,
         rejectUnauthorized: !this.#opts.tls.insecure,
-        ca: this.#opts.tls.caFile ? readFileSync(this.#opts.tls.caFile) : undefined,
+        ca: this.#opts.tls.ca,
       });
       socket.once('secureConnect', onConnect);
     } else {
@@ -372,10 +382,13 @@ export class DestinationRelay {
     }
     this.#socket = socket;
     socket.setNoDelay(true);
-    socket.setTimeout(this.#opts.connectTimeoutMs ?? 10_000, () => {
-      this.#networkReason ??= `no answer from ${target.host}:${target.port} within ${(this.#opts.connectTimeoutMs ?? 10_000) / 1000} s`;
+    // One deadline from dialing to Publish.Start: a server that accepts and then says nothing is retried.
+    clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => {
+      if (this.#socket !== socket) return;
+      this.#networkReason ??= this.#silentReason();
       socket.destroy();
-    });
+    }, SESSION_DEADLINE_MS);
     socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.#networkReason ??= this.#describeError(error);
@@ -389,9 +402,24 @@ export class DestinationRelay {
   #networkReason: string | undefined;
   #tlsRejected = false;
 
+  #silentReason(): string {
+    const where = hostPort(this.#opts.target);
+    const within = `within ${SESSION_DEADLINE_MS / 1000} s`;
+    switch (this.#phase) {
+      case 'dialing':
+        return `no answer from ${where} ${within}`;
+      case 'handshake':
+        return `${where} accepted the connection but did not answer the RTMP handshake ${within}`;
+      case 'connect':
+        return `${where} did not answer connect ${within}`;
+      default:
+        return `${where} did not answer publish ${within}`;
+    }
+  }
+
   #describeError(error: NodeJS.ErrnoException): string {
     const { target, hints } = this.#opts;
-    const where = `${target.host}:${target.port}`;
+    const where = hostPort(target);
     if (TLS_TRUST_CODES.has(error.code ?? '')) {
       return `the server's TLS certificate is not trusted (${error.code}): set RTMPUSH_CA_FILE for a private CA, or pass --insecure-tls to skip the check`;
     }
@@ -417,6 +445,7 @@ export class DestinationRelay {
   }
 
   #onData(data: Buffer): void {
+    if (this.#flooded(data.length)) return;
     if (this.#phase === 'handshake') {
       this.#hsBuf = Buffer.concat([this.#hsBuf, data]);
       if (this.#hsBuf.length < 1 + 2 * HANDSHAKE) return;
@@ -430,6 +459,27 @@ export class DestinationRelay {
     }
     if (this.#phase !== 'dialing' && this.#phase !== 'done') this.#onChunks(data);
   }
+
+  /** A server that sends more than a publisher's server ever does is cut off (bounded work for one destination). */
+  #flooded(bytes: number): boolean {
+    const now = Date.now();
+    if (now - this.#heardSince >= 1000) {
+      this.#heard = 0;
+      this.#heardSince = now;
+    }
+    this.#heard += bytes;
+    if (this.#heard <= SERVER_BYTES_PER_S + 2 * HANDSHAKE + 1) return false;
+    this.#protocolError(`it sent more than ${SERVER_BYTES_PER_S / 1024 / 1024} MiB in a second unasked`);
+    return true;
+  }
+
+  #protocolError(what: string): void {
+    this.#networkReason = `the server broke the RTMP protocol: ${what}`;
+    this.#protocolBroken = true;
+    this.#socket?.destroy();
+  }
+
+  #protocolBroken = false;
 
   #startSession(): void {
     const { target } = this.#opts;
@@ -445,10 +495,8 @@ export class DestinationRelay {
     let messages: RtmpMessage[];
     try {
       messages = this.#reader.push(data);
-    } catch {
-      this.#networkReason ??= 'the server sent data rtmpush cannot read';
-      this.#socket?.destroy();
-      return;
+    } catch (error) {
+      return this.#protocolError(error instanceof RtmpProtocolError ? error.message : 'its data cannot be read as RTMP');
     }
     for (const msg of messages) {
       if (msg.typeId === MSG.Acknowledgement && msg.payload.length >= 4) this.#onAck(msg.payload.readUInt32BE(0));
@@ -461,11 +509,13 @@ export class DestinationRelay {
     return this.#lastAckAt;
   }
 
-  #onAck(count: number): void {
-    if (count !== this.ackedBytes) this.#lastAckAt = Date.now();
-    this.ackedBytes = count;
+  #onAck(sequence: number): void {
+    // The sequence number is 32 bits: it wraps, and nginx-rtmp resets it at 0xF0000000 (AckCounter).
+    const acked = this.#acks.update(sequence, this.sentBytes);
+    if (acked !== this.ackedBytes || !this.everAcked) this.#lastAckAt = Date.now();
+    this.ackedBytes = acked;
     this.everAcked = true;
-    if (!this.#live && this.#phase === 'streaming' && count > this.#publishBytes) this.#goLive('ack');
+    if (!this.#live && this.#phase === 'streaming' && acked > this.#publishBytes) this.#goLive('ack');
   }
 
   #confirmOpen(): void {
@@ -502,6 +552,7 @@ export class DestinationRelay {
     } else if (name === 'onStatus') {
       const code = String(info.code ?? '');
       if (code === 'NetStream.Publish.Start' && this.#phase === 'publish') {
+        clearTimeout(this.#deadline);
         this.#phase = 'streaming';
         this.#publishBytes = this.sentBytes;
         this.#lastAckAt = Date.now();
@@ -533,6 +584,7 @@ export class DestinationRelay {
 
   #onClosed(): void {
     clearTimeout(this.#openTimer);
+    clearTimeout(this.#deadline);
     this.#openTimer = undefined;
     if (this.#stopping || this.#phase === 'done') return;
     const phase = this.#phase;
@@ -541,10 +593,15 @@ export class DestinationRelay {
     this.#socket = undefined;
     let rejected = this.#serverRejected || this.#tlsRejected;
     let reason = this.#serverReason ?? this.#networkReason ?? 'the connection closed';
-    if (!rejected && !wasLive && phase === 'connect') {
+    // A silent server, a deadline or a protocol fault is not a refusal: say what happened, and retry.
+    const explained = this.#networkReason !== undefined || this.#protocolBroken;
+    this.#protocolBroken = false;
+    if (!rejected && !explained && !wasLive && phase === 'handshake') {
+      reason = `${hostPort(this.#opts.target)} closed the connection during the RTMP handshake (is it an RTMP server?)`;
+    } else if (!rejected && !explained && !wasLive && phase === 'connect') {
       rejected = true;
-      reason = `the server closed the connection right after connect: ${wrongAppHint(this.#opts.target.app, this.#opts.hints?.expectedApp)}`;
-    } else if (!rejected && !wasLive && (phase === 'publish' || phase === 'streaming')) {
+      reason = `the server closed the connection after the handshake without answering connect: ${wrongAppHint(this.#opts.target.app, this.#opts.hints?.expectedApp)}`;
+    } else if (!rejected && !explained && !wasLive && (phase === 'publish' || phase === 'streaming')) {
       rejected = true;
       // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look alike.
       reason = 'the server closed the connection when asked to publish: check the key and the app path, and that no other encoder is publishing with this key';
@@ -576,6 +633,16 @@ export class DestinationRelay {
     this.#phase = 'done';
     this.#opts.onEvent(type === 'rejected' ? { type, reason, final: true } : { type, reason });
   }
+}
+
+/** host:port, with an IPv6 address in brackets. */
+function hostPort(target: { host: string; port: number }): string {
+  return `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
+}
+
+/** What a destination's server may send: small replies on a few chunk streams. */
+function newServerReader(): ChunkReader {
+  return new ChunkReader({ maxMessageBytes: SERVER_MAX_MESSAGE, maxChunkStreams: 16 });
 }
 
 function describeStatus(info: Amf0Object): string {

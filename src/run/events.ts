@@ -21,7 +21,13 @@ export type RunEvent =
   | { type: 'error'; code: string; message: string }
   | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
   | { type: 'rehearsal'; platform: string; name: string; ok: boolean; checks: RuleCheck[] }
-  | { type: 'summary'; exitCode: number; destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }> };
+  | {
+      type: 'summary';
+      exitCode: number;
+      destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }>;
+      /** `--record`: the files written (a new one after each encoder restart), and why recording stopped if it failed. */
+      record?: { files: string[]; failed?: string };
+    };
 
 export interface DestinationStats {
   state: string;

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { buildFfmpegArgv, readsStdin, slaveTargets } from '../ffmpeg/argv.js';
 import { ProgressParser, type Progress } from '../ffmpeg/progress.js';
-import { describeSource } from '../plan/source.js';
+import { describeSource, sourceListFile } from '../plan/source.js';
 import type { Plan } from '../plan/plan.js';
 import { defaultIngest, expectedApp, findPlatform, type Platform } from '../platforms/table.js';
 import { platformChecks, type RehearsalFlags } from '../rehearse/rules.js';
@@ -13,7 +16,10 @@ import type { DestinationStats, Emit, RunEvent } from './events.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process.js';
 import { probeReceived } from './ffprobe.js';
 import { LocalServer } from './local-server.js';
+import type { Recorder } from './recorder.js';
 import { ThroughputMeter } from './throughput.js';
+import type { TlsPolicy } from '../util/tls-policy.js';
+import { setLongTimeout } from '../util/timers.js';
 
 export interface SessionOptions {
   plan: Plan;
@@ -22,7 +28,9 @@ export interface SessionOptions {
   verbose: boolean;
   emit: Emit;
   retry: RetryPolicy;
-  tls: { caFile?: string; insecure: boolean };
+  tls: TlsPolicy;
+  /** `--record`: the file is created before the session starts. */
+  recorder?: Recorder;
   /** Aborting stops the stream gracefully (Ctrl-C, SIGTERM). */
   signal: AbortSignal;
   /** A rehearsal: what the embedded server received is checked against these platforms' rules. */
@@ -36,12 +44,18 @@ export interface SessionOptions {
 const STOP_SLACK_MS = 15_000;
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
-/** Runs one stream to the end and returns the exit code. The only place that starts the pipeline. */
-export async function runSession(opts: SessionOptions): Promise<number> {
-  const { emit } = opts;
+export type SessionSummary = Omit<Summary, 'type'>;
+
+/**
+ * Runs one stream to the end and returns its summary (with the exit code); the caller emits it last, once
+ * everything else (hooks) is done. The only place that starts the pipeline.
+ */
+export async function runSession(opts: SessionOptions): Promise<SessionSummary> {
   let plan = opts.plan;
   const local = plan.destinations.some((d) => d.kind === 'local') ? new LocalServer() : undefined;
+  const privateSource = plan.source.kind === 'url' && plan.source.private ? writeSourceList(plan.source.url) : undefined;
   try {
+    if (privateSource && plan.source.kind === 'url') plan = { ...plan, source: { ...plan.source, listFile: privateSource.file } };
     if (local) {
       await local.start();
       plan = { ...plan, destinations: plan.destinations.map((d) => (d.kind === 'local' ? { ...d, endpoint: { ...d.endpoint, port: local.port } } : d)) };
@@ -52,15 +66,24 @@ export async function runSession(opts: SessionOptions): Promise<number> {
     let exitCode = result.exitCode;
     if (exitCode === 0 && received === 'nothing') exitCode = 1;
     else if (exitCode === 0 && received === 'breaks-rules') exitCode = 3;
-    emit({ type: 'summary', exitCode, destinations: result.destinations });
-    return exitCode;
+    const record = opts.recorder ? { record: { files: opts.recorder.files, ...(opts.recorder.failure ? { failed: opts.recorder.failure } : {}) } } : {};
+    return { exitCode, destinations: result.destinations, ...record };
   } finally {
     await local?.stop();
     local?.cleanup();
+    privateSource?.remove();
   }
 }
 
-async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, 'type'>> {
+/** A source URL with a credential goes to ffmpeg in a list file in a folder only this user can read (0700/0600). */
+function writeSourceList(url: string): { file: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-source-'));
+  const file = path.join(dir, 'source.ffconcat');
+  writeFileSync(file, sourceListFile(url), { mode: 0o600 });
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, 'exitCode' | 'destinations'>> {
   const { emit } = opts;
   const states = new Map<string, DestinationState>(plan.destinations.map((d) => [d.label, initialState(Date.now())]));
   const apply = (label: string, event: DestinationEvent): void => {
@@ -99,6 +122,8 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
         return apply(label, { type: 'rejected', at, reason: e.reason, final: e.final, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
       case 'failed':
         return apply(label, { type: 'failed', at, reason: e.reason });
+      case 'leg-fault':
+        return emit({ type: 'warning', message: `${label}: the encoder's leg cannot be read (${e.reason}); this destination gets nothing until the encoder restarts` });
       case 'congested': {
         if (!e.congested) return;
         const delivered = meters.get(label)?.kbps();
@@ -109,8 +134,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     }
   };
 
-  const ports = new Map<string, number>();
-  for (const [label, relay] of relays) ports.set(label, await relay.start());
+  for (const relay of relays.values()) relay.start();
   opts.onRetryNow?.(() => relays.forEach((r) => r.retryNow()));
 
   emit({
@@ -127,7 +151,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   for (const d of plan.destinations) emit({ type: 'state', destination: d.label, state: 'connecting' });
 
   const lastErrors: string[] = [];
-  const targets = slaveTargets(plan, ports);
+  const targets = slaveTargets(plan);
   const onProgress = (p: Progress): void => {
     const now = Date.now();
     const destinations: Record<string, DestinationStats> = {};
@@ -165,7 +189,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     void proc?.stop();
   };
   opts.signal.addEventListener('abort', stop, { once: true });
-  const safety = plan.durationMs ? setTimeout(stop, plan.durationMs + STOP_SLACK_MS) : undefined;
+  const safety = plan.durationMs ? setLongTimeout(stop, plan.durationMs + STOP_SLACK_MS) : undefined;
   let exit: FfmpegExit;
   let stalled = false;
   for (let restarts = 0; ; restarts++) {
@@ -190,8 +214,11 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
         },
         onLogLine,
       },
-      { stdinIsSource: readsStdin(plan) },
+      { stdinIsSource: readsStdin(plan), legs: targets.length },
     );
+    // Each leg's pipe goes to its destination's relay, in the order of the tee's outputs; the last to the recorder.
+    [...relays.values()].forEach((relay, i) => relay.attach(current.legs[i]!));
+    if (opts.recorder) opts.recorder.attach(current.legs[relays.size]!);
     proc = current;
     if (stoppedByUs) void current.stop();
     // The watchdog: an encoder that makes no progress is killed and started again.
@@ -206,11 +233,12 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
     if (!stalled || stoppedByUs || readsStdin(plan)) break;
     if (remaining !== undefined && plan.durationMs! - (Date.now() - startedAt) < 1000) break;
   }
-  clearTimeout(safety);
+  safety?.clear();
   opts.signal.removeEventListener('abort', stop);
 
   // ffmpeg has flushed its legs into the relays; now each relay unpublishes cleanly.
   await Promise.all([...relays.values()].map((r) => r.stop()));
+  await opts.recorder?.close();
   const ended = Date.now();
   for (const label of states.keys()) apply(label, { type: 'stop', at: ended });
   const encoderFailed = !stoppedByUs && (exit.exitCode !== 0 || stalled);
@@ -222,7 +250,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Omit<Summary, '
   const everLive = finals.some((s) => s.everLive);
   let exitCode = 0;
   if (encoderFailed || !everLive) exitCode = 1;
-  else if (finals.some((s) => s.name === 'failed' || s.name === 'rejected')) exitCode = 3;
+  else if (finals.some((s) => s.name === 'failed' || s.name === 'rejected') || opts.recorder?.failure) exitCode = 3;
   if (!everLive && !encoderFailed) emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
 
   const destinations: Summary['destinations'] = {};

@@ -66,7 +66,11 @@ export function nextState(s: DestinationState, e: DestinationEvent): Destination
 
 /** Whether a transition is worth a `state` event: a new state, or a new retry (attempt, delay, reason). */
 export function isReportable(before: DestinationState, after: DestinationState): boolean {
-  return before !== after && (before.name !== after.name || (after.nextRetryAt !== undefined && after.nextRetryAt !== before.nextRetryAt));
+  if (before === after) return false;
+  if (before.name !== after.name) return true;
+  if (after.nextRetryAt !== undefined && after.nextRetryAt !== before.nextRetryAt) return true;
+  // The last refusal: the same state as the one before it, but no more tries.
+  return after.terminal && !before.terminal && after.since !== before.since;
 }
 
 /** Total time live, counting the current stretch. */

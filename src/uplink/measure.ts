@@ -5,6 +5,7 @@ import type { Destination } from '../platforms/destinations.js';
 import { expectedApp, findPlatform, wrongAppHint } from '../platforms/table.js';
 import { MSG } from '../rtmp/chunk.js';
 import { RtmpClient } from '../rtmp/client.js';
+import type { TlsPolicy } from '../util/tls-policy.js';
 
 export interface UplinkMeasurement {
   kbps: number;
@@ -19,10 +20,13 @@ export interface UplinkMeasurement {
   senderSideKbps: number | null;
 }
 
+/** The handshake, connect and publish must be done within this: a silent or endless server cannot hold the run. */
+const SETUP_MS = 10_000;
+
 export interface MeasureOptions {
   seconds: number;
   warmupMs?: number;
-  tls: { caFile?: string; insecure: boolean };
+  tls: TlsPolicy;
   onProgress?: (elapsedMs: number, kbps: number | null) => void;
 }
 
@@ -34,9 +38,10 @@ export interface MeasureOptions {
 export async function measureUplink(dest: Destination, opts: MeasureOptions): Promise<UplinkMeasurement> {
   const { endpoint } = dest;
   const tcp = await connectTcp(endpoint.host, endpoint.port);
-  const socket: net.Socket = endpoint.protocol === 'rtmps' ? await upgradeTls(tcp.socket, endpoint.host, opts.tls.caFile, opts.tls.insecure) : tcp.socket;
+  const socket: net.Socket = endpoint.protocol === 'rtmps' ? await upgradeTls(tcp.socket, endpoint.host, opts.tls) : tcp.socket;
   const client = new RtmpClient(socket, endpoint);
   try {
+    const setup = client.deadline(SETUP_MS, 'answer to the handshake, connect and publish');
     await client.handshake();
     const connected = await client.connect();
     if (!connected.ok) {
@@ -45,6 +50,7 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
     }
     const published = await client.publish(dest.key.reveal());
     if (!published.ok) throw new Error(`the server refused the test publish: ${published.detail}`);
+    setup.done();
 
     const warmup = opts.warmupMs ?? 2000;
     const start = Date.now();

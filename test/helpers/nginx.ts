@@ -24,8 +24,11 @@ export class NginxRtmp {
   tls: TlsFront | undefined;
   #proc: ChildProcess | undefined;
 
-  /** Run inside this network namespace (see NetNs) instead of the test's own. */
-  constructor(private readonly netns?: NetNs) {
+  /** Run inside this network namespace (see NetNs) instead of the test's own; `ipv6`: also listen on [::1]. */
+  constructor(
+    private readonly netns?: NetNs,
+    private readonly options: { ipv6?: boolean } = {},
+  ) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-nginx-'));
     this.recordDir = path.join(this.dir, 'rec');
     mkdirSync(this.recordDir);
@@ -52,9 +55,11 @@ events { worker_connections 256; }
 rtmp {
   server {
     listen 127.0.0.1:${this.port};
+    ${this.options.ipv6 ? `listen [::1]:${this.port};` : ''}
     chunk_size 4096;
     application live { live on; record all; record_path ${this.recordDir}; record_unique off; }
     application deny { live on; deny publish all; }
+    application sink { live on; }
   }
 }
 ${stream}

@@ -1,26 +1,37 @@
-import assert from 'node:assert/strict';
-import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { MSG } from '../../src/rtmp/chunk.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import type { DestinationRelay } from '../../src/relay/relay.js';
 
 /** An AVC sequence header as an FLV video payload (keyframe, AVC packet type 0). */
 export const AVC_SEQUENCE_HEADER = Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 0]);
 
+/** The FLV file header (audio and video) and the first PreviousTagSize, as ffmpeg's flv muxer writes them. */
+export const FLV_HEADER = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
+
+/** One FLV tag and its PreviousTagSize, written from the spec. */
+export function flvTag(type: number, timestamp: number, data: Buffer): Buffer {
+  const head = Buffer.alloc(11);
+  head[0] = type;
+  head.writeUIntBE(data.length, 1, 3);
+  head.writeUIntBE(timestamp & 0xffffff, 4, 3);
+  head[7] = (timestamp >>> 24) & 0xff;
+  const size = Buffer.alloc(4);
+  size.writeUInt32BE(11 + data.length);
+  return Buffer.concat([head, data, size]);
+}
+
 /**
- * Plays ffmpeg's part against a relay in this process: publishes on the relay's loopback port as ffmpeg's tee leg
- * does, and returns `video(timestamp, payload)` to send FLV video payloads on that stream.
+ * Plays ffmpeg's part for a relay in this process: an FLV stream on the relay's leg, as the tee writes it to the
+ * relay's pipe. Returns `video(timestamp, payload)` to send FLV video payloads, and `end()` to close the leg.
  */
-export async function publishToRelay(port: number): Promise<{ client: RtmpClient; video: (timestamp: number, payload: Buffer) => void }> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const client = new RtmpClient(socket, { protocol: 'rtmp', host: '127.0.0.1', port, app: 'rtmpush' });
-  await client.handshake();
-  assert.ok((await client.connect()).ok);
-  assert.ok((await client.publish('leg')).ok);
-  const video = (timestamp: number, payload: Buffer): void => {
-    client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp, payload });
+export function feedRelay(relay: DestinationRelay): { video: (timestamp: number, payload: Buffer) => void; end: () => void } {
+  const leg = new PassThrough();
+  relay.attach(leg);
+  leg.write(FLV_HEADER);
+  return {
+    video: (timestamp, payload) => void leg.write(flvTag(MSG.Video, timestamp, payload)),
+    end: () => void leg.end(),
   };
-  return { client, video };
 }
 
 /** Waits until frame `i` of a stream at `fps` that started at `started` (ms) is due: real-time pacing. */

@@ -66,7 +66,8 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
 
   it('duplicate key: the server says "Already publishing", with a hint', () => within3s('dup', /Already publishing.*another encoder is publishing with this key/));
   it('deny publish: Publish.Start then a close is a rejection, not live', () => within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
-  it('unknown app: closed right after connect, the app is named', () => within3s('noapp', /right after connect: the app path "nope" is probably wrong/));
+  it('unknown app: closed after the handshake without answering connect, the app is named', () =>
+    within3s('noapp', /closed the connection after the handshake without answering connect: the app path "nope" is probably wrong/));
   it("a platform's unknown app: the hint names the app the platform expects", () => within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
 
   it('measuring the uplink through that platform: the same hint, the destination named, exit 1', async () => {

@@ -5,7 +5,7 @@ import { DestinationRelay, type RelayEvent } from '../../src/relay/relay.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
+import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
 
 // A destination that comes back must not wait up to a keyframe interval for the encoder's next keyframe: the relay
 // starts the new session from the latest keyframe it has seen, with every frame since. A publisher in this process
@@ -52,7 +52,8 @@ describe('a destination that comes back resumes from the latest keyframe, not th
       bitrateKbps: (FPS * FRAME * 8) / 1000,
       onEvent: (event) => events.push({ event, frame }),
     });
-    const { client, video } = await publishToRelay(await relay.start());
+    relay.start();
+    const { end, video } = feedRelay(relay);
     video(0, AVC_SEQUENCE_HEADER);
     const started = Date.now();
     for (frame = 0; frame < END_AT; frame++) {
@@ -66,7 +67,7 @@ describe('a destination that comes back resumes from the latest keyframe, not th
       video(Math.round((frame * 1000) / FPS), payload);
     }
     await new Promise((r) => setTimeout(r, 500));
-    client.close();
+    end();
     await relay.stop();
     await nginx.stop();
   });

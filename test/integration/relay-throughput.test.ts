@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay } from '../../src/relay/relay.js';
-import { READ_BATCH_MS } from '../../src/relay/downstream.js';
+import { READ_BATCH_MS } from '../../src/relay/leg.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
+import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
 
 // The relay reads ffmpeg's leg in batches (READ_BATCH_MS) to spare wake-ups: it must still carry a high bitrate
 // whole and add no more than about a batch of delay. A publisher in this process plays ffmpeg's part.
@@ -33,7 +33,8 @@ describe('the relay at 19 Mbit/s into a real nginx-rtmp', () => {
       bitrateKbps: (BYTES_PER_S * 8) / 1000,
       onEvent: (e) => events.push(e.type),
     });
-    const { client, video: send } = await publishToRelay(await relay.start());
+    relay.start();
+    const { end, video: send } = feedRelay(relay);
     const video = (ts: number, payload: Buffer): void => {
       send(ts, payload);
       published += payload.length;
@@ -61,7 +62,7 @@ describe('the relay at 19 Mbit/s into a real nginx-rtmp', () => {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
-    client.close();
+    end();
     await relay.stop();
     await nginx.stop();
   });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay } from '../../src/relay/relay.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, frameDue, publishToRelay } from '../helpers/publisher.js';
+import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
 import { makeTestCa } from '../helpers/tls.js';
 
 // A TLS socket reports every write as pending when it returns, so a relay that reused its batch buffer only after
@@ -29,11 +29,12 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
     relay = new DestinationRelay({
       target: { protocol: 'rtmps', host: '127.0.0.1', port: nginx.tls!.port, app: 'live', key: new Secret('tlsBufferKey5') },
       retry: DEFAULT_RETRY,
-      tls: { insecure: false, caFile: ca.caCert },
+      tls: { insecure: false, ca: [readFileSync(ca.caCert, 'latin1')] },
       bitrateKbps: (FPS * FRAME * 8) / 1000,
       onEvent: (e) => events.push(e.type),
     });
-    const { client, video } = await publishToRelay(await relay.start());
+    relay.start();
+    const { end, video } = feedRelay(relay);
     video(0, AVC_SEQUENCE_HEADER);
     const started = Date.now();
     const before = relay.batchBuffers;
@@ -47,7 +48,7 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
     }
     await new Promise((r) => setTimeout(r, 700));
     buffersWhileStreaming = relay.batchBuffers - before;
-    client.close();
+    end();
     await relay.stop();
     await nginx.stop();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
+import { childPids, commandOf, startCli } from '../helpers/spawn.js';
 
 describe('sources and the record leg, against nginx-rtmp', () => {
   const nginx = new NginxRtmp();
@@ -54,12 +55,21 @@ describe('sources and the record leg, against nginx-rtmp', () => {
     const feed = execa('ffmpeg', ['-v', 'error', '-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', nginx.url('live', 'feedKey1')], { reject: false, stdin: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 1500));
-      const r = await runCli(['start', '--to', `out=${nginx.url('live', 'restreamKey1')}`, '--source', nginx.url('live', 'feedKey1'), '--preset', '360p30', '--duration', '6s', '--json']);
-      assert.equal(r.exitCode, 0, r.stderr);
+      const run = startCli(['start', '--to', `out=${nginx.url('live', 'restreamKey1')}`, '--source', nginx.url('live', 'feedKey1'), '--preset', '360p30', '--duration', '6s', '--json']);
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+      // the source's stream name is a credential too: not in ffmpeg's command line, which every local user can read
+      const argv = commandOf(childPids(run.proc.pid!)[0]!);
+      assert.ok(argv.length > 10 && !argv.some((a) => a.includes('feedKey1')), argv.join(' '));
+      const listFile = argv[argv.indexOf('concat') + 4]!;
+      assert.equal(statSync(listFile).mode & 0o077, 0, 'the list file is private to its user');
+      const r = await run.proc;
+      assert.equal(r.exitCode, 0);
+      assert.ok(!existsSync(listFile), 'and removed at the end');
       const got = await probe(nginx.recording('restreamKey1'));
       assert.deepEqual([got.videoCodec, got.width, got.height], ['h264', 640, 360]);
       assert.ok(got.videoFrames >= 4 * 30, `frames ${got.videoFrames}`);
-      assert.ok(!r.stdout.includes('feedKey1') && !r.stdout.includes('restreamKey1'));
+      const printed = run.events.map((e) => JSON.stringify(e)).join('');
+      assert.ok(!printed.includes('feedKey1') && !printed.includes('restreamKey1'));
     } finally {
       feed.kill('SIGKILL');
       await feed;

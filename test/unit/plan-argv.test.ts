@@ -85,7 +85,7 @@ describe('buildFfmpegArgv', () => {
       ['-b:v', '3000k'], ['-maxrate', '3000k'], ['-bufsize', '3000k'], ['-g', '60'], ['-keyint_min', '60'], ['-sc_threshold', '0'],
       ['-x264-params', 'nal-hrd=cbr:force-cfr=1'], ['-c:a', 'aac'], ['-b:a', '128k'], ['-ar', '48000'], ['-ac', '2'],
       ['-flags', '+global_header'], ['-t', '20.000'], ['-use_fifo', '1'], ['-progress', 'pipe:1'],
-      ['-fifo_options', 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1'],
+      ['-fifo_options', 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600'],
     ];
     for (const [flag, value] of expectPairs) assert.equal(valueAfter(argv, flag), value, flag);
     assert.equal(argv.filter((a) => a === '-c:v').length, 1, 'exactly one video encoder');
@@ -93,20 +93,21 @@ describe('buildFfmpegArgv', () => {
     assert.ok(argv.indexOf('-t') < argv.length - 7, '-t must come before -f tee');
     assert.equal(
       argv[argv.length - 1],
-      '[f=flv:onfail=ignore:rw_timeout=5000000]rtmp://127.0.0.1:0/rtmpush/youtube|[f=flv:onfail=ignore:rw_timeout=5000000]rtmp://127.0.0.1:0/rtmpush/twitch',
+      '[f=flv:onfail=ignore]pipe:3|[f=flv:onfail=ignore]pipe:4',
     );
     assert.ok(!argv.some((a) => a.includes('ytk') || a.includes('twk')), 'no key in the command line');
   });
 
-  it('with relay ports, each leg goes to its own loopback relay', () => {
-    const p = plan('360p30', 'youtube,twitch');
-    const argv = buildFfmpegArgv(p, slaveTargets(p, new Map([['youtube', 40001], ['twitch', 40002]])));
-    assert.match(argv.at(-1)!, /rtmp:\/\/127\.0\.0\.1:40001\/rtmpush\/youtube\|.*rtmp:\/\/127\.0\.0\.1:40002\/rtmpush\/twitch$/);
+  it('each leg writes to its own pipe (fds 3, 4, … in the order of the destinations): no port, no URL', () => {
+    const p = plan('360p30', 'youtube,twitch,facebook');
+    assert.deepEqual(slaveTargets(p).map((t) => [t.label, t.url]), [['youtube', 'pipe:3'], ['twitch', 'pipe:4'], ['facebook', 'pipe:5']]);
+    assert.ok(!buildFfmpegArgv(p).some((a) => a.includes('rtmp')), 'no rtmp:// in the command line');
   });
 
-  it('record adds a Matroska leg to the same tee', () => {
+  it('record adds a Matroska leg to the same tee, on the pipe after the destinations', () => {
     const argv = buildFfmpegArgv(plan('360p30', 'local', { record: '/tmp/a.mkv' }));
-    assert.match(argv[argv.length - 1]!, /\|\[f=matroska:onfail=ignore\]\/tmp\/a\.mkv$/);
+    assert.equal(argv.at(-1), '[f=flv:onfail=ignore]pipe:3|[f=matroska:onfail=ignore]pipe:4');
+    assert.ok(!argv.includes('/tmp/a.mkv'), 'rtmpush writes the file itself');
   });
 
   it('a file without audio gets an endless silent track, so -shortest ends the stream with the file', () => {
@@ -124,7 +125,8 @@ describe('buildFfmpegArgv', () => {
     ['file', { kind: 'file', path: '/v/a.mp4', loop: false, hasAudio: true }, ['-re', '-i', '/v/a.mp4', '-map', '0:v:0', '-map', '0:a:0']],
     ['looped silent file', { kind: 'file', path: '/v/b.mp4', loop: true, hasAudio: false }, ['-re', '-stream_loop', '-1', '-i', '/v/b.mp4', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
     ['stdin', { kind: 'stdin' }, ['-i', 'pipe:0', '-map', '0:v:0', '-map', '0:a:0']],
-    ['url', { kind: 'url', url: 'srt://h:9000' }, ['-i', 'srt://h:9000', '-map', '0:v:0', '-map', '0:a:0']],
+    ['url', { kind: 'url', url: 'srt://h:9000', private: false }, ['-i', 'srt://h:9000', '-map', '0:v:0', '-map', '0:a:0']],
+    ['url with a credential: read from a private list file, not the command line', { kind: 'url', url: 'rtmp://h/live/feedKey', private: true, listFile: '/run/x/source.ffconcat' }, ['-protocol_whitelist', 'file,rtmp,tcp', '-f', 'concat', '-safe', '0', '-i', '/run/x/source.ffconcat', '-map', '0:v:0', '-map', '0:a:0']],
     ['linux camera', { kind: 'camera', os: 'linux' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video0', '-f', 'pulse', '-i', 'default', '-map', '0:v:0', '-map', '1:a:0']],
     ['linux camera alsa', { kind: 'camera', os: 'linux', videoDevice: '/dev/video2', audioDevice: 'alsa:hw:1' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video2', '-f', 'alsa', '-i', 'hw:1', '-map', '0:v:0', '-map', '1:a:0']],
     ['linux screen', { kind: 'screen', os: 'linux' }, ['-f', 'x11grab', '-framerate', '30', '-i', ':0.0', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BATCH_BYTES, READ_BATCH_MS, nextRestMs } from '../../src/relay/downstream.js';
+import { BATCH_BYTES, READ_BATCH_MS, nextRestMs } from '../../src/relay/leg.js';
 import { RestClock, restPeriod, restSlot } from '../../src/relay/rest-clock.js';
 
 describe('nextRestMs (how long the relay rests between reads of ffmpeg’s leg)', () => {

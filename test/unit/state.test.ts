@@ -42,6 +42,16 @@ describe('destination state machine', () => {
     const l = run([{ type: 'live', at: 10 }]);
     assert.equal(isReportable(l, nextState(l, { type: 'live', at: 20 })), false);
   });
+
+  it('the last refusal is reported: rejected with no next try, after a rejected that had one', () => {
+    const second = run([{ type: 'rejected', at: 10, reason: 'BadName', final: false, attempt: 2, delayMs: 7500, nextRetryAt: 7510 }]);
+    const last = nextState(second, { type: 'rejected', at: 7600, reason: 'BadName', final: true });
+    assert.equal(isReportable(second, last), true);
+    assert.deepEqual([last.name, last.terminal, last.nextRetryAt, last.delayMs], ['rejected', true, undefined, undefined]);
+    // the end of the run changes nothing the user needs to hear again
+    assert.equal(isReportable(last, nextState(last, { type: 'stop', at: 9000 })), false);
+    assert.equal(isReportable(second, nextState(second, { type: 'stop', at: 9000 })), false);
+  });
 });
 
 describe('retryDelay', () => {

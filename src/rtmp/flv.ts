@@ -1,0 +1,79 @@
+import { MSG, ReceivedMessage, type RtmpMessage } from './chunk.js';
+
+/** FLV header (9 bytes) and the first PreviousTagSize (4). */
+const HEADER = 13;
+/** Tag header: type, size (3), timestamp (3), timestamp extension, stream id (3). */
+const TAG_HEADER = 11;
+const EMPTY = Buffer.alloc(0);
+
+export class FlvError extends Error {}
+
+/** Chunk stream ids the relay uses upstream, as ffmpeg does: audio and metadata on 4, video on 6. */
+const CSID: Record<number, number> = { [MSG.Audio]: 4, [MSG.Video]: 6, [MSG.DataAmf0]: 4 };
+
+/**
+ * Reads an FLV byte stream (what ffmpeg's flv muxer writes to a pipe) into messages as RTMP carries them: audio,
+ * video and script data with their 32-bit timestamps. Payloads stay slices of the buffers pushed in. A stream that
+ * is not FLV, or a tag of another type, throws FlvError: the input is ffmpeg's own, so anything else is a fault.
+ * What it holds is bounded by one tag (at most 16 MiB, the format's limit).
+ */
+export class FlvReader {
+  #header: Buffer = Buffer.alloc(0);
+  #headerDone = false;
+  /** The tag being read: its header, and the payload pieces gathered so far. */
+  #tag: { typeId: number; size: number; timestamp: number } | undefined;
+  #tagHead: Buffer = Buffer.alloc(0);
+  #parts: Buffer[] = [];
+  #got = 0;
+  /** Bytes of the PreviousTagSize after a payload still to skip. */
+  #skip = 0;
+
+  push(input: Buffer): RtmpMessage[] {
+    const out: RtmpMessage[] = [];
+    let data = input;
+    if (!this.#headerDone) {
+      const need = HEADER - this.#header.length;
+      this.#header = Buffer.concat([this.#header, data.subarray(0, need)]);
+      data = data.subarray(need);
+      if (this.#header.length < HEADER) return out;
+      if (this.#header.toString('latin1', 0, 3) !== 'FLV') throw new FlvError('the encoder leg is not FLV');
+      const dataOffset = this.#header.readUInt32BE(5);
+      if (dataOffset !== 9) throw new FlvError(`unexpected FLV header size ${dataOffset}`);
+      this.#headerDone = true;
+    }
+    while (data.length > 0) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, data.length);
+        this.#skip -= n;
+        data = data.subarray(n);
+        continue;
+      }
+      if (!this.#tag) {
+        const need = TAG_HEADER - this.#tagHead.length;
+        const head = this.#tagHead.length === 0 && data.length >= TAG_HEADER ? data.subarray(0, TAG_HEADER) : Buffer.concat([this.#tagHead, data.subarray(0, need)]);
+        data = data.subarray(head.length - this.#tagHead.length);
+        if (head.length < TAG_HEADER) {
+          this.#tagHead = head;
+          break;
+        }
+        this.#tagHead = EMPTY;
+        const typeId = head[0]! & 0x1f;
+        if (typeId !== MSG.Audio && typeId !== MSG.Video && typeId !== MSG.DataAmf0) throw new FlvError(`unexpected FLV tag type ${typeId}`);
+        const timestamp = (head.readUIntBE(4, 3) | (head[7]! << 24)) >>> 0;
+        this.#tag = { typeId, size: head.readUIntBE(1, 3), timestamp };
+        this.#parts = [];
+        this.#got = 0;
+      }
+      const tag = this.#tag;
+      const n = Math.min(tag.size - this.#got, data.length);
+      if (n > 0) this.#parts.push(data.subarray(0, n));
+      this.#got += n;
+      data = data.subarray(n);
+      if (this.#got < tag.size) break;
+      out.push(new ReceivedMessage(CSID[tag.typeId]!, tag.typeId, 1, tag.timestamp, this.#parts.length ? this.#parts : [EMPTY], tag.size));
+      this.#tag = undefined;
+      this.#skip = 4;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { isRunning, startCli } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/** PIDs of processes whose command line is exactly `argv` (to check what a run left behind; never to kill by name). */
+function processesRunning(argv: string[]): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (cmd.join(' ') === argv.join(' ') && isRunning(Number(entry))) out.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+describe('--on-state hooks that hang, flood or leave children', () => {
+  it('a hanging hook does not hold up the end, its children are ended, and the summary is the last line', async () => {
+    const started = Date.now();
+    // each hook starts a child of its own and then hangs
+    const r = await runCli(['start', '--to', 'local', '--preset', '360p30', '--duration', '4s', '--json', '--on-state', 'sleep 33.31 & sleep 33.32']);
+    const took = Date.now() - started;
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(took < 4000 + 9000, `took ${took} ms (a hook may delay the end by at most ~2 s)`);
+    assert.equal(r.events.at(-1)!.type, 'summary', 'the summary is the last line');
+    const warnings = r.events.filter((e) => e.type === 'warning').map((e) => e.message as string);
+    assert.ok(warnings.some((m) => /--on-state: \d+ last state changes? (was|were) not passed on/.test(m)), JSON.stringify(warnings));
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual(processesRunning(['sleep', '33.31']), [], "a hook's background child outlived rtmpush");
+    assert.deepEqual(processesRunning(['sleep', '33.32']), [], 'a hanging hook outlived rtmpush');
+  });
+
+  it('a flood of state changes (SIGUSR1 ×200 on a refused destination) runs one hook at a time, coalesced', async () => {
+    const dir = tempDir('hook-flood');
+    const log = path.join(dir, 'hooks.log');
+    const hook = path.join(dir, 'hook.sh');
+    writeFileSync(hook, `#!/bin/sh\necho start >> '${log}'\nsleep 0.2\necho end >> '${log}'\n`);
+    chmodSync(hook, 0o755);
+    const run = startCli(['start', '--to', 'local,bad=rtmp://127.0.0.1:1/live/floodKey1234', '--preset', '360p30', '--duration', '8s', '--json', '--on-state', hook]);
+    await run.waitFor((e) => e.type === 'state' && e.destination === 'bad' && e.state === 'reconnecting');
+    for (let i = 0; i < 200; i++) {
+      run.proc.kill('SIGUSR1');
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    await run.proc;
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    let running = 0;
+    for (const line of lines) {
+      running += line === 'start' ? 1 : -1;
+      assert.ok(running <= 1, 'two hooks ran at once');
+    }
+    const changes = run.events.filter((e) => e.type === 'state').length;
+    const hooks = lines.filter((l) => l === 'start').length;
+    assert.ok(changes > 50, `${changes} state changes`);
+    assert.ok(hooks < changes / 2, `${hooks} hooks for ${changes} changes`);
+    assert.equal(run.events.at(-1)!.type, 'summary');
+  });
+});
+
+describe('signals and encoder wrappers', () => {
+  const nginx = new NginxRtmp();
+  before(() => nginx.start());
+  after(() => nginx.dispose());
+
+  it('SIGHUP stops cleanly: the destination stopped (unpublished), a summary, exit 0', async () => {
+    const run = startCli(['start', '--to', `d=${nginx.url('live', 'hupKey12345')}`, '--preset', '360p30', '--duration', '30s', '--json', '--uplink', 'off']);
+    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+    run.proc.kill('SIGHUP');
+    const r = await run.proc;
+    assert.equal(r.exitCode, 0);
+    const last = run.events.at(-1)!;
+    assert.equal(last.type, 'summary');
+    assert.equal(last.destinations.d.finalState, 'stopped');
+  });
+
+  it('an --ffmpeg wrapper that does not exec: stopping ends the wrapper and its ffmpeg, and rtmpush at once', async () => {
+    const dir = tempDir('wrapper');
+    const pidFile = path.join(dir, 'ffmpeg.pid');
+    const wrapper = path.join(dir, 'ffmpeg-wrapper.sh');
+    // ffmpeg in the background (its stdin is then /dev/null, so `q` never reaches it), the wrapper waits
+    writeFileSync(wrapper, `#!/bin/sh\nffmpeg "$@" &\necho $! > '${pidFile}'\nwait\n`);
+    chmodSync(wrapper, 0o755);
+    const run = startCli(['start', '--to', `w=${nginx.url('live', 'wrapKey12345')}`, '--ffmpeg', wrapper, '--preset', '360p30', '--duration', '60s', '--json', '--uplink', 'off']);
+    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+    const ffmpeg = Number(readFileSync(pidFile, 'utf8'));
+    const stopped = Date.now();
+    run.proc.kill('SIGTERM');
+    const r = await run.proc;
+    assert.ok(Date.now() - stopped < 12_000, `rtmpush ended ${Date.now() - stopped} ms after SIGTERM`);
+    assert.equal(r.exitCode, 0);
+    assert.equal(isRunning(ffmpeg), false, "the wrapper's ffmpeg is gone");
+  });
+});

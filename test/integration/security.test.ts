@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { BIN, ROOT } from '../helpers/cli.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { FakeServer } from '../helpers/fake-server.js';
+import { childPids, commandOf, startCli } from '../helpers/spawn.js';
+import { MARK } from '../helpers/stranger.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const STRANGER = path.join(ROOT, 'dist', 'test', 'helpers', 'stranger.js');
+
+/** A process and all its descendants. */
+function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      out.push(...childPids(out[i]!));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Loopback TCP ports some process of `pids` listens on (from /proc/net/tcp{,6} and each process's fds). */
+function listeningPorts(pids: number[]): number[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').trim().split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
+}
+
+/** Runs a command as uid/gid nobody (65534), as another local user would. */
+const asNobody = (cmd: string, args: string[]) =>
+  execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], { reject: false, timeout: 20_000, stdin: 'ignore' });
+
+describe('another local user cannot feed a destination', () => {
+  const nginx = new NginxRtmp();
+  let run: ReturnType<typeof startCli>;
+  let pids: number[] = [];
+  const attacks: { target: string; exitCode: number | undefined }[] = [];
+  let pipeWrite: { exitCode?: number; stderr: string } | undefined;
+
+  before(async () => {
+    await nginx.start();
+    // The key as a user should keep it: in the environment, named by the config file (not typed in --to).
+    const config = path.join(tempDir('stranger'), 'rtmpush.config.json');
+    writeFileSync(config, JSON.stringify({ destinations: { dest: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'DEST_KEY' } } }));
+    run = startCli(['start', '--to', 'dest', '--config', config, '--preset', '360p30', '--duration', '14s', '--json', '--uplink', 'off'], { DEST_KEY: 'strangerKey4711' });
+    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+    pids = tree(run.proc.pid!);
+    // What a stranger can see: every command line (ps), every listening socket (ss). Try each way in.
+    const urls = new Set<string>();
+    for (const pid of pids) for (const arg of commandOf(pid)) for (const m of arg.matchAll(/rtmps?:\/\/[^\s|\]]+/g)) urls.add(m[0]);
+    for (const port of listeningPorts(pids)) urls.add(`rtmp://127.0.0.1:${port}/live/x`);
+    for (const target of urls) {
+      // publishes frames marked STRANGER for 4 s, dialling again whenever it is dropped
+      const r = await asNobody('node', [STRANGER, target, '4']);
+      attacks.push({ target, exitCode: r.exitCode });
+    }
+    // The pipes themselves: /proc/PID/fd/3 of rtmpush's ffmpeg
+    const [ffmpeg] = childPids(run.proc.pid!);
+    const r = await asNobody('sh', ['-c', `head -c 100000 /dev/urandom > /proc/${ffmpeg}/fd/3`]);
+    pipeWrite = { exitCode: r.exitCode, stderr: String(r.stderr) };
+    await run.proc;
+  });
+  after(() => nginx.dispose());
+
+  it('rtmpush and its ffmpeg listen on no port, and no command line names an RTMP URL', () => {
+    assert.ok(pids.length >= 2, `rtmpush and its encoder: ${pids.join(',')}`);
+    assert.deepEqual(listeningPorts(pids), [], 'no listening socket');
+    assert.deepEqual(attacks.map((a) => a.target), [], 'nothing for a stranger to publish to');
+  });
+
+  it("a stranger cannot write into the encoder's pipes", () => {
+    assert.notEqual(pipeWrite?.exitCode, 0, 'the write was refused');
+    assert.match(pipeWrite!.stderr, /Permission denied/);
+  });
+
+  it('what arrived is rtmpush’s own stream, whole: 640x360 throughout, no stranger’s frame', async () => {
+    assert.ok(!readFileSync(nginx.recording('strangerKey4711')).includes(MARK), "the stranger's frames reached the destination");
+    const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=width,height', '-of', 'csv=p=0', nginx.recording('strangerKey4711')]);
+    const frames = stdout.split('\n').map((l) => l.split(',').slice(0, 2).join('x')).filter((l) => l !== '');
+    assert.deepEqual([...new Set(frames)], ['640x360']);
+    assert.ok(frames.length >= 10 * 30, `${frames.length} frames`);
+    const summary = run.events.at(-1)!;
+    assert.equal(summary.type, 'summary');
+    assert.equal(summary.destinations.dest.reconnects, 0);
+  });
+});
+
+describe('an early SIGUSR1 does not open the inspector', () => {
+  const silent = new FakeServer({ silent: true });
+  before(() => silent.start());
+  after(() => silent.stop());
+
+  it('sent while start is still measuring the uplink (before any of its own handlers exist): no debugger on 9229', async () => {
+    const env = { RTMPUSH_TWITCH_URL: `rtmp://127.0.0.1:${silent.port}/app`, RTMPUSH_TWITCH_KEY: 'live_inspectorKey99' };
+    const proc = execa('node', [BIN, 'start', '--to', 'twitch', '--duration', '5s', '--json'], {
+      env: { ...env, XDG_CACHE_HOME: tempDir('usr1-cache'), XDG_CONFIG_HOME: tempDir('usr1-config') },
+      reject: false,
+      stdin: 'ignore',
+    });
+    // the measurement waits on a server that never answers; the signal comes meanwhile
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(silent.connections.length, 1, 'start is measuring the uplink');
+    proc.kill('SIGUSR1');
+    await new Promise((r) => setTimeout(r, 700));
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(9229, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    proc.kill('SIGKILL');
+    const r = await proc;
+    assert.equal(open, false, 'nothing listens on 127.0.0.1:9229');
+    assert.ok(!String(r.stderr).includes('Debugger listening'), String(r.stderr));
+  });
+});
+
+describe('no child process holds a key in its environment', () => {
+  const nginx = new NginxRtmp();
+  before(() => nginx.start());
+  after(() => nginx.dispose());
+
+  it("ffmpeg's and the --on-state hook's environments hold no key, by name or by value", async () => {
+    const dir = tempDir('env');
+    const config = path.join(dir, 'rtmpush.config.json');
+    writeFileSync(config, JSON.stringify({ destinations: { studio: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'STUDIO_STREAM' } } }));
+    const hookEnv = path.join(dir, 'hook.env');
+    const env = { STUDIO_STREAM: 'studioEnvKey7788', RTMPUSH_TWITCH_KEY: 'live_unusedTwitchKey55', OTHER: 'kept' };
+    const run = startCli(['start', '--to', 'studio', '--config', config, '--preset', '360p30', '--duration', '6s', '--json', '--uplink', 'off', '--on-state', `env > ${hookEnv}`], env);
+    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+    const ffmpeg = tree(run.proc.pid!).slice(1);
+    assert.ok(ffmpeg.length >= 1);
+    const environ = ffmpeg.map((p) => readFileSync(`/proc/${p}/environ`, 'latin1')).join('\n');
+    await run.proc;
+    assert.ok(environ.includes('OTHER=kept'), 'the rest of the environment is passed on');
+    for (const secret of ['studioEnvKey7788', 'STUDIO_STREAM', 'live_unusedTwitchKey55', 'RTMPUSH_TWITCH_KEY']) {
+      assert.ok(!environ.includes(secret), `ffmpeg's environment holds ${secret}`);
+    }
+    const hooked = readFileSync(hookEnv, 'utf8');
+    assert.ok(hooked.includes('OTHER=kept'));
+    for (const secret of ['studioEnvKey7788', 'live_unusedTwitchKey55']) assert.ok(!hooked.includes(secret), `the hook's environment holds ${secret}`);
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MSG } from '../../src/rtmp/chunk.js';
+import { FlvError, FlvReader } from '../../src/rtmp/flv.js';
+import { FLV_HEADER, flvTag } from '../helpers/publisher.js';
+
+const stream = Buffer.concat([
+  FLV_HEADER,
+  flvTag(MSG.DataAmf0, 0, Buffer.from('meta')),
+  flvTag(MSG.Video, 0, Buffer.from([0x17, 0, 1, 2, 3])),
+  flvTag(MSG.Audio, 23, Buffer.alloc(0)),
+  flvTag(MSG.Video, 0x12345678, Buffer.alloc(70_000, 7)),
+]);
+
+const read = (pieces: Buffer[]) => {
+  const reader = new FlvReader();
+  return pieces.flatMap((p) => reader.push(p)).map((m) => ({ type: m.typeId, ts: m.timestamp, csid: m.csid, payload: Buffer.from(m.payload) }));
+};
+
+describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
+  const whole = read([stream]);
+
+  it('reads every tag with its type, 32-bit timestamp and payload', () => {
+    assert.deepEqual(whole.map((m) => [m.type, m.ts, m.payload.length]), [[18, 0, 4], [9, 0, 5], [8, 23, 0], [9, 0x12345678, 70_000]]);
+    assert.deepEqual([...whole[1]!.payload], [0x17, 0, 1, 2, 3]);
+    assert.ok(whole[3]!.payload.equals(Buffer.alloc(70_000, 7)));
+    assert.deepEqual(whole.map((m) => m.csid), [4, 6, 4, 6], 'audio and metadata on 4, video on 6, as ffmpeg publishes');
+  });
+
+  it('gives the same messages however the bytes are split across reads (every split point, and byte by byte)', () => {
+    for (const at of [1, 5, 12, 13, 14, 24, 28, 40, 60, stream.length - 70_004, stream.length - 3]) {
+      assert.deepEqual(read([stream.subarray(0, at), stream.subarray(at)]), whole, `split at ${at}`);
+    }
+    const head = stream.subarray(0, 80);
+    assert.deepEqual(read([...head].map((b) => Buffer.from([b]))), read([head]));
+  });
+
+  it('refuses a stream that is not FLV, or a tag type FLV does not have', () => {
+    assert.throws(() => new FlvReader().push(Buffer.from('GIF89a and more bytes')), FlvError);
+    const bad = Buffer.concat([FLV_HEADER, flvTag(7, 0, Buffer.alloc(3))]);
+    assert.throws(() => new FlvReader().push(bad), /unexpected FLV tag type 7/);
+  });
+
+  it('holds no more than the tag being read', () => {
+    const reader = new FlvReader();
+    const big = flvTag(MSG.Video, 0, Buffer.alloc(1_000_000, 1));
+    assert.equal(reader.push(Buffer.concat([FLV_HEADER, big.subarray(0, 500_000)])).length, 0);
+    const [m] = reader.push(big.subarray(500_000));
+    assert.equal(m!.payload.length, 1_000_000);
+  });
+});
