@@ -5,7 +5,7 @@ import { resolveDestinations } from '../platforms/destinations.js';
 import { printJson } from '../report/ndjson.js';
 import { redact } from '../secret.js';
 import { UsageError } from '../errors.js';
-import { tlsPolicy } from '../util/tls-policy.js';
+import { tlsPolicy } from '../net/tls-policy.js';
 import type { CliIo } from './io.js';
 
 const ORDER: StepResult['step'][] = ['key', 'dns', 'tcp', 'tls', 'rtmp', 'rtt'];

@@ -8,7 +8,7 @@ import { buildPlan, type Plan } from '../plan/plan.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { findPreset, loadPresets } from '../presets/load.js';
 import { HOUR, SECOND, parseDuration, parseKbps } from '../util/duration.js';
-import { tlsPolicy, type TlsPolicy } from '../util/tls-policy.js';
+import { tlsPolicy, type TlsPolicy } from '../net/tls-policy.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
 import { readCachedUplink } from '../uplink/cache.js';
 
@@ -136,13 +136,14 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     source.path = file;
   }
 
-  const keyint = flags.keyint === undefined ? undefined : Number(flags.keyint);
+  const keyint = flags.keyint === undefined ? undefined : decimal(flags.keyint);
   if (keyint !== undefined && !(keyint >= 0.5 && keyint <= 20)) {
     throw new UsageError(`--keyint ${flags.keyint}: give seconds between 0.5 and 20 (platforms want 2)`);
   }
   const durationMs = flags.duration === undefined ? undefined : parseDuration(flags.duration);
   let record: string | undefined;
   if (flags.record !== undefined) {
+    if (flags.record.trim() === '') throw new UsageError('--record needs a file name, e.g. --record show.mkv');
     record = path.resolve(ctx.cwd, flags.record);
     if (existsSync(record)) throw new UsageError(`--record ${flags.record}: the file exists: choose a new name or delete it`);
     if (!existsSync(path.dirname(record))) throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
@@ -183,8 +184,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined) retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', { min: SECOND, max: HOUR, text: 'from 1s to 1h' });
   if (flags.maxRetries !== undefined) {
-    const n = Number(flags.maxRetries);
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
+    const n = /^\d+$/.test(flags.maxRetries.trim()) ? Number(flags.maxRetries) : Number.NaN;
+    if (!Number.isSafeInteger(n)) throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
     retry.maxRetries = n;
   }
   const tls = tlsPolicy(ctx.env, ctx.cwd, Boolean(flags.insecureTls));
@@ -202,6 +203,9 @@ function resolveUplink(raw: string | undefined, env: Record<string, string | und
   }
   return { kbps: parseKbps(value, '--uplink'), from: 'given with --uplink' };
 }
+
+/** A plain decimal number as typed ("2", "0.5"); anything else (empty, "0x1", "1e1") is NaN. */
+const decimal = (raw: string): number => (/^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN);
 
 const SAMPLE_RATES = [48000, 44100, 32000, 22050];
 

@@ -5,7 +5,7 @@ import { printJson } from '../report/ndjson.js';
 import { Secret, redact } from '../secret.js';
 import { writeCachedUplink } from '../uplink/cache.js';
 import { measureUplink } from '../uplink/measure.js';
-import { tlsPolicy } from '../util/tls-policy.js';
+import { tlsPolicy } from '../net/tls-policy.js';
 import type { CliIo } from './io.js';
 
 /** How each platform takes a stream that does not go on air: a suffix on the key. */

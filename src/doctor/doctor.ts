@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type { Destination } from '../platforms/destinations.js';
 import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
-import type { TlsPolicy } from '../util/tls-policy.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
 import { checkDns, checkKeyShape, connectTcp, rtmpConnect, upgradeTls, type StepResult } from './steps.js';
 
 export interface DoctorOptions {

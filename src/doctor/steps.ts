@@ -3,7 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { RtmpClient } from '../rtmp/client.js';
 import type { RtmpEndpoint } from '../platforms/destinations.js';
-import type { TlsPolicy } from '../util/tls-policy.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
 
 export type StepStatus = 'pass' | 'warn' | 'fail';
 

@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { sourceInputArgs } from '../plan/source.js';
+import { sourceInputArgs, sourceListFile } from '../plan/source.js';
 
 /** One output of the tee muxer. */
 export interface SlaveTarget {
@@ -55,7 +55,9 @@ function escapeTeeUrl(url: string): string {
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */
 export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTargets(plan)): string[] {
   const { video, audio } = plan;
-  const input = sourceInputArgs(plan.source, { width: video.width, height: video.height, fps: video.fps, sampleRate: audio.sampleRate });
+  // A private source URL's list comes on the pipe after the legs'.
+  const listFd = FIRST_LEG_FD + targets.length;
+  const input = sourceInputArgs(plan.source, { width: video.width, height: video.height, fps: video.fps, sampleRate: audio.sampleRate, listFd });
   const vf = [
     `scale=${video.width}:${video.height}:force_original_aspect_ratio=decrease`,
     `pad=${video.width}:${video.height}:(ow-iw)/2:(oh-ih)/2`,
@@ -98,6 +100,11 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     '-fifo_options', FIFO_OPTIONS,
     teeSpec(targets),
   ];
+}
+
+/** The list naming a private source URL, for the pipe after the legs' (see sourceInputArgs); else undefined. */
+export function sourceList(plan: Plan): string | undefined {
+  return plan.source.kind === 'url' && plan.source.private ? sourceListFile(plan.source.url) : undefined;
 }
 
 /** Whether the source is read from ffmpeg's stdin (then `q` cannot be sent to stop it). */

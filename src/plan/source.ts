@@ -9,9 +9,9 @@ export type Source =
   | { kind: 'stdin' }
   /**
    * `private`: the URL holds a credential (a password, an RTMP stream name, a token), so ffmpeg reads it from a
-   * list file only rtmpush's user can read (`listFile`, written by the runner) instead of its command line.
+   * list rtmpush writes into a pipe (nothing on disk, nothing in ffmpeg's command line).
    */
-  | { kind: 'url'; url: string; private: boolean; listFile?: string }
+  | { kind: 'url'; url: string; private: boolean }
   | { kind: 'camera'; os: HostOs; videoDevice?: string; audioDevice?: string }
   | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string };
 
@@ -66,7 +66,7 @@ function hideUrlSecrets(raw: string): boolean {
   return secrets.length > 0;
 }
 
-/** The protocols ffmpeg may open for a URL source read through a list file (the concat demuxer allows only `file`). */
+/** The protocols ffmpeg may open for a URL source read through a list (the concat demuxer allows only its own). */
 const PROTOCOLS: Record<string, string> = {
   rtmp: 'rtmp,tcp',
   rtmps: 'rtmps,rtmp,tcp,tls',
@@ -78,7 +78,7 @@ const PROTOCOLS: Record<string, string> = {
   tcp: 'tcp',
 };
 
-/** The list file's text: one ffconcat entry naming the URL (quotes escaped as ffconcat wants). */
+/** The list's text: one ffconcat entry naming the URL (quotes escaped as ffconcat wants). */
 export function sourceListFile(url: string): string {
   return `ffconcat version 1.0\nfile '${url.replace(/'/g, "'\\''")}'\n`;
 }
@@ -98,6 +98,8 @@ interface Capture {
   height: number;
   fps: number;
   sampleRate: number;
+  /** The fd of the pipe a private URL source's list is written to. */
+  listFd: number;
 }
 
 const silence = (rate: number): string[] => ['-f', 'lavfi', '-i', `anullsrc=channel_layout=stereo:sample_rate=${rate}`];
@@ -130,8 +132,7 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
     case 'url': {
       if (!source.private) return oneInput(['-i', source.url]);
       const scheme = source.url.slice(0, source.url.indexOf(':')).toLowerCase();
-      const list = source.listFile ?? '<a list file rtmpush writes at start>';
-      return oneInput(['-protocol_whitelist', `file,${PROTOCOLS[scheme] ?? scheme}`, '-f', 'concat', '-safe', '0', '-i', list]);
+      return oneInput(['-protocol_whitelist', `pipe,${PROTOCOLS[scheme] ?? scheme}`, '-f', 'concat', '-safe', '0', '-i', `pipe:${c.listFd}`]);
     }
     case 'camera':
       return cameraArgs(source, c, fps);

@@ -9,8 +9,9 @@ import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { wrongAppHint } from '../platforms/table.js';
 import { retryDelay, type RetryPolicy } from '../state/backoff.js';
-import type { TlsPolicy } from '../util/tls-policy.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
 import { EncoderLeg } from './leg.js';
+import { peerText } from '../util/text.js';
 import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
 
 export interface RelayTarget {
@@ -646,8 +647,8 @@ function newServerReader(): ChunkReader {
 }
 
 function describeStatus(info: Amf0Object): string {
-  const code = info.code ? String(info.code) : 'error';
-  return info.description ? `${code}: ${String(info.description)}` : code;
+  const code = info.code ? peerText(String(info.code)) : 'error';
+  return info.description ? `${code}: ${peerText(String(info.description))}` : code;
 }
 
 function withHint(reason: string): string {

@@ -172,6 +172,7 @@ export class ChunkReader {
     const hsize = HEADER_SIZE[fmt]!;
     if (at + hsize > buf.length) return undefined;
     const prev = this.#streams.get(csid);
+    if (!prev && fmt !== 0) throw new RtmpProtocolError(`a type-${fmt} chunk on chunk stream ${csid}, which has no message to continue`);
     if (!prev && this.#streams.size >= this.#limits.maxChunkStreams) {
       throw new RtmpProtocolError(`more than ${this.#limits.maxChunkStreams} chunk streams`);
     }
@@ -197,6 +198,7 @@ export class ChunkReader {
       at += 4;
     }
     const remaining = length - (starting ? 0 : st.received);
+    if (remaining < 0) throw new RtmpProtocolError(`a header on chunk stream ${csid} shortens a message already ${st.received} bytes long`);
     const take = Math.min(this.chunkSize, remaining);
     if (at + take > buf.length) return undefined;
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import type { Amf0Object } from './amf0.js';
 import { AckCounter } from './ack.js';
+import { peerText } from '../util/text.js';
 import { ChunkReader, MSG, RtmpProtocolError, writeChunks, type RtmpMessage } from './chunk.js';
 import { command, parseCommand, setChunkSize, windowAckSize } from '../relay/messages.js';
 import { endpointUrl, type RtmpEndpoint } from '../platforms/destinations.js';
@@ -142,7 +143,7 @@ export class RtmpClient {
         const cmd = parseCommand(msg);
         if (!cmd) continue;
         const info = (cmd.args[1] ?? {}) as Amf0Object;
-        const detail = [info.code, info.description].filter(Boolean).join(': ') || cmd.name;
+        const detail = peerText([info.code, info.description].filter(Boolean).join(': ') || cmd.name);
         if (cmd.name === 'onStatus') {
           this.#resolve('status', { ok: String(info.code) === 'NetStream.Publish.Start', detail });
         } else if (cmd.name === '_result' || cmd.name === '_error') {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import readline from 'node:readline';
-import type { Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { childEnv } from '../secret.js';
 
@@ -16,8 +16,8 @@ export interface FfmpegExit {
 
 export interface FfmpegSpawnOptions {
   stdinIsSource: boolean;
-  /** Pipes handed to ffmpeg as fds 3, 4, …: its tee legs write there (`pipe:3`, …). */
-  legs: number;
+  /** Pipes handed to ffmpeg as fds 3, 4, …: its tee legs write there (`pipe:3`, …), a private source list is read there. */
+  pipes: number;
 }
 
 const SETPRIV = '/usr/bin/setpriv';
@@ -32,8 +32,8 @@ export class FfmpegProcess {
   readonly #child: ResultPromise;
   readonly #stdinControl: boolean;
   readonly exited: Promise<FfmpegExit>;
-  /** The read ends of the tee legs' pipes, in the order of `legs`. */
-  readonly legs: Readable[];
+  /** rtmpush's ends of those pipes, fd 3 first. */
+  readonly pipes: Duplex[];
   #exit: FfmpegExit | undefined;
   readonly #killOnExit = (): void => this.#signal('SIGKILL');
 
@@ -41,9 +41,9 @@ export class FfmpegProcess {
     const guarded = process.platform === 'linux' && existsSync(SETPRIV);
     const [file, args] = guarded ? [SETPRIV, ['--pdeathsig', 'TERM', '--', ffmpeg, ...argv]] : [ffmpeg, argv];
     this.#stdinControl = !options.stdinIsSource;
-    const legs = Array.from({ length: options.legs }, () => 'pipe' as const);
+    const pipes = Array.from({ length: options.pipes }, () => 'pipe' as const);
     this.#child = execa(file, args, {
-      stdio: [options.stdinIsSource ? 'inherit' : 'pipe', 'pipe', 'pipe', ...legs],
+      stdio: [options.stdinIsSource ? 'inherit' : 'pipe', 'pipe', 'pipe', ...pipes],
       env: childEnv(),
       extendEnv: false,
       reject: false,
@@ -52,7 +52,7 @@ export class FfmpegProcess {
       detached: OWN_GROUP,
       windowsHide: true,
     });
-    this.legs = this.#child.stdio.slice(3) as Readable[];
+    this.pipes = this.#child.stdio.slice(3) as Duplex[];
     readline.createInterface({ input: this.#child.stdout! }).on('line', handlers.onProgressLine);
     readline.createInterface({ input: this.#child.stderr! }).on('line', handlers.onLogLine);
     // A stop request may race ffmpeg's exit; a broken stdin pipe is expected then.

@@ -20,13 +20,12 @@ export interface StateHook {
  * `--on-state CMD`: runs CMD through the shell on every state change, the event as one JSON line on its stdin
  * (for alerting from headless machines). One hook runs at a time; changes that come meanwhile wait in order, and
  * past 16 waiting only each destination's latest is kept (a flood of changes runs a few hooks, not hundreds). Each hook runs
- * in a process group of its own, with no keys in its environment, for at most 10 s; every group still there when
- * rtmpush ends is ended. A failing hook is reported once as a warning; it never stops the stream.
+ * in a process group of its own, with no keys in its environment, for at most 10 s; what it leaves running in its
+ * group is ended when it ends, and a hook still running when rtmpush ends is ended with it. A failing hook is reported once as a warning; it never stops the stream.
  */
 export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
   if (!cmd) return { emit, close: async () => {} };
   const queue: StateEvent[] = [];
-  const groups = new Set<number>();
   let running: Promise<void> | undefined;
   let current: number | undefined;
   let warned = false;
@@ -41,7 +40,6 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
     const input = redact(JSON.stringify({ ...event, time: new Date().toISOString() })) + '\n';
     const child = execa('sh', ['-c', cmd], { input, reject: false, stdout: 'ignore', stderr: 'ignore', env: childEnv(), extendEnv: false, detached: true, cleanup: false });
     const pid = child.pid;
-    if (pid !== undefined) groups.add(pid);
     current = pid;
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -51,8 +49,9 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
     const r = await child;
     clearTimeout(timer);
     current = undefined;
-    // Keep only groups that live on (a hook's background children): thirty days of hooks hold no list of pids.
-    if (pid !== undefined && !groupAlive(pid)) groups.delete(pid);
+    // What the hook left running in its group ends with it. Now, while that group still holds its id: later the id
+    // could belong to another process group (a pid is reused once its group is gone).
+    killGroup(pid);
     if (r.exitCode !== 0) {
       warn(`--on-state command failed (${timedOut ? `timed out after ${HOOK_TIMEOUT_MS / 1000} s` : r.exitCode === undefined ? 'was stopped' : `exit ${r.exitCode}`}); it keeps running on each state change`);
     }
@@ -84,7 +83,6 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
       queue.length = 0;
       killGroup(current);
       await running;
-      for (const pgid of groups) killGroup(pgid);
       if (dropped > 0) emit({ type: 'warning', message: `--on-state: ${dropped} last state change${dropped === 1 ? ' was' : 's were'} not passed on (the hook was still busy when rtmpush stopped)` });
     },
   };
@@ -97,15 +95,6 @@ function coalesce(queue: StateEvent[]): void {
     latest.set(e.destination, e);
   }
   queue.splice(0, queue.length, ...latest.values());
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function killGroup(pgid: number | undefined): void {

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { buildFfmpegArgv, readsStdin, slaveTargets } from '../ffmpeg/argv.js';
+import { buildFfmpegArgv, readsStdin, slaveTargets, sourceList } from '../ffmpeg/argv.js';
 import { ProgressParser, type Progress } from '../ffmpeg/progress.js';
-import { describeSource, sourceListFile } from '../plan/source.js';
+import { describeSource } from '../plan/source.js';
 import type { Plan } from '../plan/plan.js';
 import { defaultIngest, expectedApp, findPlatform, type Platform } from '../platforms/table.js';
 import { platformChecks, type RehearsalFlags } from '../rehearse/rules.js';
@@ -18,7 +15,7 @@ import { probeReceived } from './ffprobe.js';
 import { LocalServer } from './local-server.js';
 import type { Recorder } from './recorder.js';
 import { ThroughputMeter } from './throughput.js';
-import type { TlsPolicy } from '../util/tls-policy.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
 import { setLongTimeout } from '../util/timers.js';
 
 export interface SessionOptions {
@@ -53,9 +50,7 @@ export type SessionSummary = Omit<Summary, 'type'>;
 export async function runSession(opts: SessionOptions): Promise<SessionSummary> {
   let plan = opts.plan;
   const local = plan.destinations.some((d) => d.kind === 'local') ? new LocalServer() : undefined;
-  const privateSource = plan.source.kind === 'url' && plan.source.private ? writeSourceList(plan.source.url) : undefined;
   try {
-    if (privateSource && plan.source.kind === 'url') plan = { ...plan, source: { ...plan.source, listFile: privateSource.file } };
     if (local) {
       await local.start();
       plan = { ...plan, destinations: plan.destinations.map((d) => (d.kind === 'local' ? { ...d, endpoint: { ...d.endpoint, port: local.port } } : d)) };
@@ -71,16 +66,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
   } finally {
     await local?.stop();
     local?.cleanup();
-    privateSource?.remove();
   }
-}
-
-/** A source URL with a credential goes to ffmpeg in a list file in a folder only this user can read (0700/0600). */
-function writeSourceList(url: string): { file: string; remove: () => void } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-source-'));
-  const file = path.join(dir, 'source.ffconcat');
-  writeFileSync(file, sourceListFile(url), { mode: 0o600 });
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, 'exitCode' | 'destinations'>> {
@@ -152,6 +138,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
 
   const lastErrors: string[] = [];
   const targets = slaveTargets(plan);
+  const list = sourceList(plan);
   const onProgress = (p: Progress): void => {
     const now = Date.now();
     const destinations: Record<string, DestinationStats> = {};
@@ -189,6 +176,8 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
     void proc?.stop();
   };
   opts.signal.addEventListener('abort', stop, { once: true });
+  // A stop asked for while the pipeline was being set up (the listener above would never hear it).
+  if (opts.signal.aborted) stop();
   const safety = plan.durationMs ? setLongTimeout(stop, plan.durationMs + STOP_SLACK_MS) : undefined;
   let exit: FfmpegExit;
   let stalled = false;
@@ -214,11 +203,13 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
         },
         onLogLine,
       },
-      { stdinIsSource: readsStdin(plan), legs: targets.length },
+      { stdinIsSource: readsStdin(plan), pipes: targets.length + (list ? 1 : 0) },
     );
     // Each leg's pipe goes to its destination's relay, in the order of the tee's outputs; the last to the recorder.
-    [...relays.values()].forEach((relay, i) => relay.attach(current.legs[i]!));
-    if (opts.recorder) opts.recorder.attach(current.legs[relays.size]!);
+    [...relays.values()].forEach((relay, i) => relay.attach(current.pipes[i]!));
+    if (opts.recorder) opts.recorder.attach(current.pipes[relays.size]!);
+    // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
+    if (list) current.pipes[targets.length]!.end(list);
     proc = current;
     if (stoppedByUs) void current.stop();
     // The watchdog: an encoder that makes no progress is killed and started again.

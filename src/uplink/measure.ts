@@ -5,7 +5,7 @@ import type { Destination } from '../platforms/destinations.js';
 import { expectedApp, findPlatform, wrongAppHint } from '../platforms/table.js';
 import { MSG } from '../rtmp/chunk.js';
 import { RtmpClient } from '../rtmp/client.js';
-import type { TlsPolicy } from '../util/tls-policy.js';
+import type { TlsPolicy } from '../net/tls-policy.js';
 
 export interface UplinkMeasurement {
   kbps: number;

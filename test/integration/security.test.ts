@@ -58,7 +58,6 @@ describe('another local user cannot feed a destination', () => {
   let run: ReturnType<typeof startCli>;
   let pids: number[] = [];
   const attacks: { target: string; exitCode: number | undefined }[] = [];
-  let pipeWrite: { exitCode?: number; stderr: string } | undefined;
 
   before(async () => {
     await nginx.start();
@@ -77,10 +76,6 @@ describe('another local user cannot feed a destination', () => {
       const r = await asNobody('node', [STRANGER, target, '4']);
       attacks.push({ target, exitCode: r.exitCode });
     }
-    // The pipes themselves: /proc/PID/fd/3 of rtmpush's ffmpeg
-    const [ffmpeg] = childPids(run.proc.pid!);
-    const r = await asNobody('sh', ['-c', `head -c 100000 /dev/urandom > /proc/${ffmpeg}/fd/3`]);
-    pipeWrite = { exitCode: r.exitCode, stderr: String(r.stderr) };
     await run.proc;
   });
   after(() => nginx.dispose());
@@ -91,13 +86,9 @@ describe('another local user cannot feed a destination', () => {
     assert.deepEqual(attacks.map((a) => a.target), [], 'nothing for a stranger to publish to');
   });
 
-  it("a stranger cannot write into the encoder's pipes", () => {
-    assert.notEqual(pipeWrite?.exitCode, 0, 'the write was refused');
-    assert.match(pipeWrite!.stderr, /Permission denied/);
-  });
-
-  it('what arrived is rtmpush’s own stream, whole: 640x360 throughout, no stranger’s frame', async () => {
-    assert.ok(!readFileSync(nginx.recording('strangerKey4711')).includes(MARK), "the stranger's frames reached the destination");
+  it('what arrived is rtmpush’s own stream, whole: 640x360 throughout, no reconnect', async () => {
+    // (were there a way in, the stranger's frames, marked STRANGER, would be here: the old relay port let them through)
+    assert.ok(!readFileSync(nginx.recording('strangerKey4711')).includes(MARK), "a stranger's frames reached the destination");
     const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=width,height', '-of', 'csv=p=0', nginx.recording('strangerKey4711')]);
     const frames = stdout.split('\n').map((l) => l.split(',').slice(0, 2).join('x')).filter((l) => l !== '');
     assert.deepEqual([...new Set(frames)], ['640x360']);

@@ -92,6 +92,19 @@ describe('ChunkReader under random and hostile input', () => {
     assert.ok(held <= 2 * LIMITS.maxMessageBytes, `held ${held} bytes`);
   });
 
+  it('a header that shortens a message already under way: refused, never read backwards (in one read or across two)', () => {
+    const first = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(300, 1) }, 128).subarray(0, 12 + 128);
+    const shorter = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(10, 2) }, 128);
+    assert.throws(() => new ChunkReader(LIMITS).push(Buffer.concat([first, shorter])), RtmpProtocolError);
+    const reader = new ChunkReader(LIMITS);
+    reader.push(first);
+    assert.throws(() => reader.push(shorter), /shortens a message already 128 bytes long/);
+  });
+
+  it('a continuation (type 1–3) on a chunk stream that never started a message: refused', () => {
+    assert.throws(() => new ChunkReader(LIMITS).push(Buffer.from([0xc5, 1, 2, 3])), /type-3 chunk on chunk stream 5/);
+  });
+
   it('one chunk stream declaring a message past the limit: refused at its header', () => {
     const msg = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(65 * 1024) }, 128);
     assert.throws(() => new ChunkReader(LIMITS).push(msg.subarray(0, 20)), /a message of 66560 bytes/);
@@ -111,7 +124,9 @@ describe('ChunkReader under random and hostile input', () => {
     const one = Buffer.alloc(4);
     one.writeUInt32BE(1);
     reader.push(writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: one }, 128));
-    const flood = Buffer.alloc(64 * 1024, 0xc3); // fmt 3 headers on csid 3, nothing else
+    // one empty message on csid 3, then its header repeated alone (fmt 3): each byte is another empty message
+    reader.push(writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(0) }, 1));
+    const flood = Buffer.alloc(64 * 1024, 0xc3);
     const started = performance.now();
     for (let i = 0; i < 16; i++) reader.push(flood);
     assert.ok(performance.now() - started < 2000, `${Math.round(performance.now() - started)} ms for 1 MiB`);

@@ -28,7 +28,9 @@ describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
   });
 
   it('gives the same messages however the bytes are split across reads (every split point, and byte by byte)', () => {
-    for (const at of [1, 5, 12, 13, 14, 24, 28, 40, 60, stream.length - 70_004, stream.length - 3]) {
+    for (let at = 1; at < stream.length; at++) {
+      // every point in the headers and small tags; inside the big payload, every 997th byte and its last ones
+      if (at > 80 && at < stream.length - 20 && at % 997 !== 0) continue;
       assert.deepEqual(read([stream.subarray(0, at), stream.subarray(at)]), whole, `split at ${at}`);
     }
     const head = stream.subarray(0, 80);
@@ -41,7 +43,7 @@ describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
     assert.throws(() => new FlvReader().push(bad), /unexpected FLV tag type 7/);
   });
 
-  it('holds no more than the tag being read', () => {
+  it('a tag longer than a read is put together from the reads it spans', () => {
     const reader = new FlvReader();
     const big = flvTag(MSG.Video, 0, Buffer.alloc(1_000_000, 1));
     assert.equal(reader.push(Buffer.concat([FLV_HEADER, big.subarray(0, 500_000)])).length, 0);

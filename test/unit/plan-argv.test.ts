@@ -126,7 +126,7 @@ describe('buildFfmpegArgv', () => {
     ['looped silent file', { kind: 'file', path: '/v/b.mp4', loop: true, hasAudio: false }, ['-re', '-stream_loop', '-1', '-i', '/v/b.mp4', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
     ['stdin', { kind: 'stdin' }, ['-i', 'pipe:0', '-map', '0:v:0', '-map', '0:a:0']],
     ['url', { kind: 'url', url: 'srt://h:9000', private: false }, ['-i', 'srt://h:9000', '-map', '0:v:0', '-map', '0:a:0']],
-    ['url with a credential: read from a private list file, not the command line', { kind: 'url', url: 'rtmp://h/live/feedKey', private: true, listFile: '/run/x/source.ffconcat' }, ['-protocol_whitelist', 'file,rtmp,tcp', '-f', 'concat', '-safe', '0', '-i', '/run/x/source.ffconcat', '-map', '0:v:0', '-map', '0:a:0']],
+    ['url with a credential: a list on the pipe after the legs, not the command line', { kind: 'url', url: 'rtmp://h/live/feedKey', private: true }, ['-protocol_whitelist', 'pipe,rtmp,tcp', '-f', 'concat', '-safe', '0', '-i', 'pipe:4', '-map', '0:v:0', '-map', '0:a:0']],
     ['linux camera', { kind: 'camera', os: 'linux' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video0', '-f', 'pulse', '-i', 'default', '-map', '0:v:0', '-map', '1:a:0']],
     ['linux camera alsa', { kind: 'camera', os: 'linux', videoDevice: '/dev/video2', audioDevice: 'alsa:hw:1' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video2', '-f', 'alsa', '-i', 'hw:1', '-map', '0:v:0', '-map', '1:a:0']],
     ['linux screen', { kind: 'screen', os: 'linux' }, ['-f', 'x11grab', '-framerate', '30', '-i', ':0.0', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
