@@ -73,8 +73,18 @@ export const shq = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 /** The same encode and tee that rtmpush runs, but with each leg straight to its server (no relay). */
 export function bareFfmpeg(urls, preset, seconds) {
-  const plan = buildPlan({ preset: findPreset(loadPresets(), preset), source: { kind: 'testsrc' }, destinations: resolveDestinations(urls, { env: {}, config: {} }), durationMs: seconds * 1000 });
-  const targets = plan.destinations.map((d) => ({ label: d.label, format: 'flv', url: publishUrl(d), options: [['rw_timeout', String(RTMP_RW_TIMEOUT_US)]] }));
+  const plan = buildPlan({
+    preset: findPreset(loadPresets(), preset),
+    source: { kind: 'testsrc' },
+    destinations: resolveDestinations(urls, { env: {}, config: {} }),
+    durationMs: seconds * 1000,
+  });
+  const targets = plan.destinations.map((d) => ({
+    label: d.label,
+    format: 'flv',
+    url: publishUrl(d),
+    options: [['rw_timeout', String(RTMP_RW_TIMEOUT_US)]],
+  }));
   return `ffmpeg ${buildFfmpegArgv(plan, targets).map(shq).join(' ')}`;
 }
 
@@ -85,21 +95,32 @@ export function bareFfmpeg(urls, preset, seconds) {
 export async function medianRuns(runs, repeat, steady) {
   const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   for (let i = 0; i < repeat; i++) {
-    for (const [name, script] of Object.entries(runs)) samples[name].push(await cpuOf(script(), { rtmpush: name.startsWith('rtmpush'), steady }));
+    for (const [name, script] of Object.entries(runs))
+      samples[name].push(await cpuOf(script(), { rtmpush: name.startsWith('rtmpush'), steady }));
   }
   const median = (list, key) => {
-    const values = list.map((c) => c[key]).filter((v) => v !== undefined).sort((a, b) => a - b);
+    const values = list
+      .map((c) => c[key])
+      .filter((v) => v !== undefined)
+      .sort((a, b) => a - b);
     return values.length ? values[Math.floor(values.length / 2)] : undefined;
   };
-  return Object.entries(samples).map(([name, list]) => [name, Object.fromEntries(['total', 'user', 'sys', 'encoder', 'own', 'steadyMs'].map((k) => [k, median(list, k)]))]);
+  return Object.entries(samples).map(([name, list]) => [
+    name,
+    Object.fromEntries(['total', 'user', 'sys', 'encoder', 'own', 'steadyMs'].map((k) => [k, median(list, k)])),
+  ]);
 }
 
 export function printTable(rows) {
   const f = (v) => (v === undefined ? '' : v.toFixed(2));
-  console.log('| run | CPU s | user | sys | of which the encoding ffmpeg | rtmpush itself | rtmpush once started, ms/s |');
+  console.log(
+    '| run | CPU s | user | sys | of which the encoding ffmpeg | rtmpush itself | rtmpush once started, ms/s |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, c] of rows) {
-    console.log(`| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`);
+    console.log(
+      `| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`,
+    );
   }
 }
 
@@ -110,7 +131,9 @@ export function printTable(rows) {
  */
 export function printFixedPart(row, bareMsPerS, goal) {
   const fixed = row.own - (row.steadyMs * SECONDS) / 1000;
-  console.log(`of rtmpush's own ${row.own.toFixed(2)} CPU-s, about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`);
+  console.log(
+    `of rtmpush's own ${row.own.toFixed(2)} CPU-s, about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`,
+  );
   const margin = goal * bareMsPerS - row.steadyMs;
   const from = (fixed * 1000) / margin;
   console.log(

@@ -19,11 +19,25 @@ try {
   for (const rate of RATES) {
     await ns.shapeAll(`${rate}mbit`);
     const t = Date.now();
-    const r = await execa('ip', ['netns', 'exec', ns.name, 'env', 'XDG_CACHE_HOME=/tmp/rtmpush-bench-cache', 'node', BIN, 'uplink', '--target', nginx.url('live', `bench${rate}`), '--json']);
+    const r = await execa('ip', [
+      'netns',
+      'exec',
+      ns.name,
+      'env',
+      'XDG_CACHE_HOME=/tmp/rtmpush-bench-cache',
+      'node',
+      BIN,
+      'uplink',
+      '--target',
+      nginx.url('live', `bench${rate}`),
+      '--json',
+    ]);
     const took = ((Date.now() - t) / 1000).toFixed(1);
     const m = JSON.parse(String(r.stdout).trim().split('\n').at(-1));
     const truth = rate * 1000 * 0.95;
-    console.log(`| ${rate} Mbit/s | ${truth} kbps | ${m.kbps} kbps | ${pct(m.kbps, truth)} | ${m.senderSideKbps} kbps | ${pct(m.senderSideKbps, truth)} | ${took} s |`);
+    console.log(
+      `| ${rate} Mbit/s | ${truth} kbps | ${m.kbps} kbps | ${pct(m.kbps, truth)} | ${m.senderSideKbps} kbps | ${pct(m.senderSideKbps, truth)} | ${took} s |`,
+    );
   }
 } finally {
   await nginx.dispose();

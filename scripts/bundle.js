@@ -15,7 +15,9 @@ await build({
   outExtension: { '.js': '.mjs' },
   external: ['node-media-server', 'ffmpeg-static'],
   // CommonJS dependencies (commander) call require() for Node's own modules
-  banner: { js: "import { createRequire as __rtmpushRequire } from 'node:module'; const require = __rtmpushRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __rtmpushRequire } from 'node:module'; const require = __rtmpushRequire(import.meta.url);",
+  },
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -59,9 +59,10 @@ export function redact(text: string): string {
   const values = [...known].sort((a, b) => b.length - a.length);
   for (const value of values) {
     if (!out.includes(value)) continue;
-    out = value.length >= SHORT
-      ? out.split(value).join(MASK)
-      : out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRe(value)}(?![A-Za-z0-9_-])`, 'g'), MASK);
+    out =
+      value.length >= SHORT
+        ? out.split(value).join(MASK)
+        : out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRe(value)}(?![A-Za-z0-9_-])`, 'g'), MASK);
   }
   return out;
 }

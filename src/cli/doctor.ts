@@ -11,7 +11,10 @@ import type { CliIo } from './io.js';
 const ORDER: StepResult['step'][] = ['key', 'dns', 'tcp', 'tls', 'rtmp', 'rtt'];
 
 /** `rtmpush doctor`: can each destination be reached? Nothing goes on air. Exit 0 all reachable, 3 some not. */
-export async function doctorCommand(flags: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }, io: CliIo): Promise<number> {
+export async function doctorCommand(
+  flags: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean },
+  io: CliIo,
+): Promise<number> {
   const config = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env });
   if (flags.to.length === 0) throw new UsageError('doctor needs --to, e.g. rtmpush doctor --to youtube,twitch');
   const destinations = resolveDestinations(flags.to, { env: io.env, config: config.config, lenientKeys: true });
@@ -22,11 +25,14 @@ export async function doctorCommand(flags: { to: string[]; json?: boolean; confi
       if (flags.json) return printJson((t) => io.stdout.write(t), 'doctor', { destination: dest.label, ...r });
       const n = ORDER.indexOf(r.step) + 1;
       const line = `${dest.label}  ${n}/6 ${r.step.padEnd(4)} ${r.status.padEnd(4)} ${r.detail}${r.ms ? ` (${r.ms} ms)` : ''}${r.fix ? `\n           → ${r.fix}` : ''}`;
-      io.stdout.write(redact(line) + '\n');
+      io.stdout.write(`${redact(line)}\n`);
     });
     if (ok) reachable++;
   }
   if (flags.json) printJson((t) => io.stdout.write(t), 'summary', { reachable, total: destinations.length });
-  else io.stdout.write(`${reachable} of ${destinations.length} destination${destinations.length === 1 ? '' : 's'} can be reached\n`);
+  else
+    io.stdout.write(
+      `${reachable} of ${destinations.length} destination${destinations.length === 1 ? '' : 's'} can be reached\n`,
+    );
   return reachable === destinations.length ? 0 : 3;
 }

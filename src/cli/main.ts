@@ -57,24 +57,41 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       program.outputHelp();
     });
 
-  addStreamOptions(program.command('start').description('stream until stopped (Ctrl-C, SIGTERM) or --duration').addHelpText('after', EXAMPLES_START))
+  addStreamOptions(
+    program
+      .command('start')
+      .description('stream until stopped (Ctrl-C, SIGTERM) or --duration')
+      .addHelpText('after', EXAMPLES_START),
+  )
     .exitOverride()
     .action(async (opts: RawStreamFlags) => {
       exitCode = await startCommand(opts, io);
     });
-  addStreamOptions(program.command('plan').description('print what start would do: settings, bitrate, destinations and the exact ffmpeg command (keys as ****)').addHelpText('after', EXAMPLES_PLAN))
+  addStreamOptions(
+    program
+      .command('plan')
+      .description(
+        'print what start would do: settings, bitrate, destinations and the exact ffmpeg command (keys as ****)',
+      )
+      .addHelpText('after', EXAMPLES_PLAN),
+  )
     .exitOverride()
     .action((opts: RawStreamFlags) => {
       exitCode = planCommand(opts, io);
     });
   program
     .command('doctor')
-    .description('check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air')
+    .description(
+      'check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air',
+    )
     .option('-t, --to <list>', 'destinations, as for start', (v: string, prev: string[]) => [...prev, v], [])
     .option('-c, --config <file>', 'config file')
     .option('--insecure-tls', 'do not check rtmps:// certificates')
     .option('--json', 'one JSON object per step')
-    .addHelpText('after', '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\nExample:\n  $ rtmpush doctor --to youtube,twitch')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\nExample:\n  $ rtmpush doctor --to youtube,twitch',
+    )
     .exitOverride()
     .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
       exitCode = await doctorCommand(opts, io);
@@ -86,7 +103,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--target <url>', 'a test ingest: rtmp(s)://host/app/key')
     .option('--seconds <n>', 'how long to measure (default 10)')
     .option('--json', 'print one JSON object')
-    .addHelpText('after', '\nThe result is kept for a day and used by start to cap the bitrate (70 % of the uplink, shared by every destination).\n\nExample:\n  $ RTMPUSH_TWITCH_KEY=... rtmpush uplink --to twitch')
+    .addHelpText(
+      'after',
+      '\nThe result is kept for a day and used by start to cap the bitrate (70 % of the uplink, shared by every destination).\n\nExample:\n  $ RTMPUSH_TWITCH_KEY=... rtmpush uplink --to twitch',
+    )
     .exitOverride()
     .action(async (opts: { to?: string; target?: string; seconds?: string; json?: boolean }) => {
       exitCode = await uplinkCommand(opts, io);
@@ -94,7 +114,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   program
     .command('presets')
     .description('list the encoding presets (built-in and from <config dir>/presets/)')
-    .addHelpText('after', '\nExamples:\n  $ rtmpush presets\n  $ rtmpush presets --json | jq -r \'.presets[].name\'')
+    .addHelpText('after', "\nExamples:\n  $ rtmpush presets\n  $ rtmpush presets --json | jq -r '.presets[].name'")
     .option('--json', 'print JSON')
     .option('-c, --config <file>', 'config file')
     .exitOverride()
@@ -122,7 +142,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 
 function reportError(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.help' ||
+      error.code === 'commander.version'
+    )
+      return 0;
     io.stderr.write(`rtmpush: ${redact(error.message.replace(/^error: /, ''))} (see rtmpush --help)\n`);
     return 2;
   }

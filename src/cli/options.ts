@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolveDestinations } from '../platforms/destinations.js';
@@ -47,7 +47,12 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function addStreamOptions(cmd: Command): Command {
   return cmd
-    .option('-t, --to <list>', 'destinations: platform ids, config names, local, or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)', collect, [])
+    .option(
+      '-t, --to <list>',
+      'destinations: platform ids, config names, local, or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)',
+      collect,
+      [],
+    )
     .option('-s, --source <source>', 'testsrc (default), camera, screen, - (stdin), a file, or a URL to restream')
     .option('-p, --preset <name>', 'encoding preset (see rtmpush presets); default 720p30')
     .option('--loop', 'repeat a file source forever')
@@ -57,18 +62,33 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--audio-bitrate <rate>', 'audio bitrate, e.g. 128k')
     .option('--keyint <seconds>', 'keyframe interval in seconds (default 2)')
     .option('--audio-rate <hz>', 'audio sample rate: 48000 (default), 44100, 32000, 22050')
-    .option('--allow-over-cap', "keep --video-bitrate even above a platform's published cap (caps are disputed; partners get more)")
-    .option('--uplink <auto|rate|off>', 'cap the bitrate to 70 % of the uplink shared by all destinations: auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off')
-    .option('--remeasure', 'measure the uplink again now (with a twitch or restream destination), even if a measurement from today exists')
+    .option(
+      '--allow-over-cap',
+      "keep --video-bitrate even above a platform's published cap (caps are disputed; partners get more)",
+    )
+    .option(
+      '--uplink <auto|rate|off>',
+      'cap the bitrate to 70 % of the uplink shared by all destinations: auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off',
+    )
+    .option(
+      '--remeasure',
+      'measure the uplink again now (with a twitch or restream destination), even if a measurement from today exists',
+    )
     .option('--strict', 'stop (exit 2) when the capped bitrate is below what the preset needs')
-    .option('--rehearse', 'run the planned pipeline into the embedded server instead of the platforms and check what arrived against every chosen platform')
+    .option(
+      '--rehearse',
+      'run the planned pipeline into the embedded server instead of the platforms and check what arrived against every chosen platform',
+    )
     .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
     .option('--record <file>', 'also record locally to this file (Matroska)')
     .option('-c, --config <file>', 'config file (default ./rtmpush.config.json, then ~/.config/rtmpush/config.json)')
     .option('--ffmpeg <path>', 'ffmpeg binary to use (or RTMPUSH_FFMPEG)')
     .option('--ffprobe <path>', 'ffprobe binary to use (or RTMPUSH_FFPROBE)')
     .option('--retry-max-delay <time>', 'longest wait between reconnection tries (default 30s)')
-    .option('--max-retries <n>', 'give a destination up as failed after this many failed tries in a row (default: never)')
+    .option(
+      '--max-retries <n>',
+      'give a destination up as failed after this many failed tries in a row (default: never)',
+    )
     .option('--insecure-tls', 'do not check rtmps:// server certificates (a private CA is better: RTMPUSH_CA_FILE)')
     .option('--watchdog <time>', 'restart the encoder when it makes no progress for this long (default 15s)')
     .option('--on-state <cmd>', 'run this shell command on every state change, the event as JSON on its stdin')
@@ -102,14 +122,17 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const presetName = flags.preset ?? ctx.env.RTMPUSH_PRESET ?? defaults.preset ?? '720p30';
   const preset = findPreset(loadPresets(config.file), presetName);
 
-
   const envTo = ctx.env.RTMPUSH_TO ? [ctx.env.RTMPUSH_TO] : undefined;
   const to = flags.to.length > 0 ? flags.to : (envTo ?? defaults.to ?? []);
   if (to.length === 0) {
     throw new UsageError('no destination: add --to, e.g. --to local, --to youtube,twitch or --to rtmp://host/app/key');
   }
   // A rehearsal sends nothing to the platforms: their keys are not needed.
-  const destinations = resolveDestinations(to, { env: ctx.env, config: config.config, lenientKeys: Boolean(flags.rehearse) });
+  const destinations = resolveDestinations(to, {
+    env: ctx.env,
+    config: config.config,
+    lenientKeys: Boolean(flags.rehearse),
+  });
   const inClear = destinations.filter((d) => d.kind === 'url' && flags.to.some((t) => t.includes('://')));
   if (inClear.length > 0) {
     config.warnings.push(
@@ -126,7 +149,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   });
   if (source.kind === 'file') {
     const file = path.resolve(ctx.cwd, source.path);
-    if (!existsSync(file)) throw new UsageError(`--source ${source.path}: no such file (use testsrc, camera, screen, - or a URL for other sources)`);
+    if (!existsSync(file))
+      throw new UsageError(
+        `--source ${source.path}: no such file (use testsrc, camera, screen, - or a URL for other sources)`,
+      );
     if (!statSync(file).isFile()) throw new UsageError(`--source ${source.path}: not a file`);
     try {
       accessSync(file, constants.R_OK);
@@ -145,8 +171,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (flags.record !== undefined) {
     if (flags.record.trim() === '') throw new UsageError('--record needs a file name, e.g. --record show.mkv');
     record = path.resolve(ctx.cwd, flags.record);
-    if (existsSync(record)) throw new UsageError(`--record ${flags.record}: the file exists: choose a new name or delete it`);
-    if (!existsSync(path.dirname(record))) throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
+    if (existsSync(record))
+      throw new UsageError(`--record ${flags.record}: the file exists: choose a new name or delete it`);
+    if (!existsSync(path.dirname(record)))
+      throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
   }
 
   const uplink = resolveUplink(flags.uplink, ctx.env);
@@ -156,8 +184,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     source,
     destinations,
     overrides: {
-      videoKbps: flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate', VIDEO_KBPS),
-      audioKbps: flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate', AUDIO_KBPS),
+      videoKbps:
+        flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate', VIDEO_KBPS),
+      audioKbps:
+        flags.audioBitrate === undefined ? undefined : parseKbps(flags.audioBitrate, '--audio-bitrate', AUDIO_KBPS),
       keyintSeconds: keyint,
       sampleRate: parseSampleRate(flags.audioRate),
       allowOverCap: Boolean(flags.allowOverCap),
@@ -182,19 +212,31 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     plan.notes.unshift(advice);
   }
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
-  if (flags.retryMaxDelay !== undefined) retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', { min: SECOND, max: HOUR, text: 'from 1s to 1h' });
+  if (flags.retryMaxDelay !== undefined)
+    retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', {
+      min: SECOND,
+      max: HOUR,
+      text: 'from 1s to 1h',
+    });
   if (flags.maxRetries !== undefined) {
     const n = /^\d+$/.test(flags.maxRetries.trim()) ? Number(flags.maxRetries) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
+    if (!Number.isSafeInteger(n))
+      throw new UsageError(`--max-retries ${flags.maxRetries}: give a whole number (0 = no retries)`);
     retry.maxRetries = n;
   }
   const tls = tlsPolicy(ctx.env, ctx.cwd, Boolean(flags.insecureTls));
-  const watchdogMs = flags.watchdog === undefined ? 15_000 : parseDuration(flags.watchdog, '--watchdog', { min: 2 * SECOND, max: HOUR, text: 'from 2s to 1h' });
+  const watchdogMs =
+    flags.watchdog === undefined
+      ? 15_000
+      : parseDuration(flags.watchdog, '--watchdog', { min: 2 * SECOND, max: HOUR, text: 'from 2s to 1h' });
   return { plan, config, retry, tls, watchdogMs };
 }
 
 /** --uplink: a rate the user gives, the cached measurement (auto), or nothing (off / none yet). */
-function resolveUplink(raw: string | undefined, env: Record<string, string | undefined>): { kbps: number; from: string } | undefined {
+function resolveUplink(
+  raw: string | undefined,
+  env: Record<string, string | undefined>,
+): { kbps: number; from: string } | undefined {
   const value = raw ?? 'auto';
   if (value === 'off') return undefined;
   if (value === 'auto') {

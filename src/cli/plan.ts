@@ -55,7 +55,7 @@ export function planCommand(flags: RawStreamFlags, io: CliIo): number {
     'ffmpeg command:',
     `  ${argv.map(shellQuote).join(' ')}`,
   ];
-  io.stdout.write(redact(lines.join('\n')) + '\n');
+  io.stdout.write(`${redact(lines.join('\n'))}\n`);
   return 0;
 }
 

@@ -23,15 +23,22 @@ import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
 async function measureUplinkIfNeeded(flags: RawStreamFlags, io: CliIo): Promise<void> {
   if ((flags.uplink ?? 'auto') !== 'auto' || flags.rehearse) return;
   if (readCachedUplink(io.env) && !flags.remeasure) return;
-  const capable = flags.to.flatMap((t) => t.split(',')).map((t) => t.trim()).find((t) => t === 'twitch' || t === 'restream');
+  const capable = flags.to
+    .flatMap((t) => t.split(','))
+    .map((t) => t.trim())
+    .find((t) => t === 'twitch' || t === 'restream');
   const configured = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env }).config.uplink?.target;
   if (!capable && !configured) {
-    if (flags.remeasure) throw new UsageError('--remeasure needs a twitch or restream destination (their test modes), or uplink.target in the config file');
+    if (flags.remeasure)
+      throw new UsageError(
+        '--remeasure needs a twitch or restream destination (their test modes), or uplink.target in the config file',
+      );
     return;
   }
   // Human lines go to stderr during start; JSON stays on stdout with the rest of the events.
   const code = await uplinkCommand({ to: capable, json: flags.json }, flags.json ? io : { ...io, stdout: io.stderr });
-  if (code !== 0) io.stderr.write('rtmpush: going on without an uplink figure: the bitrate is not capped by the uplink\n');
+  if (code !== 0)
+    io.stderr.write('rtmpush: going on without an uplink figure: the bitrate is not capped by the uplink\n');
 }
 
 export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Promise<Reporter> {
@@ -58,7 +65,16 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     const platforms = (chosen.length ? chosen : [...PLATFORM_IDS]).map((id) => findPlatform(id)!);
     const [local] = resolveDestinations(['local'], { env: io.env, config: {} });
     plan = { ...plan, destinations: [local!], durationMs: plan.durationMs ?? 15_000 };
-    rehearse = { platforms, flags: { keyintSeconds: plan.video.keyintSeconds === 2 && flags.keyint === undefined ? undefined : plan.video.keyintSeconds, videoKbps: plan.video.kbps, allowOverCap: flags.allowOverCap, sampleRate: flags.audioRate ? plan.audio.sampleRate : undefined } };
+    rehearse = {
+      platforms,
+      flags: {
+        keyintSeconds:
+          plan.video.keyintSeconds === 2 && flags.keyint === undefined ? undefined : plan.video.keyintSeconds,
+        videoKbps: plan.video.kbps,
+        allowOverCap: flags.allowOverCap,
+        sampleRate: flags.audioRate ? plan.audio.sampleRate : undefined,
+      },
+    };
   }
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
@@ -66,7 +82,9 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   if (plan.source.kind === 'file') {
     const probe = await probeSourceFile(ffprobe, plan.source.path);
     if (!probe.ok || !probe.hasVideo) {
-      throw new UsageError(`--source ${plan.source.path}: ffmpeg cannot read video from it${probe.error ? ` (${probe.error})` : ''}`);
+      throw new UsageError(
+        `--source ${plan.source.path}: ffmpeg cannot read video from it${probe.error ? ` (${probe.error})` : ''}`,
+      );
     }
     plan.source.hasAudio = probe.hasAudio;
   }
@@ -76,8 +94,14 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   // The file is created now, before anything starts: one that cannot be is bad input.
   const recorder = plan.record
     ? new Recorder(plan.record, {
-        onFailed: (file, reason) => emit({ type: 'error', code: 'record-failed', message: `recording to ${file} failed: ${reason}; the stream goes on` }),
-        onNextFile: (file) => emit({ type: 'warning', message: `the encoder was restarted: the recording goes on in ${file}` }),
+        onFailed: (file, reason) =>
+          emit({
+            type: 'error',
+            code: 'record-failed',
+            message: `recording to ${file} failed: ${reason}; the stream goes on`,
+          }),
+        onNextFile: (file) =>
+          emit({ type: 'warning', message: `the encoder was restarted: the recording goes on in ${file}` }),
       })
     : undefined;
   for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });

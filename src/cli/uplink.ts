@@ -17,33 +17,48 @@ export function testDestination(flags: { to?: string; target?: string }, io: Cli
   const config = loadConfig({ cwd: io.cwd, env: io.env });
   // uplink.target in the config file: a test URL, or a destination with a test mode
   const fromConfig = config.config.uplink?.target;
-  if (!flags.to && fromConfig && fromConfig.includes('://')) return { ...parseFullUrl(fromConfig, 'uplink.target in the config file'), label: 'target' };
+  if (!flags.to && fromConfig && fromConfig.includes('://'))
+    return { ...parseFullUrl(fromConfig, 'uplink.target in the config file'), label: 'target' };
   const to = flags.to ?? fromConfig;
-  if (!to) throw new UsageError('uplink needs --to twitch|restream (their test modes), --target rtmp://host/app/key of a test ingest, or uplink.target in the config file');
+  if (!to)
+    throw new UsageError(
+      'uplink needs --to twitch|restream (their test modes), --target rtmp://host/app/key of a test ingest, or uplink.target in the config file',
+    );
   const [dest] = resolveDestinations([to], { env: io.env, config: config.config });
   if (!dest) throw new UsageError('uplink needs one destination');
   const suffix = dest.platform ? TEST_KEY_SUFFIX[dest.platform] : undefined;
-  if (dest.kind === 'local') throw new UsageError('uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target');
+  if (dest.kind === 'local')
+    throw new UsageError(
+      'uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target',
+    );
   if (!suffix) {
-    throw new UsageError(`uplink: ${dest.label} has no test mode, so a measurement would go on air: use --to twitch|restream or --target with a test ingest`);
+    throw new UsageError(
+      `uplink: ${dest.label} has no test mode, so a measurement would go on air: use --to twitch|restream or --target with a test ingest`,
+    );
   }
   return { ...dest, key: new Secret(dest.key.reveal() + suffix) };
 }
 
 /** `rtmpush uplink`: measures sustained upload throughput to an ingest, from what it acknowledged. */
-export async function uplinkCommand(flags: { to?: string; target?: string; seconds?: string; json?: boolean }, io: CliIo): Promise<number> {
+export async function uplinkCommand(
+  flags: { to?: string; target?: string; seconds?: string; json?: boolean },
+  io: CliIo,
+): Promise<number> {
   const seconds = flags.seconds === undefined ? 10 : Number(flags.seconds);
   if (!(seconds >= 4 && seconds <= 60)) throw new UsageError(`--seconds ${flags.seconds}: give 4 to 60`);
   const dest = testDestination(flags, io);
   const started = Date.now();
-  let m;
+  let m: Awaited<ReturnType<typeof measureUplink>>;
   try {
     m = await measureUplink(dest, {
       seconds,
       tls: tlsPolicy(io.env, io.cwd, false),
       onProgress: flags.json
         ? undefined
-        : (ms, kbps) => io.stderr.write(`measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`),
+        : (ms, kbps) =>
+            io.stderr.write(
+              `measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`,
+            ),
     });
   } catch (error) {
     const message = redact(error instanceof Error ? error.message : String(error));

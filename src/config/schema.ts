@@ -10,11 +10,18 @@ export const configDestinationSchema = z
     keyEnv: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
     key: z.optional(z.string().check(z.minLength(1))),
   })
-  .check(z.refine((d) => Boolean(d.platform) !== Boolean(d.url), { message: 'give exactly one of "platform" or "url"' }));
+  .check(
+    z.refine((d) => Boolean(d.platform) !== Boolean(d.url), { message: 'give exactly one of "platform" or "url"' }),
+  );
 
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
-  destinations: z.optional(z.record(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'bad destination name')), configDestinationSchema)),
+  destinations: z.optional(
+    z.record(
+      z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'bad destination name')),
+      configDestinationSchema,
+    ),
+  ),
   defaults: z.optional(
     z.strictObject({
       preset: z.optional(z.string()),

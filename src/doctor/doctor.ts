@@ -13,11 +13,18 @@ const SLOW_RTT_MS = 150;
 const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
 /** Checks one destination step by step without publishing anything; stops at the first step that fails. */
-export async function diagnose(dest: Destination, opts: DoctorOptions, report: (r: StepResult) => void): Promise<boolean> {
+export async function diagnose(
+  dest: Destination,
+  opts: DoctorOptions,
+  report: (r: StepResult) => void,
+): Promise<boolean> {
   const { endpoint } = dest;
   const platform = dest.platform ? findPlatform(dest.platform) : undefined;
   const rtmpsUrl = platform?.ingest.find((i) => i.protocol === 'rtmps')?.url;
-  const fail = (r: StepResult): false => (report(r), false);
+  const fail = (r: StepResult): false => {
+    report(r);
+    return false;
+  };
 
   const key = checkKeyShape(dest.key.reveal(), dest.keyFrom ?? 'the key');
   report({ ...key, ms: 0 });
@@ -30,7 +37,12 @@ export async function diagnose(dest: Destination, opts: DoctorOptions, report: (
   let tcp: { socket: net.Socket; ms: number };
   try {
     tcp = await connectTcp(endpoint.host, endpoint.port);
-    report({ step: 'tcp', status: 'pass', detail: `${endpoint.host}:${endpoint.port} accepts connections`, ms: tcp.ms });
+    report({
+      step: 'tcp',
+      status: 'pass',
+      detail: `${endpoint.host}:${endpoint.port} accepts connections`,
+      ms: tcp.ms,
+    });
   } catch (error) {
     let fix = 'check the port in the URL, and any firewall in between';
     if (endpoint.port === 1935 && rtmpsUrl) {
@@ -42,7 +54,13 @@ export async function diagnose(dest: Destination, opts: DoctorOptions, report: (
         fix = 'port 1935 and 443 both fail: check your network or firewall';
       }
     }
-    return fail({ step: 'tcp', status: 'fail', detail: `${endpoint.host}:${endpoint.port}: ${errCode(error)}`, fix, ms: 0 });
+    return fail({
+      step: 'tcp',
+      status: 'fail',
+      detail: `${endpoint.host}:${endpoint.port}: ${errCode(error)}`,
+      fix,
+      ms: 0,
+    });
   }
 
   let socket: net.Socket = tcp.socket;
@@ -50,22 +68,53 @@ export async function diagnose(dest: Destination, opts: DoctorOptions, report: (
     try {
       const t = performance.now();
       socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls);
-      report({ step: 'tls', status: opts.tls.insecure ? 'warn' : 'pass', detail: opts.tls.insecure ? 'TLS up, certificate NOT checked (--insecure-tls)' : 'TLS up, certificate trusted', ms: Math.round(performance.now() - t) });
+      report({
+        step: 'tls',
+        status: opts.tls.insecure ? 'warn' : 'pass',
+        detail: opts.tls.insecure ? 'TLS up, certificate NOT checked (--insecure-tls)' : 'TLS up, certificate trusted',
+        ms: Math.round(performance.now() - t),
+      });
     } catch (error) {
       tcp.socket.destroy();
-      return fail({ step: 'tls', status: 'fail', detail: `TLS: ${errCode(error)}`, fix: 'a private CA goes in RTMPUSH_CA_FILE; --insecure-tls skips the check (not for real keys)', ms: 0 });
+      return fail({
+        step: 'tls',
+        status: 'fail',
+        detail: `TLS: ${errCode(error)}`,
+        fix: 'a private CA goes in RTMPUSH_CA_FILE; --insecure-tls skips the check (not for real keys)',
+        ms: 0,
+      });
     }
   } else if (rtmpsUrl) {
-    report({ step: 'tls', status: 'warn', detail: 'plain RTMP: the key crosses the network unencrypted', fix: `use the RTMPS URL ${rtmpsUrl}`, ms: 0 });
+    report({
+      step: 'tls',
+      status: 'warn',
+      detail: 'plain RTMP: the key crosses the network unencrypted',
+      fix: `use the RTMPS URL ${rtmpsUrl}`,
+      ms: 0,
+    });
   }
 
   const outcome = await rtmpConnect(socket, endpoint);
   if (!outcome.ok) {
     const want = platform ? expectedApp(platform) : undefined;
-    const fix = want && want !== endpoint.app ? `${platform!.name} expects the app "${want}": ${defaultIngest(platform!)}/KEY` : `check the app path "${endpoint.app}" in the URL`;
-    return fail({ step: 'rtmp', status: 'fail', detail: `connect to app "${endpoint.app}" refused: ${outcome.detail}`, fix, ms: outcome.handshakeMs });
+    const fix =
+      want && want !== endpoint.app
+        ? `${platform!.name} expects the app "${want}": ${defaultIngest(platform!)}/KEY`
+        : `check the app path "${endpoint.app}" in the URL`;
+    return fail({
+      step: 'rtmp',
+      status: 'fail',
+      detail: `connect to app "${endpoint.app}" refused: ${outcome.detail}`,
+      fix,
+      ms: outcome.handshakeMs,
+    });
   }
-  report({ step: 'rtmp', status: 'pass', detail: `connect to app "${endpoint.app}" accepted (${outcome.detail}); nothing was published`, ms: outcome.handshakeMs });
+  report({
+    step: 'rtmp',
+    status: 'pass',
+    detail: `connect to app "${endpoint.app}" accepted (${outcome.detail}); nothing was published`,
+    ms: outcome.handshakeMs,
+  });
   const rtt = Math.min(tcp.ms || outcome.handshakeMs, outcome.handshakeMs || tcp.ms);
   report({
     step: 'rtt',

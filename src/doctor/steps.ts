@@ -20,10 +20,29 @@ const TIMEOUT_MS = 5000;
 
 /** Step 1: a key that looks like a key (pure). */
 export function checkKeyShape(key: string | undefined, keyFrom: string): Omit<StepResult, 'ms'> {
-  if (key === undefined || key.trim() === '') return { step: 'key', status: 'fail', detail: 'no stream key', fix: `set ${keyFrom}` };
-  if (/^[a-z]+:\/\//i.test(key.trim())) return { step: 'key', status: 'fail', detail: 'the key is a URL', fix: `set ${keyFrom} to the stream key alone, not the ingest URL` };
-  if (/\s/.test(key.trim())) return { step: 'key', status: 'fail', detail: 'the key contains whitespace', fix: `paste the key alone into ${keyFrom}` };
-  if (key !== key.trim()) return { step: 'key', status: 'warn', detail: 'the key has spaces or a newline around it (rtmpush trims them)', fix: `remove them from ${keyFrom}` };
+  if (key === undefined || key.trim() === '')
+    return { step: 'key', status: 'fail', detail: 'no stream key', fix: `set ${keyFrom}` };
+  if (/^[a-z]+:\/\//i.test(key.trim()))
+    return {
+      step: 'key',
+      status: 'fail',
+      detail: 'the key is a URL',
+      fix: `set ${keyFrom} to the stream key alone, not the ingest URL`,
+    };
+  if (/\s/.test(key.trim()))
+    return {
+      step: 'key',
+      status: 'fail',
+      detail: 'the key contains whitespace',
+      fix: `paste the key alone into ${keyFrom}`,
+    };
+  if (key !== key.trim())
+    return {
+      step: 'key',
+      status: 'warn',
+      detail: 'the key has spaces or a newline around it (rtmpush trims them)',
+      fix: `remove them from ${keyFrom}`,
+    };
   return { step: 'key', status: 'pass', detail: `set (${key.length} characters)` };
 }
 
@@ -39,7 +58,13 @@ export async function checkDns(host: string): Promise<StepResult> {
     const { value, ms } = await timed(() => lookup(host, { all: true }));
     return { step: 'dns', status: 'pass', detail: `${host} → ${value.map((a) => a.address).join(', ')}`, ms };
   } catch (error) {
-    return { step: 'dns', status: 'fail', detail: `cannot resolve ${host} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'check the host name in the URL and your DNS', ms: 0 };
+    return {
+      step: 'dns',
+      status: 'fail',
+      detail: `cannot resolve ${host} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      fix: 'check the host name in the URL and your DNS',
+      ms: 0,
+    };
   }
 }
 
@@ -60,9 +85,18 @@ export function connectTcp(host: string, port: number): Promise<{ socket: net.So
 export function upgradeTls(socket: net.Socket, host: string, policy: TlsPolicy): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     // host too: with only a socket, Node checks the certificate against "localhost"
-    const secure = tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !policy.insecure, ca: policy.ca });
+    const secure = tls.connect({
+      socket,
+      host,
+      servername: net.isIP(host) ? undefined : host,
+      rejectUnauthorized: !policy.insecure,
+      ca: policy.ca,
+    });
     // An absolute deadline: a server trickling bytes would keep an idle timeout from ever firing.
-    const timer = setTimeout(() => secure.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), TIMEOUT_MS);
+    const timer = setTimeout(
+      () => secure.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+      TIMEOUT_MS,
+    );
     secure.once('secureConnect', () => {
       clearTimeout(timer);
       resolve(secure);
@@ -93,7 +127,10 @@ export async function rtmpConnect(socket: net.Socket, endpoint: RtmpEndpoint): P
     }
     const answer = await client.connect();
     // A server that drops an unknown app just closes: say so plainly.
-    const detail = !answer.ok && /closed the connection$/.test(answer.detail) ? 'the server closed the connection right after connect (no reply)' : answer.detail;
+    const detail =
+      !answer.ok && /closed the connection$/.test(answer.detail)
+        ? 'the server closed the connection right after connect (no reply)'
+        : answer.detail;
     return { ok: answer.ok, detail, handshakeMs };
   } finally {
     client.close();

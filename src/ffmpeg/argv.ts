@@ -15,7 +15,8 @@ export interface SlaveTarget {
  * pipe in batches, so while it rests the pipe (~240 KB) can fill; the queue (600 packets, ~8 s of stream; ffmpeg's
  * default is 60) holds a burst (a source read faster than real time, the encoder's start) instead of dropping it.
  */
-export const FIFO_OPTIONS = 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600';
+export const FIFO_OPTIONS =
+  'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600';
 
 /** ffmpeg's fds 0–2 are its stdin, progress and log; each tee leg writes to the pipe after them. */
 export const FIRST_LEG_FD = 3;
@@ -26,8 +27,14 @@ export const FIRST_LEG_FD = 3;
  * but this ffmpeg can write to those pipes: there is no port or path for another local user to reach.
  */
 export function slaveTargets(plan: Plan): SlaveTarget[] {
-  const targets: SlaveTarget[] = plan.destinations.map((d, i) => ({ label: d.label, format: 'flv', url: `pipe:${FIRST_LEG_FD + i}`, options: [] }));
-  if (plan.record) targets.push({ label: 'record', format: 'matroska', url: `pipe:${FIRST_LEG_FD + targets.length}`, options: [] });
+  const targets: SlaveTarget[] = plan.destinations.map((d, i) => ({
+    label: d.label,
+    format: 'flv',
+    url: `pipe:${FIRST_LEG_FD + i}`,
+    options: [],
+  }));
+  if (plan.record)
+    targets.push({ label: 'record', format: 'matroska', url: `pipe:${FIRST_LEG_FD + targets.length}`, options: [] });
   return targets;
 }
 
@@ -57,7 +64,13 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
   const { video, audio } = plan;
   // A private source URL's list comes on the pipe after the legs'.
   const listFd = FIRST_LEG_FD + targets.length;
-  const input = sourceInputArgs(plan.source, { width: video.width, height: video.height, fps: video.fps, sampleRate: audio.sampleRate, listFd });
+  const input = sourceInputArgs(plan.source, {
+    width: video.width,
+    height: video.height,
+    fps: video.fps,
+    sampleRate: audio.sampleRate,
+    listFd,
+  });
   const vf = [
     `scale=${video.width}:${video.height}:force_original_aspect_ratio=decrease`,
     `pad=${video.width}:${video.height}:(ow-iw)/2:(oh-ih)/2`,
@@ -68,36 +81,61 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
   const kbps = (n: number): string => `${n}k`;
   return [
     '-hide_banner',
-    '-loglevel', 'level+info',
+    '-loglevel',
+    'level+info',
     '-nostats',
-    '-progress', 'pipe:1',
-    '-stats_period', '1',
+    '-progress',
+    'pipe:1',
+    '-stats_period',
+    '1',
     ...input.args,
-    '-map', input.videoMap,
-    '-map', input.audioMap,
-    '-vf', vf,
-    '-c:v', 'libx264',
-    '-preset', video.x264Preset,
+    '-map',
+    input.videoMap,
+    '-map',
+    input.audioMap,
+    '-vf',
+    vf,
+    '-c:v',
+    'libx264',
+    '-preset',
+    video.x264Preset,
     ...(video.tune ? ['-tune', video.tune] : []),
-    '-profile:v', video.profile,
-    '-pix_fmt', 'yuv420p',
-    '-b:v', kbps(video.kbps),
-    '-maxrate', kbps(video.kbps),
-    '-bufsize', kbps(video.bufsizeKbps),
-    '-g', String(video.keyintFrames),
-    '-keyint_min', String(video.keyintFrames),
-    '-sc_threshold', '0',
-    '-x264-params', 'nal-hrd=cbr:force-cfr=1',
-    '-c:a', 'aac',
-    '-b:a', kbps(audio.kbps),
-    '-ar', String(audio.sampleRate),
-    '-ac', String(audio.channels),
-    '-flags', '+global_header',
+    '-profile:v',
+    video.profile,
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    kbps(video.kbps),
+    '-maxrate',
+    kbps(video.kbps),
+    '-bufsize',
+    kbps(video.bufsizeKbps),
+    '-g',
+    String(video.keyintFrames),
+    '-keyint_min',
+    String(video.keyintFrames),
+    '-sc_threshold',
+    '0',
+    '-x264-params',
+    'nal-hrd=cbr:force-cfr=1',
+    '-c:a',
+    'aac',
+    '-b:a',
+    kbps(audio.kbps),
+    '-ar',
+    String(audio.sampleRate),
+    '-ac',
+    String(audio.channels),
+    '-flags',
+    '+global_header',
     ...(input.outputArgs ?? []),
     ...(plan.durationMs ? ['-t', (plan.durationMs / 1000).toFixed(3)] : []),
-    '-f', 'tee',
-    '-use_fifo', '1',
-    '-fifo_options', FIFO_OPTIONS,
+    '-f',
+    'tee',
+    '-use_fifo',
+    '1',
+    '-fifo_options',
+    FIFO_OPTIONS,
     teeSpec(targets),
   ];
 }

@@ -63,7 +63,8 @@ export function locateFfprobe(input: LocateInput, ffmpeg?: string): string {
 function locate(tool: string, envVar: string, pkg: string, input: LocateInput): string {
   const chosen = input.flag ?? input.env[envVar];
   if (chosen) {
-    if (!executable(chosen)) throw new UsageError(`${input.flag ? `--${tool}` : envVar} ${chosen}: not an executable file`);
+    if (!executable(chosen))
+      throw new UsageError(`${input.flag ? `--${tool}` : envVar} ${chosen}: not an executable file`);
     return chosen;
   }
   const found = fromStaticPackage(pkg) ?? onPath(tool, input.env, input.platform);

@@ -38,7 +38,7 @@ export class ProgressParser {
     return {
       frame: num(f.get('frame')) ?? 0,
       fps: num(f.get('fps')) ?? 0,
-      bitrateKbps: bitrate && bitrate.endsWith('kbits/s') ? num(bitrate) : null,
+      bitrateKbps: bitrate?.endsWith('kbits/s') ? num(bitrate) : null,
       totalSize: num(f.get('total_size')),
       // out_time_ms is in microseconds too (a long-standing ffmpeg quirk).
       outTimeMs: outUs !== null ? Math.max(0, Math.round(outUs / 1000)) : 0,

@@ -42,7 +42,9 @@ function readCertificates(file: string, what: string): string[] {
     try {
       new X509Certificate(pem);
     } catch {
-      throw new UsageError(`${what}: holds a certificate that cannot be read: give a PEM file with the CA's certificate`);
+      throw new UsageError(
+        `${what}: holds a certificate that cannot be read: give a PEM file with the CA's certificate`,
+      );
     }
   }
   if (certs.length === 0) throw new UsageError(`${what}: no PEM certificate in it (-----BEGIN CERTIFICATE-----)`);

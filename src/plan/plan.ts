@@ -7,7 +7,13 @@ export interface PlanInput {
   preset: Preset;
   source: Source;
   destinations: Destination[];
-  overrides?: { videoKbps?: number; audioKbps?: number; keyintSeconds?: number; sampleRate?: number; allowOverCap?: boolean };
+  overrides?: {
+    videoKbps?: number;
+    audioKbps?: number;
+    keyintSeconds?: number;
+    sampleRate?: number;
+    allowOverCap?: boolean;
+  };
   durationMs?: number;
   record?: string;
   /** Sustained upload capacity (measured or given); each destination needs its own copy of the stream. */
@@ -67,11 +73,17 @@ export function buildPlan(input: PlanInput): Plan {
   let height = preset.height;
   let fps = preset.fps;
   for (const { label, platform } of limits) {
-    const scale = Math.min(1, platform.maxHeight ? platform.maxHeight / height : 1, platform.maxWidth ? platform.maxWidth / width : 1);
+    const scale = Math.min(
+      1,
+      platform.maxHeight ? platform.maxHeight / height : 1,
+      platform.maxWidth ? platform.maxWidth / width : 1,
+    );
     if (scale < 1) {
       width = even(width * scale);
       height = even(height * scale);
-      notes.push(`resolution lowered to ${width}x${height} for ${label} (${platform.name} accepts at most ${platform.maxWidth ?? '?'}x${platform.maxHeight ?? '?'})`);
+      notes.push(
+        `resolution lowered to ${width}x${height} for ${label} (${platform.name} accepts at most ${platform.maxWidth ?? '?'}x${platform.maxHeight ?? '?'})`,
+      );
     }
     if (platform.maxFps && fps > platform.maxFps) {
       fps = platform.maxFps;
@@ -87,11 +99,17 @@ export function buildPlan(input: PlanInput): Plan {
   for (const { label, platform } of limits) {
     if (!platform.maxVideoKbps || platform.maxVideoKbps >= videoKbps) continue;
     if (input.overrides?.allowOverCap) {
-      notes.push(`video ${videoKbps} kbps is above ${label}'s published cap (${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`);
+      notes.push(
+        `video ${videoKbps} kbps is above ${label}'s published cap (${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`,
+      );
       continue;
     }
     videoKbps = platform.maxVideoKbps;
-    bitrate = { by: 'platform', destination: label, text: `${label}: ${platform.name} caps video at ${platform.maxVideoKbps} kbps` };
+    bitrate = {
+      by: 'platform',
+      destination: label,
+      text: `${label}: ${platform.name} caps video at ${platform.maxVideoKbps} kbps`,
+    };
   }
   if (bitrate.by === 'platform') notes.push(`video bitrate capped at ${videoKbps} kbps (${bitrate.text})`);
 
@@ -122,7 +140,9 @@ export function buildPlan(input: PlanInput): Plan {
   for (const { label, platform } of limits) {
     const max = platform.maxKeyframeSeconds;
     if (max && keyintSeconds > max) {
-      notes.push(`keyframe every ${keyintSeconds} s: ${label} (${platform.name}) needs at most ${max} s — use --keyint ${max} or drop the flag`);
+      notes.push(
+        `keyframe every ${keyintSeconds} s: ${label} (${platform.name}) needs at most ${max} s — use --keyint ${max} or drop the flag`,
+      );
     }
   }
 
@@ -141,7 +161,11 @@ export function buildPlan(input: PlanInput): Plan {
       tune: preset.x264.tune,
       profile: preset.x264.profile,
     },
-    audio: { kbps: audioKbps, sampleRate: input.overrides?.sampleRate ?? preset.audio.sampleRate, channels: preset.audio.channels },
+    audio: {
+      kbps: audioKbps,
+      sampleRate: input.overrides?.sampleRate ?? preset.audio.sampleRate,
+      channels: preset.audio.channels,
+    },
     bitrate,
     destinations,
     durationMs: input.durationMs,

@@ -40,7 +40,9 @@ export function parseSource(flags: SourceFlags): Source {
   }
   if (scheme) {
     if (!URL_SCHEMES.includes(scheme)) {
-      throw new UsageError(`--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`);
+      throw new UsageError(
+        `--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`,
+      );
     }
     return { kind: 'url', url: raw, private: hideUrlSecrets(raw) };
   }
@@ -114,25 +116,49 @@ function linuxAudio(device: string | undefined): string[] {
 /** ffmpeg input arguments for a source, and which input streams carry video and audio. */
 export function sourceInputArgs(source: Source, c: Capture): InputArgs {
   const twoInputs = (args: string[]): InputArgs => ({ args, videoMap: '0:v:0', audioMap: '1:a:0', usesStdin: false });
-  const oneInput = (args: string[], usesStdin = false): InputArgs => ({ args, videoMap: '0:v:0', audioMap: '0:a:0', usesStdin });
+  const oneInput = (args: string[], usesStdin = false): InputArgs => ({
+    args,
+    videoMap: '0:v:0',
+    audioMap: '0:a:0',
+    usesStdin,
+  });
   const fps = String(c.fps);
   switch (source.kind) {
     case 'testsrc':
       return twoInputs([
-        '-re', '-f', 'lavfi', '-i', `testsrc2=size=${c.width}x${c.height}:rate=${c.fps}`,
-        '-re', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${c.sampleRate}`,
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${c.width}x${c.height}:rate=${c.fps}`,
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=440:sample_rate=${c.sampleRate}`,
       ]);
     case 'file': {
       const input = ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
       // The silent track is endless: -shortest ends the stream with the file.
-      return source.hasAudio ? oneInput(input) : { ...twoInputs([...input, ...silence(c.sampleRate)]), outputArgs: ['-shortest'] };
+      return source.hasAudio
+        ? oneInput(input)
+        : { ...twoInputs([...input, ...silence(c.sampleRate)]), outputArgs: ['-shortest'] };
     }
     case 'stdin':
       return oneInput(['-i', 'pipe:0'], true);
     case 'url': {
       if (!source.private) return oneInput(['-i', source.url]);
       const scheme = source.url.slice(0, source.url.indexOf(':')).toLowerCase();
-      return oneInput(['-protocol_whitelist', `pipe,${PROTOCOLS[scheme] ?? scheme}`, '-f', 'concat', '-safe', '0', '-i', `pipe:${c.listFd}`]);
+      return oneInput([
+        '-protocol_whitelist',
+        `pipe,${PROTOCOLS[scheme] ?? scheme}`,
+        '-f',
+        'concat',
+        '-safe',
+        '0',
+        '-i',
+        `pipe:${c.listFd}`,
+      ]);
     }
     case 'camera':
       return cameraArgs(source, c, fps);
@@ -145,27 +171,67 @@ function cameraArgs(source: Extract<Source, { kind: 'camera' }>, c: Capture, fps
   const size = `${c.width}x${c.height}`;
   if (source.os === 'linux') {
     return {
-      args: ['-f', 'v4l2', '-framerate', fps, '-video_size', size, '-i', source.videoDevice ?? '/dev/video0', ...linuxAudio(source.audioDevice)],
-      videoMap: '0:v:0', audioMap: '1:a:0', usesStdin: false,
+      args: [
+        '-f',
+        'v4l2',
+        '-framerate',
+        fps,
+        '-video_size',
+        size,
+        '-i',
+        source.videoDevice ?? '/dev/video0',
+        ...linuxAudio(source.audioDevice),
+      ],
+      videoMap: '0:v:0',
+      audioMap: '1:a:0',
+      usesStdin: false,
     };
   }
   if (source.os === 'darwin') {
     const spec = `${source.videoDevice ?? '0'}:${source.audioDevice ?? '0'}`;
-    return { args: ['-f', 'avfoundation', '-framerate', fps, '-video_size', size, '-i', spec], videoMap: '0:v:0', audioMap: '0:a:0', usesStdin: false };
+    return {
+      args: ['-f', 'avfoundation', '-framerate', fps, '-video_size', size, '-i', spec],
+      videoMap: '0:v:0',
+      audioMap: '0:a:0',
+      usesStdin: false,
+    };
   }
   if (!source.videoDevice || !source.audioDevice) {
-    throw new UsageError('camera on Windows needs --video-device and --audio-device names (list them with: ffmpeg -list_devices true -f dshow -i dummy)');
+    throw new UsageError(
+      'camera on Windows needs --video-device and --audio-device names (list them with: ffmpeg -list_devices true -f dshow -i dummy)',
+    );
   }
   return {
-    args: ['-f', 'dshow', '-framerate', fps, '-video_size', size, '-i', `video=${source.videoDevice}:audio=${source.audioDevice}`],
-    videoMap: '0:v:0', audioMap: '0:a:0', usesStdin: false,
+    args: [
+      '-f',
+      'dshow',
+      '-framerate',
+      fps,
+      '-video_size',
+      size,
+      '-i',
+      `video=${source.videoDevice}:audio=${source.audioDevice}`,
+    ],
+    videoMap: '0:v:0',
+    audioMap: '0:a:0',
+    usesStdin: false,
   };
 }
 
 function screenArgs(source: Extract<Source, { kind: 'screen' }>, c: Capture, fps: string): InputArgs {
   let video: string[];
   if (source.os === 'linux') video = ['-f', 'x11grab', '-framerate', fps, '-i', source.videoDevice ?? ':0.0'];
-  else if (source.os === 'darwin') video = ['-f', 'avfoundation', '-capture_cursor', '1', '-framerate', fps, '-i', `${source.videoDevice ?? 'Capture screen 0'}:none`];
+  else if (source.os === 'darwin')
+    video = [
+      '-f',
+      'avfoundation',
+      '-capture_cursor',
+      '1',
+      '-framerate',
+      fps,
+      '-i',
+      `${source.videoDevice ?? 'Capture screen 0'}:none`,
+    ];
   else video = ['-f', 'gdigrab', '-framerate', fps, '-i', source.videoDevice ?? 'desktop'];
   let audio: string[];
   if (!source.audioDevice) audio = silence(c.sampleRate);
@@ -178,11 +244,17 @@ function screenArgs(source: Extract<Source, { kind: 'screen' }>, c: Capture, fps
 /** How a source is shown to the user (URLs may carry credentials: passed through redact() by the reporter). */
 export function describeSource(source: Source): string {
   switch (source.kind) {
-    case 'testsrc': return 'test pattern + 440 Hz tone';
-    case 'file': return `file ${source.path}${source.loop ? ' (looped)' : ''}`;
-    case 'stdin': return 'standard input';
-    case 'url': return `stream ${source.url}`;
-    case 'camera': return `camera ${source.videoDevice ?? '(default)'}`;
-    case 'screen': return `screen ${source.videoDevice ?? '(default)'}`;
+    case 'testsrc':
+      return 'test pattern + 440 Hz tone';
+    case 'file':
+      return `file ${source.path}${source.loop ? ' (looped)' : ''}`;
+    case 'stdin':
+      return 'standard input';
+    case 'url':
+      return `stream ${source.url}`;
+    case 'camera':
+      return `camera ${source.videoDevice ?? '(default)'}`;
+    case 'screen':
+      return `screen ${source.videoDevice ?? '(default)'}`;
   }
 }

@@ -52,9 +52,14 @@ export function envName(platformId: string, what: 'KEY' | 'URL'): string {
 
 /** Resolve every `--to` item; labels come out unique. */
 export function resolveDestinations(rawItems: string[], ctx: ResolveContext): Destination[] {
-  const items = rawItems.flatMap((i) => i.split(',')).map((i) => i.trim()).filter((i) => i.length > 0);
+  const items = rawItems
+    .flatMap((i) => i.split(','))
+    .map((i) => i.trim())
+    .filter((i) => i.length > 0);
   if (items.length === 0) {
-    throw new UsageError('no destination: pass --to with a platform (youtube, twitch, ...), a config name, local, or an rtmp:// URL');
+    throw new UsageError(
+      'no destination: pass --to with a platform (youtube, twitch, ...), a config name, local, or an rtmp:// URL',
+    );
   }
   const resolved = uniqueLabels(items.map((item) => resolveOne(item, ctx)));
   refuseTwice(resolved);
@@ -69,7 +74,9 @@ function refuseTwice(destinations: Destination[]): void {
     const id = `${endpointUrl(d.endpoint)}/${d.key.reveal()}`;
     const first = seen.get(id);
     if (first) {
-      throw new UsageError(`destinations "${first}" and "${d.label}" are the same server, app and key: a server takes one publisher per key, so give it once`);
+      throw new UsageError(
+        `destinations "${first}" and "${d.label}" are the same server, app and key: a server takes one publisher per key, so give it once`,
+      );
     }
     seen.set(id, d.label);
   }
@@ -82,7 +89,9 @@ function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; exp
     const label = item.slice(0, eq);
     const rawUrl = item.slice(eq + 1);
     if (!LABEL_RE.test(label)) {
-      throw new UsageError(`--to "${label}=...": a label is letters, digits, '.', '_' or '-' (at most 40), starting with a letter or digit`);
+      throw new UsageError(
+        `--to "${label}=...": a label is letters, digits, '.', '_' or '-' (at most 40), starting with a letter or digit`,
+      );
     }
     return { dest: { ...parseFullUrl(rawUrl, `--to ${label}`, ctx.lenientKeys), label }, explicitLabel: true };
   }
@@ -141,16 +150,27 @@ function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveCon
     const value = ctx.env[entry.keyEnv];
     if (value !== undefined && value.trim() !== '') key = checkKey(value, entry.keyEnv, ctx);
     else if (ctx.lenientKeys && !entry.key) key = new Secret(value ?? '');
-    else if (!entry.key) throw new UsageError(`${name}: no stream key: set ${entry.keyEnv} (named by keyEnv in ${where})`);
+    else if (!entry.key)
+      throw new UsageError(`${name}: no stream key: set ${entry.keyEnv} (named by keyEnv in ${where})`);
   }
   if (!key && entry.key) key = checkKey(entry.key, `${where} key`, ctx);
   if (entry.platform) {
-    const dest = fromPlatform(entry.platform, ctx, key ? { key, from: entry.keyEnv ?? where } : { from: `set keyEnv or key in ${where}` });
+    const dest = fromPlatform(
+      entry.platform,
+      ctx,
+      key ? { key, from: entry.keyEnv ?? where } : { from: `set keyEnv or key in ${where}` },
+    );
     return { ...dest, label: name, kind: 'config' };
   }
   if (!entry.url) throw new UsageError(`${where}: give "platform" or "url"`);
   if (key) {
-    return { label: name, kind: 'config', endpoint: parseBaseUrl(entry.url, where), key, keyFrom: entry.keyEnv ?? where };
+    return {
+      label: name,
+      kind: 'config',
+      endpoint: parseBaseUrl(entry.url, where),
+      key,
+      keyFrom: entry.keyEnv ?? where,
+    };
   }
   return { ...parseFullUrl(entry.url, where, ctx.lenientKeys), label: name, kind: 'config' };
 }
@@ -166,7 +186,9 @@ function refuseKeyInIngestUrl(endpoint: RtmpEndpoint, app: string | undefined, u
   const extra = path.slice(app.length + 1) + (query ? `?${query}` : '');
   new Secret(extra);
   new Secret(extra.split('/').at(-1)!);
-  throw new UsageError(`${urlVar} holds a stream key after the app path "${app}": set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`);
+  throw new UsageError(
+    `${urlVar} holds a stream key after the app path "${app}": set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`,
+  );
 }
 
 function checkKey(raw: string, from: string, ctx: ResolveContext): Secret {
@@ -175,7 +197,8 @@ function checkKey(raw: string, from: string, ctx: ResolveContext): Secret {
   // Register before any message could quote it.
   const secret = new Secret(value);
   if (/\s/.test(value)) throw new UsageError(`${from}: the stream key contains whitespace: paste the key alone`);
-  if (/^[a-z]+:\/\//i.test(value)) throw new UsageError(`${from}: holds a URL, not a stream key: set it to the key alone`);
+  if (/^[a-z]+:\/\//i.test(value))
+    throw new UsageError(`${from}: holds a URL, not a stream key: set it to the key alone`);
   return secret;
 }
 
@@ -183,10 +206,14 @@ function parseUrl(raw: string, where: string): { url: URL; segments: string[]; p
   const text = raw.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') {
-    throw new UsageError(`${where}: ${scheme}:// is not an ingest URL: rtmpush publishes over rtmp:// or rtmps:// (e.g. rtmps://a.rtmps.youtube.com/live2/KEY)`);
+    throw new UsageError(
+      `${where}: ${scheme}:// is not an ingest URL: rtmpush publishes over rtmp:// or rtmps:// (e.g. rtmps://a.rtmps.youtube.com/live2/KEY)`,
+    );
   }
   if (scheme !== 'rtmp' && scheme !== 'rtmps') {
-    throw new UsageError(`${where}: unsupported URL scheme${scheme ? ` "${scheme}:"` : ''}: use rtmp://host/app/key or rtmps://host/app/key`);
+    throw new UsageError(
+      `${where}: unsupported URL scheme${scheme ? ` "${scheme}:"` : ''}: use rtmp://host/app/key or rtmps://host/app/key`,
+    );
   }
   let url: URL;
   try {
@@ -231,9 +258,15 @@ export function parseFullUrl(raw: string, where: string, lenient = false): Omit<
   const { segments, query } = rawPathAndQuery(raw.trim());
   if (parsed.length < 2 || segments.length < 2) {
     const what = parsed.length === 0 ? 'no app path and no stream key' : 'no app path';
-    throw new UsageError(`${where}: the URL has ${what}: expected ${protocol}://host[:port]/app/key${appHint(url.hostname)}`);
+    throw new UsageError(
+      `${where}: the URL has ${what}: expected ${protocol}://host[:port]/app/key${appHint(url.hostname)}`,
+    );
   }
-  const key = checkKey(segments[segments.length - 1]! + query, `${where}: the URL's stream key`, { lenientKeys: lenient, env: {}, config: {} });
+  const key = checkKey(segments[segments.length - 1]! + query, `${where}: the URL's stream key`, {
+    lenientKeys: lenient,
+    env: {},
+    config: {},
+  });
   const app = parsed.slice(0, -1).join('/');
   return { kind: 'url', endpoint: endpointOf(url, protocol, app), key };
 }
@@ -242,7 +275,9 @@ export function parseFullUrl(raw: string, where: string, lenient = false): Omit<
 export function parseBaseUrl(raw: string, where: string): RtmpEndpoint {
   const { url, segments, protocol } = parseUrl(raw, where);
   if (segments.length === 0) {
-    throw new UsageError(`${where}: the URL has no app path: expected ${protocol}://host[:port]/app${appHint(url.hostname)}`);
+    throw new UsageError(
+      `${where}: the URL has no app path: expected ${protocol}://host[:port]/app${appHint(url.hostname)}`,
+    );
   }
   return endpointOf(url, protocol, segments.join('/') + url.search);
 }
@@ -252,7 +287,9 @@ function uniqueLabels(list: { dest: Destination; explicitLabel: boolean }[]): De
   for (const { dest, explicitLabel } of list) {
     if (!explicitLabel) continue;
     if (taken.has(dest.label)) {
-      throw new UsageError(`destination "${dest.label}" is given twice: each destination needs its own label (e.g. ${dest.label}2=rtmp://...)`);
+      throw new UsageError(
+        `destination "${dest.label}" is given twice: each destination needs its own label (e.g. ${dest.label}2=rtmp://...)`,
+      );
     }
     taken.add(dest.label);
   }

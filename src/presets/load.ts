@@ -25,7 +25,8 @@ function readDir(dir: string, builtIn: boolean): PresetEntry[] {
         throw new UsageError(`${file}: not valid JSON: fix or remove this preset file`, { cause: error });
       }
       const parsed = presetSchema.safeParse(raw);
-      if (!parsed.success) throw new UsageError(`${file}: ${describeIssues(parsed.error).join('; ')}`, { cause: parsed.error });
+      if (!parsed.success)
+        throw new UsageError(`${file}: ${describeIssues(parsed.error).join('; ')}`, { cause: parsed.error });
       return { preset: parsed.data, file, builtIn };
     });
 }
@@ -44,7 +45,9 @@ export function loadPresets(configFile?: string): PresetEntry[] {
 export function findPreset(entries: PresetEntry[], name: string): Preset {
   const found = entries.find((e) => e.preset.name === name);
   if (!found) {
-    throw new UsageError(`unknown preset "${name}": use one of ${entries.map((e) => e.preset.name).join(', ')} (see rtmpush presets)`);
+    throw new UsageError(
+      `unknown preset "${name}": use one of ${entries.map((e) => e.preset.name).join(', ')} (see rtmpush presets)`,
+    );
   }
   return found.preset;
 }

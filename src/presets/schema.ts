@@ -25,6 +25,11 @@ export const presetSchema = z
       channels: z.union([z.literal(1), z.literal(2)]),
     }),
   })
-  .check(z.refine((p) => p.minVideoKbps <= p.videoKbps, { message: 'minVideoKbps must not exceed videoKbps', path: ['minVideoKbps'] }));
+  .check(
+    z.refine((p) => p.minVideoKbps <= p.videoKbps, {
+      message: 'minVideoKbps must not exceed videoKbps',
+      path: ['minVideoKbps'],
+    }),
+  );
 
 export type Preset = z.infer<typeof presetSchema>;

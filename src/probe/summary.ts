@@ -60,7 +60,10 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     .filter((p) => audio && p.stream_index === audio.index)
     .map((p) => Number(p.pts_time ?? p.dts_time))
     .filter((t) => Number.isFinite(t));
-  const times = packets.map((p) => Number(p.pts_time ?? p.dts_time)).filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+  const times = packets
+    .map((p) => Number(p.pts_time ?? p.dts_time))
+    .filter((t) => Number.isFinite(t))
+    .sort((a, b) => a - b);
   const frames = packets.length;
   // Duration of the frames: last start − first start + one frame.
   const span = times.length >= 2 ? times[times.length - 1]! - times[0]! : 0;
@@ -85,7 +88,11 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     videoFrames: frames,
     durationS: round(durationS, 2),
     keyframeIntervalS: gaps.length
-      ? { min: round(Math.min(...gaps)), max: round(Math.max(...gaps)), avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length) }
+      ? {
+          min: round(Math.min(...gaps)),
+          max: round(Math.max(...gaps)),
+          avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length),
+        }
       : null,
     maxFrameGapS: frameGaps.length ? round(Math.max(...frameGaps)) : 0,
     lostFrames: countLost(frameGaps),
@@ -94,7 +101,8 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     audioChannels: audio?.channels,
     peak1sKbps: rates.length ? Math.max(...rates) : 0,
     steadyKbps: rates.length ? Math.round(rates.reduce((a, b) => a + b, 0) / rates.length) : 0,
-    avDriftS: times.length && audioTimes.length ? round(Math.abs(Math.max(...audioTimes) - times[times.length - 1]!)) : 0,
+    avDriftS:
+      times.length && audioTimes.length ? round(Math.abs(Math.max(...audioTimes) - times[times.length - 1]!)) : 0,
   };
 }
 
@@ -142,7 +150,12 @@ export function checkReceived(r: ReceivedSummary, e: Expectation): Check[] {
   return [
     { rule: 'video codec', ok: r.videoCodec === 'h264', expected: 'h264', actual: r.videoCodec ?? 'none' },
     { rule: 'audio codec', ok: r.audioCodec === 'aac', expected: 'aac', actual: r.audioCodec ?? 'none' },
-    { rule: 'resolution', ok: r.width === e.width && r.height === e.height, expected: `${e.width}x${e.height}`, actual: `${r.width ?? '?'}x${r.height ?? '?'}` },
+    {
+      rule: 'resolution',
+      ok: r.width === e.width && r.height === e.height,
+      expected: `${e.width}x${e.height}`,
+      actual: `${r.width ?? '?'}x${r.height ?? '?'}`,
+    },
     { rule: 'frame rate', ok: Math.abs(r.fps - e.fps) <= e.fps * 0.02, expected: `${e.fps}`, actual: `${r.fps}` },
     {
       rule: 'keyframe interval',
@@ -150,8 +163,23 @@ export function checkReceived(r: ReceivedSummary, e: Expectation): Check[] {
       expected: `${e.keyintSeconds} s`,
       actual: ki ? `${ki.min}–${ki.max} s` : 'fewer than two keyframes',
     },
-    { rule: 'video bitrate', ok: Math.abs(r.videoKbps - e.kbps) <= e.kbps * 0.15, expected: `${e.kbps} kbps ±15 %`, actual: `${r.videoKbps} kbps` },
-    { rule: 'audio sample rate', ok: r.audioSampleRate === e.sampleRate, expected: `${e.sampleRate} Hz`, actual: `${r.audioSampleRate ?? '?'} Hz` },
-    { rule: 'audio channels', ok: r.audioChannels === e.channels, expected: `${e.channels}`, actual: `${r.audioChannels ?? '?'}` },
+    {
+      rule: 'video bitrate',
+      ok: Math.abs(r.videoKbps - e.kbps) <= e.kbps * 0.15,
+      expected: `${e.kbps} kbps ±15 %`,
+      actual: `${r.videoKbps} kbps`,
+    },
+    {
+      rule: 'audio sample rate',
+      ok: r.audioSampleRate === e.sampleRate,
+      expected: `${e.sampleRate} Hz`,
+      actual: `${r.audioSampleRate ?? '?'} Hz`,
+    },
+    {
+      rule: 'audio channels',
+      ok: r.audioChannels === e.channels,
+      expected: `${e.channels}`,
+      actual: `${r.audioChannels ?? '?'}`,
+    },
   ];
 }

@@ -106,11 +106,22 @@ export class EncoderLeg {
 
 /** Metadata as an RTMP publisher sends it: `@setDataFrame`, then the `onMetaData` name and object from the tag. */
 function asDataFrame(msg: RtmpMessage): RtmpMessage {
-  return new ReceivedMessage(msg.csid, msg.typeId, msg.streamId, msg.timestamp, [SET_DATA_FRAME, ...payloadParts(msg)], SET_DATA_FRAME.length + payloadLength(msg));
+  return new ReceivedMessage(
+    msg.csid,
+    msg.typeId,
+    msg.streamId,
+    msg.timestamp,
+    [SET_DATA_FRAME, ...payloadParts(msg)],
+    SET_DATA_FRAME.length + payloadLength(msg),
+  );
 }
 
 const isOnMetaData = (msg: RtmpMessage): boolean =>
-  msg.typeId === MSG.DataAmf0 && payloadLength(msg) >= ON_METADATA.length && (payloadHead(msg).length >= ON_METADATA.length ? payloadHead(msg) : msg.payload).subarray(0, ON_METADATA.length).equals(ON_METADATA);
+  msg.typeId === MSG.DataAmf0 &&
+  payloadLength(msg) >= ON_METADATA.length &&
+  (payloadHead(msg).length >= ON_METADATA.length ? payloadHead(msg) : msg.payload)
+    .subarray(0, ON_METADATA.length)
+    .equals(ON_METADATA);
 
 /** How long to rest before the next read: what gathers at the leg's recent rate stays about BATCH_BYTES. */
 export function nextRestMs(bytes: number, sinceMs: number, maxMs = READ_BATCH_MS): number {

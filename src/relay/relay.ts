@@ -4,7 +4,17 @@ import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { AckCounter } from '../rtmp/ack.js';
 import type { Amf0Object } from '../rtmp/amf0.js';
-import { ChunkReader, MSG, RtmpProtocolError, chunkInto, chunkedLength, payloadHead, payloadLength, writeChunks, type RtmpMessage } from '../rtmp/chunk.js';
+import {
+  ChunkReader,
+  MSG,
+  RtmpProtocolError,
+  chunkInto,
+  chunkedLength,
+  payloadHead,
+  payloadLength,
+  writeChunks,
+  type RtmpMessage,
+} from '../rtmp/chunk.js';
 import type { Secret } from '../secret.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { wrongAppHint } from '../platforms/table.js';
@@ -12,7 +22,15 @@ import { retryDelay, type RetryPolicy } from '../state/backoff.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import { EncoderLeg } from './leg.js';
 import { peerText } from '../util/text.js';
-import { command, parseCommand, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, setChunkSize, windowAckSize } from './messages.js';
+import {
+  command,
+  parseCommand,
+  isAacSequenceHeader,
+  isAvcSequenceHeader,
+  isVideoKeyframe,
+  setChunkSize,
+  windowAckSize,
+} from './messages.js';
 
 export interface RelayTarget {
   protocol: 'rtmp' | 'rtmps';
@@ -71,8 +89,15 @@ const OPEN_CONFIRM_MS = 2000;
 type Phase = 'idle' | 'dialing' | 'handshake' | 'connect' | 'publish' | 'streaming' | 'waiting' | 'done';
 
 const TLS_TRUST_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
 ]);
 
 /**
@@ -190,12 +215,17 @@ export class DestinationRelay {
     }
     this.#clearGop();
     this.#leg?.close();
-    this.#leg = new EncoderLeg(stream, (msg) => this.#onMedia(msg), (reason) => this.#opts.onEvent({ type: 'leg-fault', reason }));
+    this.#leg = new EncoderLeg(
+      stream,
+      (msg) => this.#onMedia(msg),
+      (reason) => this.#opts.onEvent({ type: 'leg-fault', reason }),
+    );
   }
 
   #onMedia(msg: RtmpMessage): void {
     const seqHeader =
-      (msg.typeId === MSG.Video && isAvcSequenceHeader(payloadHead(msg))) || (msg.typeId === MSG.Audio && isAacSequenceHeader(payloadHead(msg)));
+      (msg.typeId === MSG.Video && isAvcSequenceHeader(payloadHead(msg))) ||
+      (msg.typeId === MSG.Audio && isAacSequenceHeader(payloadHead(msg)));
     if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
     else if (msg.typeId === MSG.Video && seqHeader) this.#avcHeader = msg;
     else if (msg.typeId === MSG.Audio && seqHeader) this.#aacHeader = msg;
@@ -268,7 +298,11 @@ export class DestinationRelay {
    * server has acknowledged it): far above what a healthy link has in flight.
    */
   #congestionLimit(): number {
-    return ACK_WINDOW + this.#streamAllowance() + (this.ackedBytes < this.#burstEnd ? this.#burstEnd - this.#publishBytes : 0);
+    return (
+      ACK_WINDOW +
+      this.#streamAllowance() +
+      (this.ackedBytes < this.#burstEnd ? this.#burstEnd - this.#publishBytes : 0)
+    );
   }
 
   #streamAllowance(): number {
@@ -433,7 +467,10 @@ export class DestinationRelay {
       case 'EHOSTUNREACH':
       case 'ENETUNREACH': {
         const what = error.code === 'ECONNREFUSED' ? 'connection refused' : 'unreachable';
-        const tip = target.port === 1935 && hints?.rtmpsUrl ? `: port 1935 may be blocked; try the RTMPS URL on 443 (${hints.rtmpsUrl})` : '';
+        const tip =
+          target.port === 1935 && hints?.rtmpsUrl
+            ? `: port 1935 may be blocked; try the RTMPS URL on 443 (${hints.rtmpsUrl})`
+            : '';
         return `${where} ${what}${tip}`;
       }
       case 'ECONNRESET':
@@ -489,7 +526,14 @@ export class DestinationRelay {
     this.#socket!.write(first);
     this.sentBytes += first.length;
     this.#send(windowAckSize(ACK_WINDOW));
-    this.#send(command(0, 'connect', 1, { app: target.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl: endpointUrl(target) }));
+    this.#send(
+      command(0, 'connect', 1, {
+        app: target.app,
+        type: 'nonprivate',
+        flashVer: 'FMLE/3.0 (compatible; rtmpush)',
+        tcUrl: endpointUrl(target),
+      }),
+    );
   }
 
   #onChunks(data: Buffer): void {
@@ -497,7 +541,9 @@ export class DestinationRelay {
     try {
       messages = this.#reader.push(data);
     } catch (error) {
-      return this.#protocolError(error instanceof RtmpProtocolError ? error.message : 'its data cannot be read as RTMP');
+      return this.#protocolError(
+        error instanceof RtmpProtocolError ? error.message : 'its data cannot be read as RTMP',
+      );
     }
     for (const msg of messages) {
       if (msg.typeId === MSG.Acknowledgement && msg.payload.length >= 4) this.#onAck(msg.payload.readUInt32BE(0));
@@ -521,7 +567,8 @@ export class DestinationRelay {
 
   #confirmOpen(): void {
     this.#openTimer = undefined;
-    if (!this.#live && this.#phase === 'streaming' && this.#socket && !this.#socket.destroyed && !this.everAcked) this.#goLive('open');
+    if (!this.#live && this.#phase === 'streaming' && this.#socket && !this.#socket.destroyed && !this.everAcked)
+      this.#goLive('open');
   }
 
   #goLive(by: 'ack' | 'open'): void {
@@ -559,7 +606,12 @@ export class DestinationRelay {
         this.#lastAckAt = Date.now();
         for (const m of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (m) this.#sendMedia(m, 0);
         this.#sendGop();
-      } else if (info.level === 'error' || code.endsWith('BadName') || code.endsWith('Failed') || code.endsWith('Rejected')) {
+      } else if (
+        info.level === 'error' ||
+        code.endsWith('BadName') ||
+        code.endsWith('Failed') ||
+        code.endsWith('Rejected')
+      ) {
         this.#reject(describeStatus(info));
       }
     }
@@ -605,7 +657,8 @@ export class DestinationRelay {
     } else if (!rejected && !explained && !wasLive && (phase === 'publish' || phase === 'streaming')) {
       rejected = true;
       // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look alike.
-      reason = 'the server closed the connection when asked to publish: check the key and the app path, and that no other encoder is publishing with this key';
+      reason =
+        'the server closed the connection when asked to publish: check the key and the app path, and that no other encoder is publishing with this key';
     }
     this.#networkReason = undefined;
     const tlsFinal = this.#tlsRejected;
@@ -616,14 +669,22 @@ export class DestinationRelay {
       this.#rejections++;
       if (this.#rejections >= this.#opts.retry.rejectLimit) return this.#final('rejected', reason);
       const delayMs = retryDelay(this.#opts.retry, this.#rejections, true, (this.#opts.random ?? Math.random)());
-      this.#opts.onEvent({ type: 'rejected', reason, final: false, attempt: this.#rejections, delayMs, nextRetryAt: Date.now() + delayMs });
+      this.#opts.onEvent({
+        type: 'rejected',
+        reason,
+        final: false,
+        attempt: this.#rejections,
+        delayMs,
+        nextRetryAt: Date.now() + delayMs,
+      });
       this.#retryTimer = setTimeout(() => this.#dial(), delayMs);
       return;
     } else {
       this.#rejections = 0;
       this.#attempt++;
       const max = this.#opts.retry.maxRetries;
-      if (max !== undefined && this.#attempt > max) return this.#final('failed', `${reason} (gave up after ${max} retries)`);
+      if (max !== undefined && this.#attempt > max)
+        return this.#final('failed', `${reason} (gave up after ${max} retries)`);
     }
     const delayMs = retryDelay(this.#opts.retry, this.#attempt, false, (this.#opts.random ?? Math.random)());
     this.#opts.onEvent({ type: 'retry', attempt: this.#attempt, delayMs, nextRetryAt: Date.now() + delayMs, reason });
@@ -652,6 +713,7 @@ function describeStatus(info: Amf0Object): string {
 }
 
 function withHint(reason: string): string {
-  if (/already publishing|BadName/i.test(reason)) return `${reason} — another encoder is publishing with this key; stop it or use a fresh key`;
+  if (/already publishing|BadName/i.test(reason))
+    return `${reason} — another encoder is publishing with this key; stop it or use a fresh key`;
   return reason;
 }

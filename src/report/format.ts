@@ -41,7 +41,9 @@ export function formatClock(ms: number): string {
 
 export function formatReceived(e: Of<'received'>): string[] {
   const s = e.summary;
-  const ki = s.keyframeIntervalS ? `${s.keyframeIntervalS.avg} s (${s.keyframeIntervalS.min}–${s.keyframeIntervalS.max})` : 'n/a';
+  const ki = s.keyframeIntervalS
+    ? `${s.keyframeIntervalS.avg} s (${s.keyframeIntervalS.min}–${s.keyframeIntervalS.max})`
+    : 'n/a';
   return [
     `${e.destination} received ${s.durationS} s: ${s.videoCodec ?? 'no video'} ${s.videoProfile ?? ''} ${s.width ?? '?'}x${s.height ?? '?'} ${s.fps} fps, keyframe every ${ki}, ${s.videoKbps} kbps; ${s.audioCodec ?? 'no audio'} ${s.audioSampleRate ?? '?'} Hz ${s.audioChannels ?? '?'} ch`,
     ...e.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.rule}: ${c.actual} (expected ${c.expected})`),
@@ -52,14 +54,17 @@ export function formatReceived(e: Of<'received'>): string[] {
 export function formatRehearsal(e: Of<'rehearsal'>): string[] {
   return [
     `${e.name}: ${e.ok ? 'would accept this stream' : 'would NOT accept this stream'}`,
-    ...e.checks.map((c) => `  ${c.ok ? 'pass' : 'FAIL'} ${c.rule}: ${c.actual} (${c.expected})${c.fix ? `\n       → ${c.fix}` : ''}`),
+    ...e.checks.map(
+      (c) => `  ${c.ok ? 'pass' : 'FAIL'} ${c.rule}: ${c.actual} (${c.expected})${c.fix ? `\n       → ${c.fix}` : ''}`,
+    ),
   ];
 }
 
 export function formatSummary(e: Of<'summary'>): string[] {
   return [
     ...Object.entries(e.destinations).map(
-      ([label, d]) => `${label}: ${d.finalState}, live ${formatClock(d.liveMs)}, ${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}${d.reason ? ` — ${d.reason}` : ''}`,
+      ([label, d]) =>
+        `${label}: ${d.finalState}, live ${formatClock(d.liveMs)}, ${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}${d.reason ? ` — ${d.reason}` : ''}`,
     ),
     `exit code ${e.exitCode}`,
   ];

@@ -7,7 +7,7 @@ export function jsonReporter(write: (text: string) => void, now: () => Date = ()
   return {
     handle(event: RunEvent) {
       const { type, ...rest } = event;
-      write(redact(JSON.stringify({ type, time: now().toISOString(), ...rest })) + '\n');
+      write(`${redact(JSON.stringify({ type, time: now().toISOString(), ...rest }))}\n`);
     },
     close() {},
   };
@@ -15,5 +15,5 @@ export function jsonReporter(write: (text: string) => void, now: () => Date = ()
 
 /** One object, for commands that print a single result (`plan --json`, `presets --json`). */
 export function printJson(write: (text: string) => void, type: string, body: object, now: Date = new Date()): void {
-  write(redact(JSON.stringify({ type, time: now.toISOString(), ...body })) + '\n');
+  write(`${redact(JSON.stringify({ type, time: now.toISOString(), ...body }))}\n`);
 }

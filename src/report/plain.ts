@@ -1,6 +1,14 @@
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
-import { formatDelivery, formatReceived, formatRehearsal, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import {
+  formatDelivery,
+  formatReceived,
+  formatRehearsal,
+  formatStart,
+  formatState,
+  formatStats,
+  formatSummary,
+} from './format.js';
 import type { Reporter } from './reporter.js';
 
 const STATS_EVERY_MS = 5000;
@@ -12,23 +20,32 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
   return {
     handle(event: RunEvent) {
       switch (event.type) {
-        case 'start': return formatStart(event).forEach(line);
-        case 'state': return line(formatState(event));
+        case 'start':
+          return formatStart(event).forEach(line);
+        case 'state':
+          return line(formatState(event));
         case 'stats': {
           const t = now().getTime();
           if (t - lastStats >= STATS_EVERY_MS) {
             lastStats = t;
             line(formatStats(event));
-            for (const [label, d] of Object.entries(event.destinations ?? {})) line(`  ${label}: ${d.state}${formatDelivery(d)}`);
+            for (const [label, d] of Object.entries(event.destinations ?? {}))
+              line(`  ${label}: ${d.state}${formatDelivery(d)}`);
           }
           return;
         }
-        case 'warning': return line(`warning: ${event.message}`);
-        case 'error': return line(`error: ${event.message}`);
-        case 'log': return line(`ffmpeg: ${event.line}`);
-        case 'received': return formatReceived(event).forEach(line);
-        case 'rehearsal': return formatRehearsal(event).forEach(line);
-        case 'summary': return formatSummary(event).forEach(line);
+        case 'warning':
+          return line(`warning: ${event.message}`);
+        case 'error':
+          return line(`error: ${event.message}`);
+        case 'log':
+          return line(`ffmpeg: ${event.line}`);
+        case 'received':
+          return formatReceived(event).forEach(line);
+        case 'rehearsal':
+          return formatRehearsal(event).forEach(line);
+        case 'summary':
+          return formatSummary(event).forEach(line);
       }
     },
     close() {},

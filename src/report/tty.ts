@@ -3,7 +3,15 @@ import ora, { type Ora } from 'ora';
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import type { DestinationStateName } from '../state/destination.js';
-import { formatDelivery, formatReceived, formatRehearsal, formatStart, formatState, formatStats, formatSummary } from './format.js';
+import {
+  formatDelivery,
+  formatReceived,
+  formatRehearsal,
+  formatStart,
+  formatState,
+  formatStats,
+  formatSummary,
+} from './format.js';
 import type { Reporter } from './reporter.js';
 
 const COLOR: Record<DestinationStateName, (s: string) => string> = {
@@ -23,7 +31,7 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
   let spinner: Ora | undefined;
   const print = (text: string): void => {
     spinner?.clear();
-    stream.write(redact(text) + '\n');
+    stream.write(`${redact(text)}\n`);
     spinner?.render();
   };
   const refresh = (): void => {
@@ -33,7 +41,7 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
     handle(event: RunEvent) {
       switch (event.type) {
         case 'start':
-          formatStart(event).forEach((l) => print(chalk.dim(l)));
+          for (const l of formatStart(event)) print(chalk.dim(l));
           spinner = ora({ stream, text: stats }).start();
           return;
         case 'state':
@@ -47,21 +55,27 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
             if (state) lines.set(label, COLOR[state.state](`${formatState(state)}${formatDelivery(d)}`));
           }
           return refresh();
-        case 'warning': return print(chalk.yellow(`warning: ${event.message}`));
-        case 'error': return print(chalk.red(`error: ${event.message}`));
-        case 'log': return print(chalk.dim(event.line));
+        case 'warning':
+          return print(chalk.yellow(`warning: ${event.message}`));
+        case 'error':
+          return print(chalk.red(`error: ${event.message}`));
+        case 'log':
+          return print(chalk.dim(event.line));
         case 'received':
           spinner?.stop();
           spinner = undefined;
-          return formatReceived(event).forEach((l) => print(l.includes('FAIL') ? chalk.red(l) : l));
+          for (const l of formatReceived(event)) print(l.includes('FAIL') ? chalk.red(l) : l);
+          return;
         case 'rehearsal':
           spinner?.stop();
           spinner = undefined;
-          return formatRehearsal(event).forEach((l) => print(l.includes('FAIL') || l.includes('NOT') ? chalk.red(l) : l));
+          for (const l of formatRehearsal(event)) print(l.includes('FAIL') || l.includes('NOT') ? chalk.red(l) : l);
+          return;
         case 'summary':
           spinner?.stop();
           spinner = undefined;
-          return formatSummary(event).forEach((l) => print(event.exitCode === 0 ? chalk.green(l) : l));
+          for (const l of formatSummary(event)) print(event.exitCode === 0 ? chalk.green(l) : l);
+          return;
       }
     },
     close() {

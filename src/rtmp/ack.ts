@@ -30,7 +30,8 @@ export class AckCounter {
     if (last !== undefined && delta >= 2 ** 31 && 2 ** 32 - delta <= STALE) return this.#acked;
     let candidate = last === undefined ? seq : this.#acked + delta;
     if (candidate > sent + SLACK) {
-      const viaReset = last !== undefined && last < NGINX_ACK_RESET ? this.#acked + (NGINX_ACK_RESET - last) + seq : Infinity;
+      const viaReset =
+        last !== undefined && last < NGINX_ACK_RESET ? this.#acked + (NGINX_ACK_RESET - last) + seq : Infinity;
       candidate = viaReset <= sent + SLACK ? viaReset : sent;
     }
     this.#acked = Math.max(this.#acked, Math.min(candidate, sent));

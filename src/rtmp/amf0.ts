@@ -4,7 +4,7 @@ export interface Amf0Object {
   [key: string]: Amf0Value;
 }
 
-const enum T {
+enum T {
   Number = 0x00,
   Boolean = 0x01,
   String = 0x02,

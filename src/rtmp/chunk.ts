@@ -75,7 +75,8 @@ export class ReceivedMessage implements RtmpMessage {
 }
 
 /** The payload's pieces, without joining them. */
-export const payloadParts = (msg: RtmpMessage): readonly Buffer[] => (msg instanceof ReceivedMessage ? msg.parts : [msg.payload]);
+export const payloadParts = (msg: RtmpMessage): readonly Buffer[] =>
+  msg instanceof ReceivedMessage ? msg.parts : [msg.payload];
 
 /** The first bytes of the payload (enough for FLV tag checks), without joining the pieces. */
 export function payloadHead(msg: RtmpMessage): Buffer {
@@ -84,7 +85,8 @@ export function payloadHead(msg: RtmpMessage): Buffer {
   return first && (first.length >= 2 || msg.parts.length === 1) ? first : msg.payload;
 }
 
-export const payloadLength = (msg: RtmpMessage): number => (msg instanceof ReceivedMessage ? msg.length : msg.payload.length);
+export const payloadLength = (msg: RtmpMessage): number =>
+  msg instanceof ReceivedMessage ? msg.length : msg.payload.length;
 
 /**
  * Reassembles RTMP messages from chunks as bytes arrive. Follows the peer's Set Chunk Size itself.
@@ -147,7 +149,8 @@ export class ChunkReader {
   #emit(message: RtmpMessage, out: RtmpMessage[]): void {
     if (message.typeId === MSG.SetChunkSize) {
       const size = message.payload.length >= 4 ? message.payload.readUInt32BE(0) : 0;
-      if (size < 1 || size > MAX_CHUNK_SIZE) throw new RtmpProtocolError(`Set Chunk Size ${size} is not a valid chunk size`);
+      if (size < 1 || size > MAX_CHUNK_SIZE)
+        throw new RtmpProtocolError(`Set Chunk Size ${size} is not a valid chunk size`);
       this.chunkSize = size;
     }
     out.push(message);
@@ -172,11 +175,21 @@ export class ChunkReader {
     const hsize = HEADER_SIZE[fmt]!;
     if (at + hsize > buf.length) return undefined;
     const prev = this.#streams.get(csid);
-    if (!prev && fmt !== 0) throw new RtmpProtocolError(`a type-${fmt} chunk on chunk stream ${csid}, which has no message to continue`);
+    if (!prev && fmt !== 0)
+      throw new RtmpProtocolError(`a type-${fmt} chunk on chunk stream ${csid}, which has no message to continue`);
     if (!prev && this.#streams.size >= this.#limits.maxChunkStreams) {
       throw new RtmpProtocolError(`more than ${this.#limits.maxChunkStreams} chunk streams`);
     }
-    const st: ChunkStreamState = prev ?? { timestamp: 0, delta: 0, length: 0, typeId: 0, streamId: 0, extended: false, parts: [], received: 0 };
+    const st: ChunkStreamState = prev ?? {
+      timestamp: 0,
+      delta: 0,
+      length: 0,
+      typeId: 0,
+      streamId: 0,
+      extended: false,
+      parts: [],
+      received: 0,
+    };
     const starting = st.received === 0;
     let tsField = 0;
     let length = st.length;
@@ -186,7 +199,8 @@ export class ChunkReader {
     if (fmt <= 1) {
       length = buf.readUIntBE(at + 3, 3);
       typeId = buf[at + 6]!;
-      if (length > this.#limits.maxMessageBytes) throw new RtmpProtocolError(`a message of ${length} bytes (at most ${this.#limits.maxMessageBytes} accepted)`);
+      if (length > this.#limits.maxMessageBytes)
+        throw new RtmpProtocolError(`a message of ${length} bytes (at most ${this.#limits.maxMessageBytes} accepted)`);
     }
     if (fmt === 0) streamId = buf.readUInt32LE(at + 7);
     at += hsize;
@@ -198,7 +212,10 @@ export class ChunkReader {
       at += 4;
     }
     const remaining = length - (starting ? 0 : st.received);
-    if (remaining < 0) throw new RtmpProtocolError(`a header on chunk stream ${csid} shortens a message already ${st.received} bytes long`);
+    if (remaining < 0)
+      throw new RtmpProtocolError(
+        `a header on chunk stream ${csid} shortens a message already ${st.received} bytes long`,
+      );
     const take = Math.min(this.chunkSize, remaining);
     if (at + take > buf.length) return undefined;
 
@@ -219,7 +236,8 @@ export class ChunkReader {
     if (take > 0) {
       st.parts.push(buf.subarray(at, at + take));
       this.#pending += take;
-      if (this.#pending > 2 * this.#limits.maxMessageBytes) throw new RtmpProtocolError('too many unfinished messages at once');
+      if (this.#pending > 2 * this.#limits.maxMessageBytes)
+        throw new RtmpProtocolError('too many unfinished messages at once');
     }
     st.received += take;
     if (!prev) this.#streams.set(csid, st);
@@ -256,7 +274,9 @@ export function chunkedLength(msg: RtmpMessage, chunkSize: number, timestamp = m
   const length = payloadLength(msg);
   const extended = timestamp >>> 0 >= 0xffffff ? 4 : 0;
   const continuations = length > 0 ? Math.ceil(length / chunkSize) - 1 : 0;
-  return basicHeaderLength(msg.csid) + 11 + extended + length + continuations * (basicHeaderLength(msg.csid) + extended);
+  return (
+    basicHeaderLength(msg.csid) + 11 + extended + length + continuations * (basicHeaderLength(msg.csid) + extended)
+  );
 }
 
 /**
@@ -265,7 +285,13 @@ export function chunkedLength(msg: RtmpMessage, chunkSize: number, timestamp = m
  * chunkedLength bytes free. `header` overrides the message's stream id and timestamp. The relay gathers a batch of
  * messages this way in one buffer it reuses.
  */
-export function chunkInto(msg: RtmpMessage, chunkSize: number, header: { streamId?: number; timestamp?: number }, out: Buffer, at: number): number {
+export function chunkInto(
+  msg: RtmpMessage,
+  chunkSize: number,
+  header: { streamId?: number; timestamp?: number },
+  out: Buffer,
+  at: number,
+): number {
   const timestamp = (header.timestamp ?? msg.timestamp) >>> 0;
   const streamId = header.streamId ?? msg.streamId;
   const length = payloadLength(msg);

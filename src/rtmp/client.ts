@@ -34,7 +34,11 @@ export class RtmpClient {
   onAck: ((count: number, at: number) => void) | undefined;
   streamId = 0;
 
-  constructor(socket: net.Socket, private readonly endpoint: RtmpEndpoint, ackWindow = 65_536) {
+  constructor(
+    socket: net.Socket,
+    private readonly endpoint: RtmpEndpoint,
+    ackWindow = 65_536,
+  ) {
     this.#socket = socket;
     socket.on('data', (d: Buffer) => this.#onData(d));
     socket.on('close', () => this.#fail(this.#closedWith ?? 'the server closed the connection'));
@@ -50,7 +54,8 @@ export class RtmpClient {
 
   /** RTMP handshake; resolves with the round trip of C0+C1 → S0+S1. */
   handshake(): Promise<number> {
-    if (this.#socket.destroyed) return Promise.reject(new Error(this.#closedWith ?? 'the server closed the connection'));
+    if (this.#socket.destroyed)
+      return Promise.reject(new Error(this.#closedWith ?? 'the server closed the connection'));
     const started = performance.now();
     this.#socket.write(Buffer.concat([Buffer.from([3]), Buffer.alloc(8), randomBytes(1528)]));
     return new Promise((resolve, reject) => {
@@ -63,7 +68,15 @@ export class RtmpClient {
     const e = this.endpoint;
     this.write(setChunkSize(CHUNK), 128);
     this.write(windowAckSize(this.#ackWindow));
-    return this.#ask(1, command(0, 'connect', 1, { app: e.app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; rtmpush)', tcUrl: endpointUrl(e) }));
+    return this.#ask(
+      1,
+      command(0, 'connect', 1, {
+        app: e.app,
+        type: 'nonprivate',
+        flashVer: 'FMLE/3.0 (compatible; rtmpush)',
+        tcUrl: endpointUrl(e),
+      }),
+    );
   }
 
   async publish(name: string): Promise<Answer> {
@@ -71,7 +84,10 @@ export class RtmpClient {
     this.write(command(0, 'FCPublish', 3, null, name));
     const created = await this.#ask(4, command(0, 'createStream', 4, null));
     if (!created.ok) return created;
-    return this.#ask('status', { ...command(this.streamId, 'publish', 5, null, name, 'live'), streamId: this.streamId });
+    return this.#ask('status', {
+      ...command(this.streamId, 'publish', 5, null, name, 'live'),
+      streamId: this.streamId,
+    });
   }
 
   write(msg: RtmpMessage, chunkSize = CHUNK): boolean {
@@ -102,7 +118,8 @@ export class RtmpClient {
 
   #ask(key: number | 'status', msg: RtmpMessage): Promise<Answer> {
     return new Promise((resolve) => {
-      if (this.#socket.destroyed) return resolve({ ok: false, detail: this.#closedWith ?? 'the server closed the connection' });
+      if (this.#socket.destroyed)
+        return resolve({ ok: false, detail: this.#closedWith ?? 'the server closed the connection' });
       this.#waiting.set(key, resolve);
       this.write(msg);
     });

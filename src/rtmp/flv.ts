@@ -50,7 +50,10 @@ export class FlvReader {
       }
       if (!this.#tag) {
         const need = TAG_HEADER - this.#tagHead.length;
-        const head = this.#tagHead.length === 0 && data.length >= TAG_HEADER ? data.subarray(0, TAG_HEADER) : Buffer.concat([this.#tagHead, data.subarray(0, need)]);
+        const head =
+          this.#tagHead.length === 0 && data.length >= TAG_HEADER
+            ? data.subarray(0, TAG_HEADER)
+            : Buffer.concat([this.#tagHead, data.subarray(0, need)]);
         data = data.subarray(head.length - this.#tagHead.length);
         if (head.length < TAG_HEADER) {
           this.#tagHead = head;
@@ -58,7 +61,8 @@ export class FlvReader {
         }
         this.#tagHead = EMPTY;
         const typeId = head[0]! & 0x1f;
-        if (typeId !== MSG.Audio && typeId !== MSG.Video && typeId !== MSG.DataAmf0) throw new FlvError(`unexpected FLV tag type ${typeId}`);
+        if (typeId !== MSG.Audio && typeId !== MSG.Video && typeId !== MSG.DataAmf0)
+          throw new FlvError(`unexpected FLV tag type ${typeId}`);
         const timestamp = (head.readUIntBE(4, 3) | (head[7]! << 24)) >>> 0;
         this.#tag = { typeId, size: head.readUIntBE(1, 3), timestamp };
         this.#parts = [];
@@ -70,7 +74,16 @@ export class FlvReader {
       this.#got += n;
       data = data.subarray(n);
       if (this.#got < tag.size) break;
-      out.push(new ReceivedMessage(CSID[tag.typeId]!, tag.typeId, 1, tag.timestamp, this.#parts.length ? this.#parts : [EMPTY], tag.size));
+      out.push(
+        new ReceivedMessage(
+          CSID[tag.typeId]!,
+          tag.typeId,
+          1,
+          tag.timestamp,
+          this.#parts.length ? this.#parts : [EMPTY],
+          tag.size,
+        ),
+      );
       this.#tag = undefined;
       this.#skip = 4;
     }

@@ -4,8 +4,26 @@ import type { DestinationStateName } from '../state/destination.js';
 
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
 export type RunEvent =
-  | { type: 'start'; preset: string; source: string; video: string; audio: string; bitrate: string; destinations: string[]; ffmpeg: string; notes: string[] }
-  | { type: 'state'; destination: string; state: DestinationStateName; reason?: string; attempt?: number; delayMs?: number; nextRetryAt?: string }
+  | {
+      type: 'start';
+      preset: string;
+      source: string;
+      video: string;
+      audio: string;
+      bitrate: string;
+      destinations: string[];
+      ffmpeg: string;
+      notes: string[];
+    }
+  | {
+      type: 'state';
+      destination: string;
+      state: DestinationStateName;
+      reason?: string;
+      attempt?: number;
+      delayMs?: number;
+      nextRetryAt?: string;
+    }
   | {
       type: 'stats';
       fps: number;
@@ -24,7 +42,10 @@ export type RunEvent =
   | {
       type: 'summary';
       exitCode: number;
-      destinations: Record<string, { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }>;
+      destinations: Record<
+        string,
+        { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }
+      >;
       /** `--record`: the files written (a new one after each encoder restart), and why recording stopped if it failed. */
       record?: { files: string[]; failed?: string };
     };

@@ -61,7 +61,8 @@ export class FfmpegProcess {
     process.once('exit', this.#killOnExit);
     this.exited = this.#child.then(
       (r) => (this.#exit = { exitCode: r.exitCode, signal: r.signal }),
-      (error: { exitCode?: number; signal?: string }) => (this.#exit = { exitCode: error.exitCode, signal: error.signal }),
+      (error: { exitCode?: number; signal?: string }) =>
+        (this.#exit = { exitCode: error.exitCode, signal: error.signal }),
     );
     // The encoder lives as long as the process rtmpush started: a wrapper that did not exec may leave ffmpeg
     // behind in the group, holding the pipes open (and rtmpush waiting on them).

@@ -3,22 +3,40 @@ import { summarizeProbe, type ProbeJson, type ReceivedSummary } from '../probe/s
 
 /** Reads a recording (or stream) with ffprobe: streams and every packet. */
 export async function probeReceived(ffprobe: string, input: string): Promise<ReceivedSummary> {
-  const { stdout } = await execa(ffprobe, [
-    '-v', 'error',
-    '-show_entries', 'stream=index,codec_type,codec_name,profile,width,height,sample_rate,channels',
-    '-show_entries', 'packet=stream_index,pts_time,dts_time,size,flags',
-    '-of', 'json',
-    input,
-  ], { timeout: 60_000 });
+  const { stdout } = await execa(
+    ffprobe,
+    [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=index,codec_type,codec_name,profile,width,height,sample_rate,channels',
+      '-show_entries',
+      'packet=stream_index,pts_time,dts_time,size,flags',
+      '-of',
+      'json',
+      input,
+    ],
+    { timeout: 60_000 },
+  );
   return summarizeProbe(JSON.parse(stdout) as ProbeJson);
 }
 
 /** Whether a file source is readable by ffmpeg, and whether it has audio. */
-export async function probeSourceFile(ffprobe: string, file: string): Promise<{ ok: boolean; hasVideo: boolean; hasAudio: boolean; error?: string }> {
-  const r = await execa(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file], { reject: false, timeout: 30_000 });
+export async function probeSourceFile(
+  ffprobe: string,
+  file: string,
+): Promise<{ ok: boolean; hasVideo: boolean; hasAudio: boolean; error?: string }> {
+  const r = await execa(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file], {
+    reject: false,
+    timeout: 30_000,
+  });
   if (r.exitCode !== 0) return { ok: false, hasVideo: false, hasAudio: false, error: String(r.stderr).split('\n')[0] };
   const streams = (JSON.parse(String(r.stdout)) as ProbeJson).streams ?? [];
-  return { ok: true, hasVideo: streams.some((s) => s.codec_type === 'video'), hasAudio: streams.some((s) => s.codec_type === 'audio') };
+  return {
+    ok: true,
+    hasVideo: streams.some((s) => s.codec_type === 'video'),
+    hasAudio: streams.some((s) => s.codec_type === 'audio'),
+  };
 }
 
 export async function toolVersion(tool: string): Promise<string> {

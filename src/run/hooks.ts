@@ -37,8 +37,17 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
   };
 
   const runOne = async (event: StateEvent): Promise<void> => {
-    const input = redact(JSON.stringify({ ...event, time: new Date().toISOString() })) + '\n';
-    const child = execa('sh', ['-c', cmd], { input, reject: false, stdout: 'ignore', stderr: 'ignore', env: childEnv(), extendEnv: false, detached: true, cleanup: false });
+    const input = `${redact(JSON.stringify({ ...event, time: new Date().toISOString() }))}\n`;
+    const child = execa('sh', ['-c', cmd], {
+      input,
+      reject: false,
+      stdout: 'ignore',
+      stderr: 'ignore',
+      env: childEnv(),
+      extendEnv: false,
+      detached: true,
+      cleanup: false,
+    });
     const pid = child.pid;
     current = pid;
     let timedOut = false;
@@ -53,7 +62,9 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
     // could belong to another process group (a pid is reused once its group is gone).
     killGroup(pid);
     if (r.exitCode !== 0) {
-      warn(`--on-state command failed (${timedOut ? `timed out after ${HOOK_TIMEOUT_MS / 1000} s` : r.exitCode === undefined ? 'was stopped' : `exit ${r.exitCode}`}); it keeps running on each state change`);
+      warn(
+        `--on-state command failed (${timedOut ? `timed out after ${HOOK_TIMEOUT_MS / 1000} s` : r.exitCode === undefined ? 'was stopped' : `exit ${r.exitCode}`}); it keeps running on each state change`,
+      );
     }
   };
 
@@ -83,7 +94,11 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
       queue.length = 0;
       killGroup(current);
       await running;
-      if (dropped > 0) emit({ type: 'warning', message: `--on-state: ${dropped} last state change${dropped === 1 ? ' was' : 's were'} not passed on (the hook was still busy when rtmpush stopped)` });
+      if (dropped > 0)
+        emit({
+          type: 'warning',
+          message: `--on-state: ${dropped} last state change${dropped === 1 ? ' was' : 's were'} not passed on (the hook was still busy when rtmpush stopped)`,
+        });
     },
   };
 }

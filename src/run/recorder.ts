@@ -32,7 +32,10 @@ export class Recorder {
       this.#fd = openSync(file, 'wx', 0o644);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const why = code === 'EEXIST' ? 'the file exists: choose a new name or delete it' : `it cannot be created (${code ?? String(error)})`;
+      const why =
+        code === 'EEXIST'
+          ? 'the file exists: choose a new name or delete it'
+          : `it cannot be created (${code ?? String(error)})`;
       throw new UsageError(`--record ${file}: ${why}`);
     }
     this.files.push(file);

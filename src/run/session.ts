@@ -8,7 +8,14 @@ import { checkReceived } from '../probe/summary.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
-import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent, type DestinationState } from '../state/destination.js';
+import {
+  initialState,
+  isReportable,
+  liveMsAt,
+  nextState,
+  type DestinationEvent,
+  type DestinationState,
+} from '../state/destination.js';
 import type { DestinationStats, Emit, RunEvent } from './events.js';
 import { FfmpegProcess, type FfmpegExit } from './ffmpeg-process.js';
 import { probeReceived } from './ffprobe.js';
@@ -53,7 +60,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
   try {
     if (local) {
       await local.start();
-      plan = { ...plan, destinations: plan.destinations.map((d) => (d.kind === 'local' ? { ...d, endpoint: { ...d.endpoint, port: local.port } } : d)) };
+      plan = {
+        ...plan,
+        destinations: plan.destinations.map((d) =>
+          d.kind === 'local' ? { ...d, endpoint: { ...d.endpoint, port: local.port } } : d,
+        ),
+      };
     }
     const result = await stream(plan, opts);
     const received = local ? await reportLocal(local, plan, opts) : 'ok';
@@ -61,7 +73,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     let exitCode = result.exitCode;
     if (exitCode === 0 && received === 'nothing') exitCode = 1;
     else if (exitCode === 0 && received === 'breaks-rules') exitCode = 3;
-    const record = opts.recorder ? { record: { files: opts.recorder.files, ...(opts.recorder.failure ? { failed: opts.recorder.failure } : {}) } } : {};
+    const record = opts.recorder
+      ? { record: { files: opts.recorder.files, ...(opts.recorder.failure ? { failed: opts.recorder.failure } : {}) } }
+      : {};
     return { exitCode, destinations: result.destinations, ...record };
   } finally {
     await local?.stop();
@@ -77,8 +91,16 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
     const after = nextState(before, event);
     states.set(label, after);
     if (!isReportable(before, after)) return;
-    const retry = after.nextRetryAt ? { attempt: after.attempt, delayMs: after.delayMs, nextRetryAt: new Date(after.nextRetryAt).toISOString() } : {};
-    emit({ type: 'state', destination: label, state: after.name, ...(after.reason ? { reason: after.reason } : {}), ...retry });
+    const retry = after.nextRetryAt
+      ? { attempt: after.attempt, delayMs: after.delayMs, nextRetryAt: new Date(after.nextRetryAt).toISOString() }
+      : {};
+    emit({
+      type: 'state',
+      destination: label,
+      state: after.name,
+      ...(after.reason ? { reason: after.reason } : {}),
+      ...retry,
+    });
   };
 
   const relays = new Map<string, DestinationRelay>();
@@ -91,7 +113,10 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
       retry: opts.retry,
       tls: opts.tls,
       bitrateKbps: plan.video.kbps + plan.audio.kbps,
-      hints: { expectedApp: platform ? expectedApp(platform) : undefined, rtmpsUrl: rtmps ?? (platform ? defaultIngest(platform) : undefined) },
+      hints: {
+        expectedApp: platform ? expectedApp(platform) : undefined,
+        rtmpsUrl: rtmps ?? (platform ? defaultIngest(platform) : undefined),
+      },
       onEvent: (e) => onRelayEvent(dest.label, e),
     });
     relays.set(dest.label, relay);
@@ -103,25 +128,48 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
       case 'live':
         return apply(label, { type: 'live', at });
       case 'retry':
-        return apply(label, { type: 'retry', at, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt, reason: e.reason });
+        return apply(label, {
+          type: 'retry',
+          at,
+          attempt: e.attempt,
+          delayMs: e.delayMs,
+          nextRetryAt: e.nextRetryAt,
+          reason: e.reason,
+        });
       case 'rejected':
-        return apply(label, { type: 'rejected', at, reason: e.reason, final: e.final, attempt: e.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
+        return apply(label, {
+          type: 'rejected',
+          at,
+          reason: e.reason,
+          final: e.final,
+          attempt: e.attempt,
+          delayMs: e.delayMs,
+          nextRetryAt: e.nextRetryAt,
+        });
       case 'failed':
         return apply(label, { type: 'failed', at, reason: e.reason });
       case 'leg-fault':
-        return emit({ type: 'warning', message: `${label}: the encoder's leg cannot be read (${e.reason}); this destination gets nothing until the encoder restarts` });
+        return emit({
+          type: 'warning',
+          message: `${label}: the encoder's leg cannot be read (${e.reason}); this destination gets nothing until the encoder restarts`,
+        });
       case 'congested': {
         if (!e.congested) return;
         const delivered = meters.get(label)?.kbps();
         const figure = delivered ? ` (${delivered} kbps delivered of ${plan.video.kbps + plan.audio.kbps} kbps)` : '';
-        emit({ type: 'warning', message: `${label}: congested: the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe` });
+        emit({
+          type: 'warning',
+          message: `${label}: congested: the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe`,
+        });
         return;
       }
     }
   };
 
   for (const relay of relays.values()) relay.start();
-  opts.onRetryNow?.(() => relays.forEach((r) => r.retryNow()));
+  opts.onRetryNow?.(() => {
+    for (const r of relays.values()) r.retryNow();
+  });
 
   emit({
     type: 'start',
@@ -157,7 +205,16 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
         reconnects: s.reconnects,
       };
     }
-    emit({ type: 'stats', fps: p.fps, speed: p.speed, bitrateKbps: p.bitrateKbps, droppedFrames: p.droppedFrames, outTimeMs: p.outTimeMs, frame: p.frame, destinations });
+    emit({
+      type: 'stats',
+      fps: p.fps,
+      speed: p.speed,
+      bitrateKbps: p.bitrateKbps,
+      droppedFrames: p.droppedFrames,
+      outTimeMs: p.outTimeMs,
+      frame: p.frame,
+      destinations,
+    });
   };
   const onLogLine = (raw: string): void => {
     const line = redact(raw);
@@ -190,7 +247,10 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
     stalled = false;
     const current = new FfmpegProcess(
       opts.ffmpeg,
-      buildFfmpegArgv(restarts === 0 || remaining === undefined ? plan : { ...plan, durationMs: Math.max(1000, remaining) }, targets),
+      buildFfmpegArgv(
+        restarts === 0 || remaining === undefined ? plan : { ...plan, durationMs: Math.max(1000, remaining) },
+        targets,
+      ),
       {
         onProgressLine: (line) => {
           const p = progress.push(line);
@@ -206,7 +266,7 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
       { stdinIsSource: readsStdin(plan), pipes: targets.length + (list ? 1 : 0) },
     );
     // Each leg's pipe goes to its destination's relay, in the order of the tee's outputs; the last to the recorder.
-    [...relays.values()].forEach((relay, i) => relay.attach(current.pipes[i]!));
+    for (const [i, relay] of [...relays.values()].entries()) relay.attach(current.pipes[i]!);
     if (opts.recorder) opts.recorder.attach(current.pipes[relays.size]!);
     // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
     if (list) current.pipes[targets.length]!.end(list);
@@ -216,7 +276,10 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
     const watchdog = setInterval(() => {
       if (stoppedByUs || Date.now() - lastProgressAt <= opts.watchdogMs) return;
       stalled = true;
-      emit({ type: 'warning', message: `the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s: restarting it` });
+      emit({
+        type: 'warning',
+        message: `the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s: restarting it`,
+      });
       current.kill();
     }, 1000);
     exit = await current.exited;
@@ -235,37 +298,59 @@ async function stream(plan: Plan, opts: SessionOptions): Promise<Pick<Summary, '
   const encoderFailed = !stoppedByUs && (exit.exitCode !== 0 || stalled);
   if (encoderFailed) {
     const detail = lastErrors.length ? `: ${lastErrors[lastErrors.length - 1]}` : '';
-    emit({ type: 'error', code: 'encoder-failed', message: `ffmpeg exited with ${exit.exitCode ?? exit.signal}${detail}` });
+    emit({
+      type: 'error',
+      code: 'encoder-failed',
+      message: `ffmpeg exited with ${exit.exitCode ?? exit.signal}${detail}`,
+    });
   }
   const finals = [...states.values()];
   const everLive = finals.some((s) => s.everLive);
   let exitCode = 0;
   if (encoderFailed || !everLive) exitCode = 1;
   else if (finals.some((s) => s.name === 'failed' || s.name === 'rejected') || opts.recorder?.failure) exitCode = 3;
-  if (!everLive && !encoderFailed) emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
+  if (!everLive && !encoderFailed)
+    emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
 
   const destinations: Summary['destinations'] = {};
   for (const [label, s] of states) {
-    destinations[label] = { finalState: s.name, liveMs: liveMsAt(s, ended), reconnects: s.reconnects, ...(s.reason ? { reason: s.reason } : {}) };
+    destinations[label] = {
+      finalState: s.name,
+      liveMs: liveMsAt(s, ended),
+      reconnects: s.reconnects,
+      ...(s.reason ? { reason: s.reason } : {}),
+    };
   }
   return { exitCode, destinations };
 }
 
 /** Reads back what the embedded server recorded and, in a rehearsal, checks it against each platform. */
-async function reportLocal(local: LocalServer, plan: Plan, opts: SessionOptions): Promise<'ok' | 'nothing' | 'breaks-rules'> {
+async function reportLocal(
+  local: LocalServer,
+  plan: Plan,
+  opts: SessionOptions,
+): Promise<'ok' | 'nothing' | 'breaks-rules'> {
   let outcome: 'ok' | 'nothing' | 'breaks-rules' = 'ok';
   for (const dest of plan.destinations.filter((d) => d.kind === 'local')) {
     const files = local.recordings(`/${dest.endpoint.app}/${dest.key.reveal()}`);
     if (files.length === 0) {
-      opts.emit({ type: 'error', code: 'nothing-received', message: `${dest.label}: the embedded server recorded nothing` });
+      opts.emit({
+        type: 'error',
+        code: 'nothing-received',
+        message: `${dest.label}: the embedded server recorded nothing`,
+      });
       outcome = 'nothing';
       continue;
     }
-    let summary;
+    let summary: Awaited<ReturnType<typeof probeReceived>>;
     try {
       summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
     } catch {
-      opts.emit({ type: 'error', code: 'nothing-received', message: `${dest.label}: what the embedded server recorded cannot be read` });
+      opts.emit({
+        type: 'error',
+        code: 'nothing-received',
+        message: `${dest.label}: what the embedded server recorded cannot be read`,
+      });
       outcome = 'nothing';
       continue;
     }

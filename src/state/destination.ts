@@ -19,7 +19,15 @@ export interface DestinationState {
 export type DestinationEvent =
   | { type: 'live'; at: number }
   | { type: 'retry'; at: number; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
-  | { type: 'rejected'; at: number; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
+  | {
+      type: 'rejected';
+      at: number;
+      reason: string;
+      final: boolean;
+      attempt?: number;
+      delayMs?: number;
+      nextRetryAt?: number;
+    }
   | { type: 'failed'; at: number; reason: string }
   | { type: 'stop'; at: number };
 
@@ -27,7 +35,12 @@ export function initialState(at: number): DestinationState {
   return { name: 'connecting', since: at, everLive: false, liveMs: 0, reconnects: 0, attempt: 0, terminal: false };
 }
 
-const move = (s: DestinationState, name: DestinationStateName, at: number, patch: Partial<DestinationState> = {}): DestinationState => ({
+const move = (
+  s: DestinationState,
+  name: DestinationStateName,
+  at: number,
+  patch: Partial<DestinationState> = {},
+): DestinationState => ({
   ...s,
   delayMs: undefined,
   nextRetryAt: undefined,
@@ -54,7 +67,13 @@ export function nextState(s: DestinationState, e: DestinationEvent): Destination
       });
     case 'rejected':
       // Until the last refusal the relay still retries (later): the state says so with the next try.
-      return move(s, 'rejected', e.at, { reason: e.reason, terminal: e.final, attempt: e.attempt ?? s.attempt, delayMs: e.delayMs, nextRetryAt: e.nextRetryAt });
+      return move(s, 'rejected', e.at, {
+        reason: e.reason,
+        terminal: e.final,
+        attempt: e.attempt ?? s.attempt,
+        delayMs: e.delayMs,
+        nextRetryAt: e.nextRetryAt,
+      });
     case 'failed':
       return move(s, 'failed', e.at, { reason: e.reason, terminal: true });
     case 'stop':

@@ -10,7 +10,10 @@ export function cacheFile(env: Record<string, string | undefined>): string {
 }
 
 /** The last measurement, if there is one and it is less than a day old. */
-export function readCachedUplink(env: Record<string, string | undefined>, now = Date.now()): UplinkMeasurement | undefined {
+export function readCachedUplink(
+  env: Record<string, string | undefined>,
+  now = Date.now(),
+): UplinkMeasurement | undefined {
   try {
     const m = JSON.parse(readFileSync(cacheFile(env), 'utf8')) as UplinkMeasurement;
     return typeof m.kbps === 'number' && now - Date.parse(m.measuredAt) < STALE_MS ? m : undefined;
@@ -22,5 +25,5 @@ export function readCachedUplink(env: Record<string, string | undefined>, now = 
 export function writeCachedUplink(env: Record<string, string | undefined>, m: UplinkMeasurement): void {
   const file = cacheFile(env);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(m, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(file, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
 }

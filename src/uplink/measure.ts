@@ -38,7 +38,8 @@ export interface MeasureOptions {
 export async function measureUplink(dest: Destination, opts: MeasureOptions): Promise<UplinkMeasurement> {
   const { endpoint } = dest;
   const tcp = await connectTcp(endpoint.host, endpoint.port);
-  const socket: net.Socket = endpoint.protocol === 'rtmps' ? await upgradeTls(tcp.socket, endpoint.host, opts.tls) : tcp.socket;
+  const socket: net.Socket =
+    endpoint.protocol === 'rtmps' ? await upgradeTls(tcp.socket, endpoint.host, opts.tls) : tcp.socket;
   const client = new RtmpClient(socket, endpoint);
   try {
     const setup = client.deadline(SETUP_MS, 'answer to the handshake, connect and publish');
@@ -46,7 +47,9 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
     const connected = await client.connect();
     if (!connected.ok) {
       const platform = dest.platform ? findPlatform(dest.platform) : undefined;
-      throw new Error(`the server refused connect (${connected.detail}): ${wrongAppHint(endpoint.app, platform ? expectedApp(platform) : undefined)}`);
+      throw new Error(
+        `the server refused connect (${connected.detail}): ${wrongAppHint(endpoint.app, platform ? expectedApp(platform) : undefined)}`,
+      );
     }
     const published = await client.publish(dest.key.reveal());
     if (!published.ok) throw new Error(`the server refused the test publish: ${published.detail}`);
@@ -67,17 +70,26 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
     while (!closed && Date.now() - start < opts.seconds * 1000) {
       ts += 33;
       const more = client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: ts, payload });
-      if (!more) await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 250);
-        socket.once('drain', () => (clearTimeout(t), resolve()));
-      });
+      if (!more)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 250);
+          socket.once('drain', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
     }
     clearInterval(progress);
     clearTimeout(warm);
-    const senderSideKbps = sentAtWarmup ? Math.round(((client.sent - sentAtWarmup.bytes) * 8) / (Date.now() - sentAtWarmup.at)) : null;
+    const senderSideKbps = sentAtWarmup
+      ? Math.round(((client.sent - sentAtWarmup.bytes) * 8) / (Date.now() - sentAtWarmup.at))
+      : null;
     if (closed) throw new Error('the server closed the test stream');
     const kbps = rate(acks, start + warmup);
-    if (kbps === null) throw new Error('the server sent no acknowledgements: it cannot be used to measure (try --to local or another target)');
+    if (kbps === null)
+      throw new Error(
+        'the server sent no acknowledgements: it cannot be used to measure (try --to local or another target)',
+      );
     const perSecond = perSecondRates(acks, start + warmup);
     const mean = perSecond.reduce((a, b) => a + b, 0) / (perSecond.length || 1);
     const sd = Math.sqrt(perSecond.reduce((a, b) => a + (b - mean) ** 2, 0) / (perSecond.length || 1));

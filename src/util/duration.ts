@@ -14,7 +14,11 @@ export interface Range {
 }
 
 /** "90s" | "5m" | "1h" | "1h30m" | "250ms" | "2d" | "20" (seconds) → milliseconds, within `range`. */
-export function parseDuration(raw: string, flag = '--duration', range: Range = { min: SECOND, max: 366 * DAY, text: 'from 1s to 366d' }): number {
+export function parseDuration(
+  raw: string,
+  flag = '--duration',
+  range: Range = { min: SECOND, max: 366 * DAY, text: 'from 1s to 366d' },
+): number {
   const text = raw.trim();
   let ms: number;
   if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
@@ -32,7 +36,11 @@ export function parseDuration(raw: string, flag = '--duration', range: Range = {
 }
 
 /** "6000k" | "6M" | "6000" (kbps) → kbps, within `range`. */
-export function parseKbps(raw: string, flag: string, range: Range = { min: 1, max: 10_000_000, text: 'above zero' }): number {
+export function parseKbps(
+  raw: string,
+  flag: string,
+  range: Range = { min: 1, max: 10_000_000, text: 'above zero' },
+): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kKmM]?)(?:bps|bit\/s)?$/.exec(raw.trim());
   if (!m) throw new UsageError(`${flag} "${raw}" is not a bitrate: use e.g. 3000k or 6M`);
   const value = Math.round(Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1000 : 1));

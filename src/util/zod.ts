@@ -7,7 +7,9 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 
 /** Every problem in one line each, with where it is: `destinations.yt.keyEnv: ...`. */
-export function describeIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string[] {
+export function describeIssues(error: {
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>;
+}): string[] {
   return error.issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
     return `${where}: ${issue.message}`;

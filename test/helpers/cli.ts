@@ -6,7 +6,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BIN = path.join(ROOT, 'bin', 'rtmpush.js');
 
 /** No user config and no cached uplink measurement from the machine leak into a test. */
-export const ISOLATED = { XDG_CONFIG_HOME: path.join(ROOT, 'dist', 'no-config'), XDG_CACHE_HOME: path.join(ROOT, 'dist', 'no-cache') };
+export const ISOLATED = {
+  XDG_CONFIG_HOME: path.join(ROOT, 'dist', 'no-config'),
+  XDG_CACHE_HOME: path.join(ROOT, 'dist', 'no-cache'),
+};
 
 export interface CliResult {
   exitCode: number;
@@ -16,7 +19,11 @@ export interface CliResult {
 }
 
 /** Runs the real CLI as a user would, with a clean environment plus `env`. */
-export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number; input?: string | Buffer } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; timeoutMs?: number; input?: string | Buffer } = {},
+): Promise<CliResult> {
   const r = await execa('node', [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...ISOLATED, ...env },
     extendEnv: false,

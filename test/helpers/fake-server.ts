@@ -67,7 +67,13 @@ export class FakeServer {
     let received = 0;
     let lastAck = 0;
     const send = (msg: RtmpMessage): void => void (!socket.destroyed && socket.write(writeChunks(msg, 128)));
-    const command = (streamId: number, ...values: Amf0Value[]): RtmpMessage => ({ csid: 3, typeId: MSG.CommandAmf0, streamId, timestamp: 0, payload: encodeAmf0(...values) });
+    const command = (streamId: number, ...values: Amf0Value[]): RtmpMessage => ({
+      csid: 3,
+      typeId: MSG.CommandAmf0,
+      streamId,
+      timestamp: 0,
+      payload: encodeAmf0(...values),
+    });
     socket.on('data', (data: Buffer) => {
       if (phase !== 'chunks') {
         hs = Buffer.concat([hs, data]);
@@ -90,12 +96,34 @@ export class FakeServer {
         } else if (msg.typeId === MSG.CommandAmf0) {
           const [name, txn, ...args] = decodeAmf0(msg.payload) as [string, number, ...Amf0Value[]];
           conn.commands.push({ name, args });
-          if (name === 'connect') send(command(0, '_result', txn, { fmsVer: 'FMS/3,0,1,123' }, { level: 'status', code: 'NetConnection.Connect.Success' }));
+          if (name === 'connect')
+            send(
+              command(
+                0,
+                '_result',
+                txn,
+                { fmsVer: 'FMS/3,0,1,123' },
+                { level: 'status', code: 'NetConnection.Connect.Success' },
+              ),
+            );
           else if (name === 'createStream') send(command(0, '_result', txn, null, 1));
           else if (name === 'publish' && b.refuseEchoingName) {
-            send(command(1, 'onStatus', 0, null, { level: 'error', code: 'NetStream.Publish.BadName', description: `stream ${String(args[1])} is not allowed here` }));
+            send(
+              command(1, 'onStatus', 0, null, {
+                level: 'error',
+                code: 'NetStream.Publish.BadName',
+                description: `stream ${String(args[1])} is not allowed here`,
+              }),
+            );
           } else if (name === 'publish') {
-            send({ ...command(1, 'onStatus', 0, null, { level: 'status', code: 'NetStream.Publish.Start', description: `Publishing ${String(args[1])}.` }), streamId: 1 });
+            send({
+              ...command(1, 'onStatus', 0, null, {
+                level: 'status',
+                code: 'NetStream.Publish.Start',
+                description: `Publishing ${String(args[1])}.`,
+              }),
+              streamId: 1,
+            });
             b.afterPublish?.(socket);
           }
         }

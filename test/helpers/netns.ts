@@ -32,21 +32,88 @@ export class NetNs {
    * htb, as this kernel has no prio qdisc (and no netem): an unshaped default class and a shaped one for the port.
    */
   async shapePort(port: number, rate: string): Promise<void> {
-    await this.exec(['tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10', 'r2q', '100000']);
+    await this.exec([
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'lo',
+      'root',
+      'handle',
+      '1:',
+      'htb',
+      'default',
+      '10',
+      'r2q',
+      '100000',
+    ]);
     await this.exec(['tc', 'class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit']);
-    await this.exec(['tc', 'class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:30', 'htb', 'rate', rate, 'ceil', rate, 'burst', '16k']);
-    await this.exec(['tc', 'filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:30']);
+    await this.exec([
+      'tc',
+      'class',
+      'add',
+      'dev',
+      'lo',
+      'parent',
+      '1:',
+      'classid',
+      '1:30',
+      'htb',
+      'rate',
+      rate,
+      'ceil',
+      rate,
+      'burst',
+      '16k',
+    ]);
+    await this.exec([
+      'tc',
+      'filter',
+      'add',
+      'dev',
+      'lo',
+      'parent',
+      '1:',
+      'protocol',
+      'ip',
+      'prio',
+      '1',
+      'u32',
+      'match',
+      'ip',
+      'dport',
+      String(port),
+      '0xffff',
+      'flowid',
+      '1:30',
+    ]);
   }
 
   /** Shapes all of this namespace's loopback to `rate`, as one link (tbf). */
   async shapeAll(rate: string): Promise<void> {
-    await this.exec(['tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'tbf', 'rate', rate, 'burst', '80kb', 'latency', '100ms']);
+    await this.exec([
+      'tc',
+      'qdisc',
+      'replace',
+      'dev',
+      'lo',
+      'root',
+      'tbf',
+      'rate',
+      rate,
+      'burst',
+      '80kb',
+      'latency',
+      '100ms',
+    ]);
   }
 
   async waitListening(port: number, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const r = await execa('ip', ['netns', 'exec', this.name, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], { reject: false });
+      const r = await execa('ip', ['netns', 'exec', this.name, 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], {
+        reject: false,
+      });
       if (r.exitCode === 0) return;
       await new Promise((res) => setTimeout(res, 100));
     }

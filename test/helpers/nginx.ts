@@ -67,7 +67,9 @@ ${stream}
     writeFileSync(path.join(this.dir, 'nginx.conf'), conf);
     const args = ['-c', path.join(this.dir, 'nginx.conf'), '-p', this.dir, '-e', path.join(this.dir, 'error.log')];
     // `ip netns exec` execs nginx in place, so the PID is nginx's own
-    this.#proc = this.netns ? spawn('ip', ['netns', 'exec', this.netns.name, 'nginx', ...args], { stdio: 'ignore' }) : spawn('nginx', args, { stdio: 'ignore' });
+    this.#proc = this.netns
+      ? spawn('ip', ['netns', 'exec', this.netns.name, 'nginx', ...args], { stdio: 'ignore' })
+      : spawn('nginx', args, { stdio: 'ignore' });
     const wait = (p: number) => (this.netns ? this.netns.waitListening(p) : waitListening(p));
     await wait(this.port);
     if (this.tls) await wait(this.tls.port);
@@ -77,7 +79,8 @@ ${stream}
   signal(sig: NodeJS.Signals): void {
     const pid = this.#proc?.pid;
     if (!pid) return;
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), sig);
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+      process.kill(Number(child), sig);
     process.kill(pid, sig);
   }
 
@@ -125,7 +128,10 @@ async function waitListening(port: number, timeoutMs = 5000): Promise<void> {
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;

@@ -24,7 +24,10 @@ export function flvTag(type: number, timestamp: number, data: Buffer): Buffer {
  * Plays ffmpeg's part for a relay in this process: an FLV stream on the relay's leg, as the tee writes it to the
  * relay's pipe. Returns `video(timestamp, payload)` to send FLV video payloads, and `end()` to close the leg.
  */
-export function feedRelay(relay: DestinationRelay): { video: (timestamp: number, payload: Buffer) => void; end: () => void } {
+export function feedRelay(relay: DestinationRelay): {
+  video: (timestamp: number, payload: Buffer) => void;
+  end: () => void;
+} {
   const leg = new PassThrough();
   relay.attach(leg);
   leg.write(FLV_HEADER);

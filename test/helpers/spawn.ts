@@ -3,14 +3,28 @@ import { execa, type ResultPromise } from 'execa';
 import { BIN, ISOLATED, ROOT } from './cli.js';
 
 /** Starts the CLI in the background and collects its NDJSON events as they come. */
-export function startCli(args: string[], env: Record<string, string> = {}): { proc: ResultPromise; events: Record<string, any>[]; waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>> } {
-  const proc = execa('node', [BIN, ...args], { cwd: ROOT, env: { ...ISOLATED, ...env }, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' });
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  proc: ResultPromise;
+  events: Record<string, any>[];
+  waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>>;
+} {
+  const proc = execa('node', [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...ISOLATED, ...env },
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stderr: 'ignore',
+  });
   const events: Record<string, any>[] = [];
   let pending = '';
   proc.stdout!.on('data', (chunk: Buffer) => {
     pending += chunk.toString();
     let nl: number;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    for (nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
       if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, any>);
@@ -23,7 +37,9 @@ export function startCli(args: string[], env: Record<string, string> = {}): { pr
       if (found) return found;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`no such event within ${ms} ms; got ${JSON.stringify(events.map((e) => e.type + ':' + (e.state ?? '')))}`);
+    throw new Error(
+      `no such event within ${ms} ms; got ${JSON.stringify(events.map((e) => `${e.type}:${e.state ?? ''}`))}`,
+    );
   };
   return { proc, events, waitFor };
 }

@@ -21,7 +21,13 @@ function frame(size: number, key: boolean): Buffer {
 }
 
 /** Feeds a relay's leg with frames as fast as the destination takes them (never more than `ahead` unacknowledged). */
-async function feed(relay: DestinationRelay, leg: PassThrough, bytes: number, frameSize: number, ahead: number): Promise<number> {
+async function feed(
+  relay: DestinationRelay,
+  leg: PassThrough,
+  bytes: number,
+  frameSize: number,
+  ahead: number,
+): Promise<number> {
   const key = flvTag(MSG.Video, 0, frame(frameSize, true));
   const inter = flvTag(MSG.Video, 0, frame(frameSize, false));
   let written = 0;
@@ -29,7 +35,11 @@ async function feed(relay: DestinationRelay, leg: PassThrough, bytes: number, fr
   const deadline = Date.now() + 60_000;
   for (let i = 1; written < bytes && Date.now() < deadline; i++) {
     await new Promise((r) => setImmediate(r)); // let the relay read, write and hear acknowledgements
-    while ((relay.sentBytes - relay.ackedBytes > ahead || leg.readableLength + leg.writableLength > ahead) && Date.now() < deadline) await sleep(2);
+    while (
+      (relay.sentBytes - relay.ackedBytes > ahead || leg.readableLength + leg.writableLength > ahead) &&
+      Date.now() < deadline
+    )
+      await sleep(2);
     const tag = Buffer.from(i % 60 === 0 ? key : inter);
     tag.writeUIntBE((i * 33) & 0xffffff, 4, 3); // timestamp
     tag[7] = ((i * 33) >>> 24) & 0xff;
@@ -69,7 +79,13 @@ describe("past nginx-rtmp's acknowledgement reset at 0xF0000000 bytes (one relay
   before(async () => {
     await nginx.start();
     relay = new DestinationRelay({
-      target: { protocol: 'rtmp', host: '127.0.0.1', port: nginx.port, app: 'sink', key: new Secret('wrapKey0xF0000000') },
+      target: {
+        protocol: 'rtmp',
+        host: '127.0.0.1',
+        port: nginx.port,
+        app: 'sink',
+        key: new Secret('wrapKey0xF0000000'),
+      },
       retry: DEFAULT_RETRY,
       tls: { insecure: false },
       bitrateKbps: 2_000_000,
@@ -91,14 +107,21 @@ describe("past nginx-rtmp's acknowledgement reset at 0xF0000000 bytes (one relay
   });
 
   it('went live once and stayed so: no reconnect, no congestion, no dropped frame', () => {
-    assert.deepEqual(events.map((e) => e.type), ['live'], `${JSON.stringify(events)} after ${seconds} s`);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['live'],
+      `${JSON.stringify(events)} after ${seconds} s`,
+    );
     assert.equal(relay.droppedFrames, 0);
   });
 
   it('every byte past the reset was acknowledged (the count followed nginx across it)', () => {
     assert.ok(written > NGINX_ACK_RESET, `${written} bytes`);
     assert.ok(relay.sentBytes > NGINX_ACK_RESET + 64 * 2 ** 20, `sent ${relay.sentBytes}`);
-    assert.ok(relay.sentBytes - relay.ackedBytes <= 128 * 1024, `sent ${relay.sentBytes}, acknowledged ${relay.ackedBytes}`);
+    assert.ok(
+      relay.sentBytes - relay.ackedBytes <= 128 * 1024,
+      `sent ${relay.sentBytes}, acknowledged ${relay.ackedBytes}`,
+    );
   });
 });
 
@@ -111,7 +134,13 @@ describe('a server whose acknowledgement counter starts just below 2^32', () => 
   before(async () => {
     await server.start();
     relay = new DestinationRelay({
-      target: { protocol: 'rtmp', host: '127.0.0.1', port: server.port, app: 'live', key: new Secret('nearWrapKey1234') },
+      target: {
+        protocol: 'rtmp',
+        host: '127.0.0.1',
+        port: server.port,
+        app: 'live',
+        key: new Secret('nearWrapKey1234'),
+      },
       retry: DEFAULT_RETRY,
       tls: { insecure: false },
       bitrateKbps: 2000, // two seconds of stream = 500 kB: anything like a 4 GB backlog is congestion
@@ -132,7 +161,13 @@ describe('a server whose acknowledgement counter starts just below 2^32', () => 
   it('live on its acknowledgements, never congested, nothing dropped, every byte acknowledged across the wrap', () => {
     assert.deepEqual(events, [{ type: 'live', confirmedBy: 'ack' }]);
     assert.equal(relay.droppedFrames, 0);
-    assert.ok(relay.sentBytes >= written && relay.sentBytes - relay.ackedBytes <= 128 * 1024, `sent ${relay.sentBytes}, acknowledged ${relay.ackedBytes}`);
-    assert.ok(server.connections[0]!.mediaBytes >= written, `the server got ${server.connections[0]!.mediaBytes} of ${written} bytes`);
+    assert.ok(
+      relay.sentBytes >= written && relay.sentBytes - relay.ackedBytes <= 128 * 1024,
+      `sent ${relay.sentBytes}, acknowledged ${relay.ackedBytes}`,
+    );
+    assert.ok(
+      server.connections[0]!.mediaBytes >= written,
+      `the server got ${server.connections[0]!.mediaBytes} of ${written} bytes`,
+    );
   });
 });

@@ -29,7 +29,10 @@ describe('rtmpush doctor against nginx-rtmp', () => {
   });
 
   it('a good destination passes every step', () => {
-    assert.deepEqual(steps('good').map((s) => `${s.step}:${s.status}`), ['key:pass', 'dns:pass', 'tcp:pass', 'rtmp:pass', 'rtt:pass']);
+    assert.deepEqual(
+      steps('good').map((s) => `${s.step}:${s.status}`),
+      ['key:pass', 'dns:pass', 'tcp:pass', 'rtmp:pass', 'rtt:pass'],
+    );
     assert.match(steps('good')[3]!.detail, /NetConnection\.Connect\.Success/);
     assert.ok(steps('good').every((s) => typeof s.time === 'string' && typeof s.ms === 'number'));
   });
@@ -52,7 +55,10 @@ describe('rtmpush doctor against nginx-rtmp', () => {
 
   it('a key with whitespace fails step 1 with what to do, and is never printed', () => {
     const k = steps('twitch');
-    assert.deepEqual(k.map((s) => `${s.step}:${s.status}`), ['key:fail']);
+    assert.deepEqual(
+      k.map((s) => `${s.step}:${s.status}`),
+      ['key:fail'],
+    );
     assert.match(k[0]!.fix, /RTMPUSH_TWITCH_KEY/);
     assert.ok(!r.stdout.includes('live_1 2') && !r.stdout.includes('docKey1234'));
   });

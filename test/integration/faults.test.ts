@@ -12,7 +12,8 @@ import { commandOf, startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FPS = 30;
-const states = (r: { events: Record<string, any>[] }, label: string) => r.events.filter((e) => e.type === 'state' && e.destination === label);
+const states = (r: { events: Record<string, any>[] }, label: string) =>
+  r.events.filter((e) => e.type === 'state' && e.destination === label);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REFUSING_HOST = '127.0.0.9';
 const accepts = (host: string, port: number) =>
@@ -25,7 +26,26 @@ const accepts = (host: string, port: number) =>
   );
 /** Another encoder publishing on `url` (a small test pattern), until killed. */
 const holdStream = (url: string): ResultPromise =>
-  execa('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', url], { reject: false, stdin: 'ignore' });
+  execa(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-f',
+      'flv',
+      url,
+    ],
+    { reject: false, stdin: 'ignore' },
+  );
 
 describe('rejections: duplicate key, deny publish, unknown app', () => {
   const nginx = new NginxRtmp();
@@ -47,7 +67,10 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
       'twitch',
     ].join(',');
     twitch = { RTMPUSH_TWITCH_URL: nginx.url('nope', '').replace(/\/$/, ''), RTMPUSH_TWITCH_KEY: 'live_twitchKey8642' };
-    r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json', '--uplink', 'off'], twitch);
+    r = await runCli(
+      ['start', '--to', to, '--preset', '360p30', '--duration', '8s', '--json', '--uplink', 'off'],
+      twitch,
+    );
   });
   after(async () => {
     holder.kill('SIGKILL');
@@ -60,22 +83,37 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
     const rejected = states(r, label).find((e) => e.state === 'rejected');
     assert.ok(rejected, `${label} rejected: ${JSON.stringify(states(r, label))}`);
     assert.match(rejected.reason, reason);
-    assert.ok(Date.parse(rejected.time) - start <= 3000, `${label} rejected after ${Date.parse(rejected.time) - start} ms`);
-    assert.ok(states(r, label).every((e) => e.state !== 'live'), `${label} never live`);
+    assert.ok(
+      Date.parse(rejected.time) - start <= 3000,
+      `${label} rejected after ${Date.parse(rejected.time) - start} ms`,
+    );
+    assert.ok(
+      states(r, label).every((e) => e.state !== 'live'),
+      `${label} never live`,
+    );
   };
 
-  it('duplicate key: the server says "Already publishing", with a hint', () => within3s('dup', /Already publishing.*another encoder is publishing with this key/));
-  it('deny publish: Publish.Start then a close is a rejection, not live', () => within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
+  it('duplicate key: the server says "Already publishing", with a hint', () =>
+    within3s('dup', /Already publishing.*another encoder is publishing with this key/));
+  it('deny publish: Publish.Start then a close is a rejection, not live', () =>
+    within3s('deny', /closed the connection when asked to publish: check the key and the app path/));
   it('unknown app: closed after the handshake without answering connect, the app is named', () =>
-    within3s('noapp', /closed the connection after the handshake without answering connect: the app path "nope" is probably wrong/));
-  it("a platform's unknown app: the hint names the app the platform expects", () => within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
+    within3s(
+      'noapp',
+      /closed the connection after the handshake without answering connect: the app path "nope" is probably wrong/,
+    ));
+  it("a platform's unknown app: the hint names the app the platform expects", () =>
+    within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
 
   it('measuring the uplink through that platform: the same hint, the destination named, exit 1', async () => {
     const u = await runCli(['uplink', '--to', 'twitch', '--json'], twitch);
     assert.equal(u.exitCode, 1, u.stderr);
     const error = u.events.find((e) => e.type === 'error');
     assert.equal(error?.code, 'uplink-failed');
-    assert.match(error?.message, /^uplink to twitch could not be measured: the server refused connect \(.*\): the app path "nope" is probably wrong \(the platform expects "app"\)$/);
+    assert.match(
+      error?.message,
+      /^uplink to twitch could not be measured: the server refused connect \(.*\): the app path "nope" is probably wrong \(the platform expects "app"\)$/,
+    );
     assert.ok(!u.stdout.includes('live_twitchKey8642') && !u.stderr.includes('live_twitchKey8642'));
   });
 
@@ -93,7 +131,10 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
 
   it('the good destination is live and unaffected; exit code 3; the summary says rejected', async () => {
     assert.equal(r.exitCode, 3, r.stderr);
-    assert.deepEqual(states(r, 'good').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    assert.deepEqual(
+      states(r, 'good').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
     const summary = r.events.at(-1)!;
     for (const l of ['dup', 'deny', 'noapp', 'twitch']) assert.equal(summary.destinations[l].finalState, 'rejected');
     const got = await probe(nginx.recording('goodKey1357'));
@@ -115,7 +156,10 @@ describe('node-media-server: a name another encoder holds', () => {
     holder = holdStream(`rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`);
     const deadline = Date.now() + 5000;
     while (!nms.published.has('/live/nmsTaken1122') && Date.now() < deadline) await sleep(100);
-    const to = [`good=rtmp://127.0.0.1:${nms.port}/live/nmsFresh3344`, `dup=rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`].join(',');
+    const to = [
+      `good=rtmp://127.0.0.1:${nms.port}/live/nmsFresh3344`,
+      `dup=rtmp://127.0.0.1:${nms.port}/live/nmsTaken1122`,
+    ].join(',');
     r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '6s', '--json']);
   });
   after(async () => {
@@ -131,14 +175,20 @@ describe('node-media-server: a name another encoder holds', () => {
     const rejected = states(r, 'dup').find((e) => e.state === 'rejected');
     assert.ok(rejected, JSON.stringify(states(r, 'dup')));
     assert.ok(Date.parse(rejected.time) - start <= 3000, `rejected after ${Date.parse(rejected.time) - start} ms`);
-    assert.match(rejected.reason, /closed the connection when asked to publish: .*no other encoder is publishing with this key/);
+    assert.match(
+      rejected.reason,
+      /closed the connection when asked to publish: .*no other encoder is publishing with this key/,
+    );
     assert.ok(states(r, 'dup').every((e) => e.state !== 'live'));
     assert.equal(r.events.at(-1)!.destinations.dup.finalState, 'rejected');
   });
 
   it('the other destination on the same server is live and recorded; the first encoder keeps its stream', async () => {
     assert.equal(r.exitCode, 3, r.stderr);
-    assert.deepEqual(states(r, 'good').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    assert.deepEqual(
+      states(r, 'good').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
     const [recording] = nms.recordings('/live/nmsFresh3344');
     assert.ok(recording, 'node-media-server recorded the good destination');
     const got = await probe(recording);
@@ -160,10 +210,15 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
     // keys come from the environment, as the README recommends, so rtmpush's own command line has none
     const dir = tempDir('kill');
     const config = path.join(dir, 'rtmpush.config.json');
-    const destinations = Object.fromEntries(servers.map((s, i) => [`d${i + 1}`, { url: `rtmp://127.0.0.1:${s.port}/live`, keyEnv: `KEY_D${i + 1}` }]));
+    const destinations = Object.fromEntries(
+      servers.map((s, i) => [`d${i + 1}`, { url: `rtmp://127.0.0.1:${s.port}/live`, keyEnv: `KEY_D${i + 1}` }]),
+    );
     writeFileSync(config, JSON.stringify({ destinations }));
     const env = Object.fromEntries(keys.map((k, i) => [`KEY_D${i + 1}`, k]));
-    const run = startCli(['start', '--config', config, '--to', 'd1,d2,d3', '--preset', '360p30', '--duration', '18s', '--json'], env);
+    const run = startCli(
+      ['start', '--config', config, '--to', 'd1,d2,d3', '--preset', '360p30', '--duration', '18s', '--json'],
+      env,
+    );
     events = run.events;
     await run.waitFor((e) => e.type === 'state' && e.destination === 'd2' && e.state === 'live');
     // while streaming: no process on the machine has a key in its command line
@@ -221,11 +276,30 @@ describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
     // YouTube's RTMP ingest overridden to a loopback address where nothing listens on 1935
     const youtube = { RTMPUSH_YOUTUBE_URL: `rtmp://${REFUSING_HOST}:1935/live2`, RTMPUSH_YOUTUBE_KEY: 'yt-key-3579' };
     if (await accepts(REFUSING_HOST, 1935)) return t.skip(`something listens on ${REFUSING_HOST}:1935`);
-    const r = await runCli(['start', '--to', 'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2,youtube', '--preset', '360p30', '--duration', '6s', '--json'], youtube);
+    const r = await runCli(
+      [
+        'start',
+        '--to',
+        'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2,youtube',
+        '--preset',
+        '360p30',
+        '--duration',
+        '6s',
+        '--json',
+      ],
+      youtube,
+    );
     assert.equal(r.exitCode, 3, r.stderr);
-    assert.match(String(states(r, 'nohost').find((e) => e.state === 'reconnecting')?.reason), /cannot resolve nonexistent\.invalid/);
+    assert.match(
+      String(states(r, 'nohost').find((e) => e.state === 'reconnecting')?.reason),
+      /cannot resolve nonexistent\.invalid/,
+    );
     assert.match(String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason), /connection refused/);
-    assert.doesNotMatch(String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason), /RTMPS/, 'no platform, no RTMPS tip');
+    assert.doesNotMatch(
+      String(states(r, 'closed').find((e) => e.state === 'reconnecting')?.reason),
+      /RTMPS/,
+      'no platform, no RTMPS tip',
+    );
     assert.match(
       String(states(r, 'youtube').find((e) => e.state === 'reconnecting')?.reason),
       /connection refused: port 1935 may be blocked; try the RTMPS URL on 443 \(rtmps:\/\/a\.rtmps\.youtube\.com:443\/live2\)/,
@@ -238,17 +312,42 @@ describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
 
 describe('--max-retries and --retry-max-delay', () => {
   it('a refused destination waits at most the given delay, fails after the given tries, and the stream goes on', async () => {
-    const r = await runCli(['start', '--to', 'local,closed=rtmp://127.0.0.1:1/live/k3', '--preset', '360p30', '--duration', '6s', '--json', '--max-retries', '2', '--retry-max-delay', '1s']);
+    const r = await runCli([
+      'start',
+      '--to',
+      'local,closed=rtmp://127.0.0.1:1/live/k3',
+      '--preset',
+      '360p30',
+      '--duration',
+      '6s',
+      '--json',
+      '--max-retries',
+      '2',
+      '--retry-max-delay',
+      '1s',
+    ]);
     assert.equal(r.exitCode, 3, r.stderr);
     const closed = states(r, 'closed');
-    assert.deepEqual(closed.map((e) => [e.state, e.attempt]), [['connecting', undefined], ['reconnecting', 1], ['reconnecting', 2], ['failed', undefined]]);
-    for (const e of closed.filter((e) => e.state === 'reconnecting')) assert.ok(e.delayMs >= 600 && e.delayMs <= 1000, `delay ${e.delayMs}`);
+    assert.deepEqual(
+      closed.map((e) => [e.state, e.attempt]),
+      [
+        ['connecting', undefined],
+        ['reconnecting', 1],
+        ['reconnecting', 2],
+        ['failed', undefined],
+      ],
+    );
+    for (const e of closed.filter((e) => e.state === 'reconnecting'))
+      assert.ok(e.delayMs >= 600 && e.delayMs <= 1000, `delay ${e.delayMs}`);
     const failed = closed.at(-1)!;
     assert.match(failed.reason, /connection refused \(gave up after 2 retries\)/);
     // it gave up on its own, seconds before the end, while local kept streaming
     const end = Date.parse(r.events.at(-1)!.time);
     assert.ok(end - Date.parse(failed.time) >= 2000, `failed ${end - Date.parse(failed.time)} ms before the end`);
-    assert.deepEqual([r.events.at(-1)!.destinations.local.finalState, r.events.at(-1)!.destinations.closed.finalState], ['stopped', 'failed']);
+    assert.deepEqual(
+      [r.events.at(-1)!.destinations.local.finalState, r.events.at(-1)!.destinations.closed.finalState],
+      ['stopped', 'failed'],
+    );
   });
 });
 
@@ -258,7 +357,16 @@ describe('a clean stop leaves no ghost session', () => {
     await nginx.start();
     try {
       for (const round of [1, 2]) {
-        const r = await runCli(['start', '--to', `g=${nginx.url('live', 'ghostKey6060')}`, '--preset', '360p30', '--duration', '3s', '--json']);
+        const r = await runCli([
+          'start',
+          '--to',
+          `g=${nginx.url('live', 'ghostKey6060')}`,
+          '--preset',
+          '360p30',
+          '--duration',
+          '3s',
+          '--json',
+        ]);
         assert.equal(r.exitCode, 0, `round ${round}: ${JSON.stringify(r.events.filter((e) => e.type === 'state'))}`);
         assert.ok(!states(r, 'g').some((e) => e.state === 'rejected'), `round ${round}`);
       }

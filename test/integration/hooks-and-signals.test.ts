@@ -26,14 +26,28 @@ describe('--on-state hooks that hang, flood or leave children', () => {
   it('a hanging hook does not hold up the end, its children are ended, and the summary is the last line', async () => {
     const started = Date.now();
     // each hook starts a child of its own and then hangs
-    const r = await runCli(['start', '--to', 'local', '--preset', '360p30', '--duration', '4s', '--json', '--on-state', 'sleep 33.31 & sleep 33.32']);
+    const r = await runCli([
+      'start',
+      '--to',
+      'local',
+      '--preset',
+      '360p30',
+      '--duration',
+      '4s',
+      '--json',
+      '--on-state',
+      'sleep 33.31 & sleep 33.32',
+    ]);
     const took = Date.now() - started;
     assert.equal(r.exitCode, 0, r.stderr);
     // the stream itself takes ~6 s with start-up and stop; a hook may add its 2 s grace (it used to add 10–15 s)
     assert.ok(took < 9500, `took ${took} ms`);
     assert.equal(r.events.at(-1)!.type, 'summary', 'the summary is the last line');
     const warnings = r.events.filter((e) => e.type === 'warning').map((e) => e.message as string);
-    assert.ok(warnings.some((m) => /--on-state: \d+ last state changes? (was|were) not passed on/.test(m)), JSON.stringify(warnings));
+    assert.ok(
+      warnings.some((m) => /--on-state: \d+ last state changes? (was|were) not passed on/.test(m)),
+      JSON.stringify(warnings),
+    );
     await new Promise((res) => setTimeout(res, 300));
     assert.deepEqual(processesRunning(['sleep', '33.31']), [], "a hook's background child outlived rtmpush");
     assert.deepEqual(processesRunning(['sleep', '33.32']), [], 'a hanging hook outlived rtmpush');
@@ -45,7 +59,18 @@ describe('--on-state hooks that hang, flood or leave children', () => {
     const hook = path.join(dir, 'hook.sh');
     writeFileSync(hook, `#!/bin/sh\necho start >> '${log}'\nsleep 0.2\necho end >> '${log}'\n`);
     chmodSync(hook, 0o755);
-    const run = startCli(['start', '--to', 'local,bad=rtmp://127.0.0.1:1/live/floodKey1234', '--preset', '360p30', '--duration', '8s', '--json', '--on-state', hook]);
+    const run = startCli([
+      'start',
+      '--to',
+      'local,bad=rtmp://127.0.0.1:1/live/floodKey1234',
+      '--preset',
+      '360p30',
+      '--duration',
+      '8s',
+      '--json',
+      '--on-state',
+      hook,
+    ]);
     await run.waitFor((e) => e.type === 'state' && e.destination === 'bad' && e.state === 'reconnecting');
     for (let i = 0; i < 200; i++) {
       run.proc.kill('SIGUSR1');
@@ -72,7 +97,10 @@ describe('a stop signal in the first moments', () => {
       const run = startCli(['start', '--to', 'local', '--preset', '360p30', '--json', '--uplink', 'off']);
       await new Promise((res) => setTimeout(res, delayMs));
       run.proc.kill('SIGTERM');
-      const ended = await Promise.race([run.proc.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 10_000))]);
+      const ended = await Promise.race([
+        run.proc.then(() => true),
+        new Promise<boolean>((res) => setTimeout(() => res(false), 10_000)),
+      ]);
       if (!ended) run.proc.kill('SIGKILL');
       assert.ok(ended, 'still running 10 s after SIGTERM');
     });
@@ -85,7 +113,18 @@ describe('signals and encoder wrappers', () => {
   after(() => nginx.dispose());
 
   it('SIGHUP stops cleanly: the destination stopped (unpublished), a summary, exit 0', async () => {
-    const run = startCli(['start', '--to', `d=${nginx.url('live', 'hupKey12345')}`, '--preset', '360p30', '--duration', '30s', '--json', '--uplink', 'off']);
+    const run = startCli([
+      'start',
+      '--to',
+      `d=${nginx.url('live', 'hupKey12345')}`,
+      '--preset',
+      '360p30',
+      '--duration',
+      '30s',
+      '--json',
+      '--uplink',
+      'off',
+    ]);
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     run.proc.kill('SIGHUP');
     const r = await run.proc;
@@ -102,7 +141,20 @@ describe('signals and encoder wrappers', () => {
     // ffmpeg in the background (its stdin is then /dev/null, so `q` never reaches it), the wrapper waits
     writeFileSync(wrapper, `#!/bin/sh\nffmpeg "$@" &\necho $! > '${pidFile}'\nwait\n`);
     chmodSync(wrapper, 0o755);
-    const run = startCli(['start', '--to', `w=${nginx.url('live', 'wrapKey12345')}`, '--ffmpeg', wrapper, '--preset', '360p30', '--duration', '60s', '--json', '--uplink', 'off']);
+    const run = startCli([
+      'start',
+      '--to',
+      `w=${nginx.url('live', 'wrapKey12345')}`,
+      '--ffmpeg',
+      wrapper,
+      '--preset',
+      '360p30',
+      '--duration',
+      '60s',
+      '--json',
+      '--uplink',
+      'off',
+    ]);
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     const ffmpeg = Number(readFileSync(pidFile, 'utf8'));
     const stopped = Date.now();

@@ -63,8 +63,24 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
   before(async () => {
     await nginx.start();
     for (const s of Object.values(servers)) await s.start();
-    const to = [`good=${nginx.url('live', 'goodHostileKey1')}`, ...Object.entries(servers).map(([name, s]) => `${name}=${s.url('live', `${name}SecretKey42`)}`)];
-    run = startCli(['start', '--to', to.join(','), '--preset', '360p30', '--duration', '16s', '--json', '--uplink', 'off', '--on-state', `cat >> ${hookLog}`]);
+    const to = [
+      `good=${nginx.url('live', 'goodHostileKey1')}`,
+      ...Object.entries(servers).map(([name, s]) => `${name}=${s.url('live', `${name}SecretKey42`)}`),
+    ];
+    run = startCli([
+      'start',
+      '--to',
+      to.join(','),
+      '--preset',
+      '360p30',
+      '--duration',
+      '16s',
+      '--json',
+      '--uplink',
+      'off',
+      '--on-state',
+      `cat >> ${hookLog}`,
+    ]);
     const sampler = setInterval(() => {
       try {
         const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${run.proc.pid}/status`, 'utf8'))?.[1] ?? 0);
@@ -88,7 +104,10 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
   it('a server that accepts and says nothing is retried after 10 s, not left connecting for the whole run', () => {
     const retry = firstRetry('silent');
     assert.ok(retry, JSON.stringify(states('silent')));
-    assert.match(retry.reason, /127\.0\.0\.1:\d+ accepted the connection but did not answer the RTMP handshake within 10 s/);
+    assert.match(
+      retry.reason,
+      /127\.0\.0\.1:\d+ accepted the connection but did not answer the RTMP handshake within 10 s/,
+    );
     const after = Date.parse(retry.time) - started();
     assert.ok(after >= 9500 && after < 12_000, `retried ${after} ms after the start`);
   });
@@ -114,18 +133,25 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
   });
 
   it('the healthy destination did not notice: live throughout, every second of the stream recorded', async () => {
-    assert.deepEqual(states('good').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    assert.deepEqual(
+      states('good').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
     const got = await probe(nginx.recording('goodHostileKey1'));
     assert.ok(got.videoFrames >= 14 * 30, `frames ${got.videoFrames}`);
     assert.ok(got.maxFrameGapS < 0.5, `gap ${got.maxFrameGapS} s`);
   });
 
-  it("a server that quotes the key in its refusal: rejected with its words, the key hidden everywhere", () => {
+  it('a server that quotes the key in its refusal: rejected with its words, the key hidden everywhere', () => {
     const rejected = states('echo').find((e) => e.state === 'rejected');
     assert.ok(rejected, JSON.stringify(states('echo')));
     assert.match(rejected.reason, /NetStream\.Publish\.BadName: stream \*\*\*\* is not allowed here/);
     const printed = run.events.map((e) => JSON.stringify(e)).join('\n') + readFileSync(hookLog, 'utf8');
-    for (const name of ['good', ...Object.keys(servers)]) assert.ok(!printed.includes(`${name === 'good' ? 'goodHostileKey1' : `${name}SecretKey42`}`), `${name}'s key was printed`);
+    for (const name of ['good', ...Object.keys(servers)])
+      assert.ok(
+        !printed.includes(`${name === 'good' ? 'goodHostileKey1' : `${name}SecretKey42`}`),
+        `${name}'s key was printed`,
+      );
     assert.ok(readFileSync(hookLog, 'utf8').includes('"echo"'), 'the hook saw the echo destination');
   });
 
@@ -151,10 +177,17 @@ describe('doctor and uplink against garbage and endless senders: a clear step fa
     await endless.stop();
   });
 
-  for (const [name, server] of [['garbage', garbage], ['an endless sender', endless]] as const) {
+  for (const [name, server] of [
+    ['garbage', garbage],
+    ['an endless sender', endless],
+  ] as const) {
     it(`doctor: ${name} fails the rtmp step, exit 3`, async () => {
       const started = Date.now();
-      const r = await runCli(['doctor', '--to', `x=${server.url('live', 'doctorHostile1')}`, '--json'], {}, { timeoutMs: 30_000 });
+      const r = await runCli(
+        ['doctor', '--to', `x=${server.url('live', 'doctorHostile1')}`, '--json'],
+        {},
+        { timeoutMs: 30_000 },
+      );
       assert.equal(r.exitCode, 3, r.stderr);
       assert.ok(!/\n\s+at /.test(r.stderr + r.stdout), 'no stack trace');
       const rtmp = r.events.find((e) => e.step === 'rtmp');

@@ -10,7 +10,18 @@ describe('an IPv6 literal in the URL (rtmp://[::1]:PORT/app/key)', () => {
   after(() => nginx.dispose());
 
   it('connects (the brackets are not part of the address), goes live, and the server records it', async () => {
-    const r = await runCli(['start', '--to', `v6=rtmp://[::1]:${nginx.port}/live/ipv6Key4321`, '--preset', '360p30', '--duration', '5s', '--json', '--uplink', 'off']);
+    const r = await runCli([
+      'start',
+      '--to',
+      `v6=rtmp://[::1]:${nginx.port}/live/ipv6Key4321`,
+      '--preset',
+      '360p30',
+      '--duration',
+      '5s',
+      '--json',
+      '--uplink',
+      'off',
+    ]);
     assert.equal(r.exitCode, 0, r.stdout + r.stderr);
     const states = r.events.filter((e) => e.type === 'state').map((e) => e.state);
     assert.deepEqual(states, ['connecting', 'live', 'stopped']);

@@ -4,7 +4,8 @@ import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
 import { childPids, commandOf, isRunning, startCli } from '../helpers/spawn.js';
 
-const ffmpegChild = (pid: number): number | undefined => childPids(pid).find((c) => commandOf(c)[0]?.endsWith('ffmpeg'));
+const ffmpegChild = (pid: number): number | undefined =>
+  childPids(pid).find((c) => commandOf(c)[0]?.endsWith('ffmpeg'));
 
 describe('stopping', () => {
   it('SIGTERM stops gracefully: destinations stopped, what arrived reported, exit 0', async () => {
@@ -39,7 +40,18 @@ describe('the encoder watchdog', () => {
     const nginx = new NginxRtmp();
     await nginx.start();
     try {
-      const run = startCli(['start', '--to', `w=${nginx.url('live', 'watchKey4321')}`, '--preset', '360p30', '--duration', '20s', '--watchdog', '3s', '--json']);
+      const run = startCli([
+        'start',
+        '--to',
+        `w=${nginx.url('live', 'watchKey4321')}`,
+        '--preset',
+        '360p30',
+        '--duration',
+        '20s',
+        '--watchdog',
+        '3s',
+        '--json',
+      ]);
       await run.waitFor((e) => e.type === 'state' && e.state === 'live');
       await new Promise((r) => setTimeout(r, 2000));
       const first = ffmpegChild(run.proc.pid!)!;
@@ -72,14 +84,26 @@ describe('the encoder watchdog without --duration', () => {
     const nginx = new NginxRtmp();
     await nginx.start();
     try {
-      const run = startCli(['start', '--to', `w=${nginx.url('live', 'watchKey8765')}`, '--preset', '360p30', '--watchdog', '3s', '--json']);
+      const run = startCli([
+        'start',
+        '--to',
+        `w=${nginx.url('live', 'watchKey8765')}`,
+        '--preset',
+        '360p30',
+        '--watchdog',
+        '3s',
+        '--json',
+      ]);
       await run.waitFor((e) => e.type === 'state' && e.state === 'live');
       const first = ffmpegChild(run.proc.pid!)!;
       process.kill(first, 'SIGSTOP');
       await run.waitFor((e) => e.type === 'warning' && /restarting it/.test(e.message), 10_000);
       await new Promise((r) => setTimeout(r, 6000));
       const second = ffmpegChild(run.proc.pid!);
-      assert.ok(second && second !== first && isRunning(second), 'the new encoder is still running 6 s after the restart');
+      assert.ok(
+        second && second !== first && isRunning(second),
+        'the new encoder is still running 6 s after the restart',
+      );
       const lastStats = run.events.filter((e) => e.type === 'stats').at(-1)!;
       assert.ok(Date.now() - Date.parse(lastStats.time) < 2000, 'and still reporting progress');
       run.proc.kill('SIGTERM');

@@ -13,7 +13,10 @@ describe('start --to local (the README command, shortened)', () => {
     assert.equal(received.summary.videoCodec, 'h264');
     assert.equal(received.summary.audioCodec, 'aac');
     assert.ok(received.summary.durationS >= 7, `duration ${received.summary.durationS}`);
-    assert.deepEqual(r.events.filter((e) => e.destination === 'local' && e.type === 'state').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    assert.deepEqual(
+      r.events.filter((e) => e.destination === 'local' && e.type === 'state').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
     // only NDJSON on stdout: node-media-server's own logging must not leak into it
     for (const line of r.stdout.trim().split('\n')) assert.ok(line.startsWith('{"type":'), line);
   });
@@ -25,6 +28,6 @@ describe('start --to local (the README command, shortened)', () => {
     assert.match(r.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z local: live$/m);
     assert.match(r.stderr, /local received \d+(\.\d+)? s: h264/);
     assert.match(r.stderr, /meets the preset/);
-    assert.ok(!/\x1b\[/.test(r.stderr), 'no colour codes');
+    assert.ok(!r.stderr.includes('\u001b['), 'no colour codes');
   });
 });

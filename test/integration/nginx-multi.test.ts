@@ -92,7 +92,17 @@ describe('start: a refused destination does not disturb the others', () => {
   before(async () => {
     await nginx.start();
     const refused = 'rtmp://127.0.0.1:1/live/refusedKey4410';
-    result = await runCli(['start', '--to', `good=${nginx.url('live', 'goodKey5521')},bad=${refused}`, '--preset', '360p30', '--duration', '8s', '--json', '--verbose']);
+    result = await runCli([
+      'start',
+      '--to',
+      `good=${nginx.url('live', 'goodKey5521')},bad=${refused}`,
+      '--preset',
+      '360p30',
+      '--duration',
+      '8s',
+      '--json',
+      '--verbose',
+    ]);
     good = await probe(nginx.recording('goodKey5521'));
   });
   after(() => nginx.dispose());
@@ -106,12 +116,21 @@ describe('start: a refused destination does not disturb the others', () => {
     retries.forEach((e, i) => {
       assert.equal(e.attempt, i + 1);
       assert.match(e.reason, /127\.0\.0\.1:1 connection refused/);
-      assert.ok(e.delayMs >= 800 * 1.5 ** i * 0.99 && e.delayMs <= 1200 * 1.5 ** i * 1.01, `delay ${e.delayMs} at attempt ${i + 1}`);
-      assert.ok(Math.abs(Date.parse(e.nextRetryAt) - Date.parse(e.time) - e.delayMs) < 50, 'nextRetryAt = time + delay');
+      assert.ok(
+        e.delayMs >= 800 * 1.5 ** i * 0.99 && e.delayMs <= 1200 * 1.5 ** i * 1.01,
+        `delay ${e.delayMs} at attempt ${i + 1}`,
+      );
+      assert.ok(
+        Math.abs(Date.parse(e.nextRetryAt) - Date.parse(e.time) - e.delayMs) < 50,
+        'nextRetryAt = time + delay',
+      );
     });
     assert.equal(bad.at(-1)?.state, 'failed');
     const summary = result.events.at(-1)!;
-    assert.deepEqual([summary.destinations.good.finalState, summary.destinations.bad.finalState], ['stopped', 'failed']);
+    assert.deepEqual(
+      [summary.destinations.good.finalState, summary.destinations.bad.finalState],
+      ['stopped', 'failed'],
+    );
   });
 
   it('the good one recorded the whole run', () => {
@@ -120,7 +139,10 @@ describe('start: a refused destination does not disturb the others', () => {
 
   it("ffmpeg's own lines (--verbose) hold no key: ffmpeg only knows the pipes rtmpush handed it", () => {
     const logs = result.events.filter((e) => e.type === 'log').map((e) => e.line as string);
-    assert.ok(logs.some((l) => l.includes('pipe:4')), 'the second leg is named by its pipe');
+    assert.ok(
+      logs.some((l) => l.includes('pipe:4')),
+      'the second leg is named by its pipe',
+    );
     assert.ok(!logs.some((l) => l.includes('rtmp://')), 'no RTMP URL in ffmpeg at all');
     assert.ok(!result.stdout.includes('refusedKey4410') && !result.stderr.includes('refusedKey4410'));
     assert.ok(!result.stdout.includes('goodKey5521') && !result.stderr.includes('goodKey5521'));

@@ -8,7 +8,11 @@ import { probe } from '../helpers/probe.js';
 import { childPids, startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const events = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+const events = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('--record when the disk fills up', () => {
   it('the failure is reported at once with its cause, the stream goes on, what was written is kept, exit 3', async () => {
@@ -17,11 +21,20 @@ describe('--record when the disk fills up', () => {
     const file = path.join(dir, 'archive.mkv');
     // a 400 KB disk of its own, in a mount namespace of the run's own
     const script = `mount -t tmpfs -o size=400k tmpfs '${dir}' && exec node '${BIN}' start --to local --preset 360p30 --duration 8s --json --record '${file}' --uplink off`;
-    const r = await execa('unshare', ['--mount', 'sh', '-c', script], { env: { ...process.env, ...ISOLATED }, cwd: ROOT, reject: false, timeout: 60_000, stdin: 'ignore' });
+    const r = await execa('unshare', ['--mount', 'sh', '-c', script], {
+      env: { ...process.env, ...ISOLATED },
+      cwd: ROOT,
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+    });
     const got = events(String(r.stdout));
     const failed = got.find((e) => e.type === 'error' && e.code === 'record-failed');
     assert.ok(failed, String(r.stdout).slice(0, 2000) + String(r.stderr));
-    assert.match(failed.message, /recording to .*archive\.mkv failed: the disk is full \(ENOSPC\): what was recorded up to now is kept in .*archive\.mkv; the stream goes on/);
+    assert.match(
+      failed.message,
+      /recording to .*archive\.mkv failed: the disk is full \(ENOSPC\): what was recorded up to now is kept in .*archive\.mkv; the stream goes on/,
+    );
     const start = Date.parse(got.find((e) => e.type === 'start')!.time);
     assert.ok(Date.parse(failed.time) - start < 6000, 'reported when it happened, not at the end');
     const summary = got.at(-1)!;
@@ -37,7 +50,22 @@ describe('--record across an encoder restart', () => {
   it('the restarted encoder records into a new numbered file: nothing recorded before is lost', async () => {
     const dir = tempDir('record-restart');
     const file = path.join(dir, 'show.mkv');
-    const run = startCli(['start', '--to', 'local', '--preset', '360p30', '--duration', '16s', '--watchdog', '3s', '--json', '--record', file, '--uplink', 'off']);
+    const run = startCli([
+      'start',
+      '--to',
+      'local',
+      '--preset',
+      '360p30',
+      '--duration',
+      '16s',
+      '--watchdog',
+      '3s',
+      '--json',
+      '--record',
+      file,
+      '--uplink',
+      'off',
+    ]);
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     await new Promise((r) => setTimeout(r, 3000));
     const [ffmpeg] = childPids(run.proc.pid!);

@@ -19,27 +19,73 @@ describe('start --rehearse: the planned pipeline into the embedded server, check
   }
 
   it('--keyint 5 is flagged for Twitch with its fix, and only that', async () => {
-    const r = await runCli(['start', '--rehearse', '--to', 'twitch', '--preset', '360p30', '--keyint', '5', '--duration', '11s', '--json']);
+    const r = await runCli([
+      'start',
+      '--rehearse',
+      '--to',
+      'twitch',
+      '--preset',
+      '360p30',
+      '--keyint',
+      '5',
+      '--duration',
+      '11s',
+      '--json',
+    ]);
     assert.equal(r.exitCode, 3);
     const f = failures(r.events, 'twitch');
-    assert.deepEqual(f.map((c: { rule: string }) => c.rule), ['keyframe interval']);
+    assert.deepEqual(
+      f.map((c: { rule: string }) => c.rule),
+      ['keyframe interval'],
+    );
     assert.equal(f[0].fix, 'keyframe every 5.0 s: Twitch needs 2 s — remove --keyint 5');
   });
 
   it("a bitrate above Twitch's cap (kept by --allow-over-cap) is flagged", async () => {
-    const r = await runCli(['start', '--rehearse', '--to', 'twitch', '--preset', '360p30', '--video-bitrate', '8000k', '--allow-over-cap', '--duration', '6s', '--json']);
+    const r = await runCli([
+      'start',
+      '--rehearse',
+      '--to',
+      'twitch',
+      '--preset',
+      '360p30',
+      '--video-bitrate',
+      '8000k',
+      '--allow-over-cap',
+      '--duration',
+      '6s',
+      '--json',
+    ]);
     assert.equal(r.exitCode, 3);
     const rules = failures(r.events, 'twitch').map((c: { rule: string }) => c.rule);
     assert.ok(rules.includes('average video bitrate'), rules.join());
-    assert.ok(rules.every((x: string) => /video bitrate/.test(x)), rules.join());
+    assert.ok(
+      rules.every((x: string) => /video bitrate/.test(x)),
+      rules.join(),
+    );
     assert.match(failures(r.events, 'twitch')[0].fix, /Twitch caps video at 6000 kbps — drop --allow-over-cap/);
   });
 
   it('audio at 22.05 kHz instead of 48 kHz is flagged', async () => {
-    const r = await runCli(['start', '--rehearse', '--to', 'twitch,youtube', '--preset', '360p30', '--audio-rate', '22050', '--duration', '6s', '--json']);
+    const r = await runCli([
+      'start',
+      '--rehearse',
+      '--to',
+      'twitch,youtube',
+      '--preset',
+      '360p30',
+      '--audio-rate',
+      '22050',
+      '--duration',
+      '6s',
+      '--json',
+    ]);
     assert.equal(r.exitCode, 3);
     const f = failures(r.events, 'twitch');
-    assert.deepEqual(f.map((c: { rule: string }) => c.rule), ['audio sample rate']);
+    assert.deepEqual(
+      f.map((c: { rule: string }) => c.rule),
+      ['audio sample rate'],
+    );
     assert.equal(f[0].fix, 'audio at 22050 Hz: Twitch accepts 44100 or 48000 Hz — remove --audio-rate 22050');
     // YouTube publishes no sample-rate rule: it passes
     assert.equal(r.events.find((e) => e.type === 'rehearsal' && e.platform === 'youtube')!.ok, true);

@@ -78,10 +78,16 @@ describe('a destination that comes back resumes from the latest keyframe, not th
 
   it('lost the server, retried, and was live again before the encoder made its next keyframe', () => {
     const lives = events.filter((e) => e.event.type === 'live');
-    assert.ok(events.some((e) => e.event.type === 'retry'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.event.type === 'retry'),
+      JSON.stringify(events),
+    );
     assert.equal(lives.length, 2, JSON.stringify(events));
     const back = lives[1]!.frame;
-    assert.ok(back >= BACK_AT && back < BACK_AT + FPS, `live again at frame ${back}; the server was back at ${BACK_AT}`);
+    assert.ok(
+      back >= BACK_AT && back < BACK_AT + FPS,
+      `live again at frame ${back}; the server was back at ${BACK_AT}`,
+    );
     assert.ok(!events.some((e) => e.event.type === 'congested'), 'the first burst is not congestion');
   });
 
@@ -94,8 +100,13 @@ describe('a destination that comes back resumes from the latest keyframe, not th
     assert.equal(numbers[0], KEYINT, 'starts on the keyframe before the loss');
     assert.equal(frames[0]!.data[0], 0x17);
     assert.equal(frames[0]!.timestamp, 0);
-    assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => KEYINT + i), 'no frame missing or repeated');
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: numbers.length }, (_, i) => KEYINT + i),
+      'no frame missing or repeated',
+    );
     assert.ok(numbers.at(-1)! >= END_AT - 2, `forwarded up to frame ${numbers.at(-1)}`);
-    for (let i = 1; i < frames.length; i++) assert.equal(frames[i]!.timestamp, Math.round(((KEYINT + i) * 1000) / FPS) - 6000);
+    for (let i = 1; i < frames.length; i++)
+      assert.equal(frames[i]!.timestamp, Math.round(((KEYINT + i) * 1000) / FPS) - 6000);
   });
 });

@@ -27,7 +27,13 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
     ca = await makeTestCa();
     await nginx.start(undefined, { cert: ca.cert, key: ca.key });
     relay = new DestinationRelay({
-      target: { protocol: 'rtmps', host: '127.0.0.1', port: nginx.tls!.port, app: 'live', key: new Secret('tlsBufferKey5') },
+      target: {
+        protocol: 'rtmps',
+        host: '127.0.0.1',
+        port: nginx.tls!.port,
+        app: 'live',
+        key: new Secret('tlsBufferKey5'),
+      },
       retry: DEFAULT_RETRY,
       tls: { insecure: false, ca: [readFileSync(ca.caCert, 'latin1')] },
       bitrateKbps: (FPS * FRAME * 8) / 1000,

@@ -6,7 +6,8 @@ import { probe } from '../helpers/probe.js';
 import { startCli } from '../helpers/spawn.js';
 import { makeTestCa } from '../helpers/tls.js';
 
-const states = (events: Record<string, any>[], label: string) => events.filter((e) => e.type === 'state' && e.destination === label);
+const states = (events: Record<string, any>[], label: string) =>
+  events.filter((e) => e.type === 'state' && e.destination === label);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-rtmp)', () => {
@@ -28,9 +29,15 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
   const url = (n: NginxRtmp, key: string) => `rtmps://127.0.0.1:${n.tls!.port}/live/${key}`;
 
   it('a certificate from a CA given in RTMPUSH_CA_FILE: live, and the server recorded it', async () => {
-    const r = await runCli(['start', '--to', `s=${url(trusted, 'tlsKey1111')}`, '--preset', '360p30', '--duration', '5s', '--json'], { RTMPUSH_CA_FILE: ca.caCert });
+    const r = await runCli(
+      ['start', '--to', `s=${url(trusted, 'tlsKey1111')}`, '--preset', '360p30', '--duration', '5s', '--json'],
+      { RTMPUSH_CA_FILE: ca.caCert },
+    );
     assert.equal(r.exitCode, 0, r.stderr);
-    assert.deepEqual(states(r.events, 's').map((e) => e.state), ['connecting', 'live', 'stopped']);
+    assert.deepEqual(
+      states(r.events, 's').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
     const got = await probe(trusted.recording('tlsKey1111'));
     assert.ok(got.videoFrames >= 3 * 30, `frames ${got.videoFrames}`);
   });
@@ -45,7 +52,12 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
       const to = `store=${url(other, 'tlsKey5555')},file=${url(trusted, 'tlsKey6666')}`;
       const r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '5s', '--json'], env);
       assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      for (const label of ['store', 'file']) assert.deepEqual(states(r.events, label).map((e) => e.state), ['connecting', 'live', 'stopped'], label);
+      for (const label of ['store', 'file'])
+        assert.deepEqual(
+          states(r.events, label).map((e) => e.state),
+          ['connecting', 'live', 'stopped'],
+          label,
+        );
       const doctor = await runCli(['doctor', '--to', to, '--json'], env);
       assert.equal(doctor.exitCode, 0, doctor.stdout);
       assert.equal(doctor.events.filter((e) => e.step === 'tls' && e.status === 'pass').length, 2);
@@ -56,19 +68,47 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
   });
 
   it('without that CA the certificate is not trusted: rejected with the reason at once, exit 3', async () => {
-    const r = await runCli(['start', '--to', `local,s=${url(trusted, 'tlsKey2222')}`, '--preset', '360p30', '--duration', '4s', '--json']);
+    const r = await runCli([
+      'start',
+      '--to',
+      `local,s=${url(trusted, 'tlsKey2222')}`,
+      '--preset',
+      '360p30',
+      '--duration',
+      '4s',
+      '--json',
+    ]);
     assert.equal(r.exitCode, 3, r.stderr);
     const s = states(r.events, 's');
     assert.equal(s.at(-1)?.state, 'rejected');
-    assert.match(s.at(-1)?.reason, /TLS certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*RTMPUSH_CA_FILE.*--insecure-tls/);
+    assert.match(
+      s.at(-1)?.reason,
+      /TLS certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*RTMPUSH_CA_FILE.*--insecure-tls/,
+    );
     assert.equal(s.filter((e) => e.state === 'rejected').length, 1, 'no retry loop on a bad certificate');
   });
 
   it('a self-signed certificate is rejected; --insecure-tls accepts it', async () => {
-    const strict = await runCli(['start', '--to', `local,s=${url(selfSigned, 'tlsKey3333')}`, '--preset', '360p30', '--duration', '4s', '--json'], { RTMPUSH_CA_FILE: ca.caCert });
+    const strict = await runCli(
+      ['start', '--to', `local,s=${url(selfSigned, 'tlsKey3333')}`, '--preset', '360p30', '--duration', '4s', '--json'],
+      { RTMPUSH_CA_FILE: ca.caCert },
+    );
     assert.equal(strict.exitCode, 3);
-    assert.match(states(strict.events, 's').at(-1)?.reason, /not trusted \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/);
-    const loose = await runCli(['start', '--to', `s=${url(selfSigned, 'tlsKey4444')}`, '--insecure-tls', '--preset', '360p30', '--duration', '5s', '--json']);
+    assert.match(
+      states(strict.events, 's').at(-1)?.reason,
+      /not trusted \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)\)/,
+    );
+    const loose = await runCli([
+      'start',
+      '--to',
+      `s=${url(selfSigned, 'tlsKey4444')}`,
+      '--insecure-tls',
+      '--preset',
+      '360p30',
+      '--duration',
+      '5s',
+      '--json',
+    ]);
     assert.equal(loose.exitCode, 0, loose.stderr);
     assert.ok(states(loose.events, 's').some((e) => e.state === 'live'));
   });
@@ -83,7 +123,16 @@ describe('a hung server (SIGSTOP) does not disturb the others', () => {
   before(async () => {
     await good.start();
     await hung.start();
-    const run = startCli(['start', '--to', `good=${good.url('live', 'okKey1212')},hung=${hung.url('live', 'hungKey3434')}`, '--preset', '360p30', '--duration', '22s', '--json']);
+    const run = startCli([
+      'start',
+      '--to',
+      `good=${good.url('live', 'okKey1212')},hung=${hung.url('live', 'hungKey3434')}`,
+      '--preset',
+      '360p30',
+      '--duration',
+      '22s',
+      '--json',
+    ]);
     events = run.events;
     await run.waitFor((e) => e.type === 'state' && e.destination === 'hung' && e.state === 'live');
     await sleep(1000);
@@ -100,11 +149,17 @@ describe('a hung server (SIGSTOP) does not disturb the others', () => {
   it('the hung one is flagged congested, then dropped and retried; the encoder keeps speed', () => {
     const warning = events.find((e) => e.type === 'warning' && /^hung: congested/.test(e.message));
     assert.ok(warning, 'congested warning');
-    assert.ok(Date.parse(warning.time) - stoppedAt < 8000, `congested after ${Date.parse(warning.time) - stoppedAt} ms`);
+    assert.ok(
+      Date.parse(warning.time) - stoppedAt < 8000,
+      `congested after ${Date.parse(warning.time) - stoppedAt} ms`,
+    );
     const stalled = states(events, 'hung').find((e) => e.state === 'reconnecting');
     assert.match(String(stalled?.reason), /stopped acknowledging/);
     const stats = events.filter((e) => e.type === 'stats' && Date.parse(e.time) > stoppedAt + 2000);
-    assert.ok(stats.some((e) => e.destinations.hung.congested === true), 'stats carry the congestion flag');
+    assert.ok(
+      stats.some((e) => e.destinations.hung.congested === true),
+      'stats carry the congestion flag',
+    );
     const last = stats.at(-1)!;
     assert.ok(last.speed >= 0.98, `speed ${last.speed}`);
   });

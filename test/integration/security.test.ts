@@ -51,7 +51,11 @@ function listeningPorts(pids: number[]): number[] {
 
 /** Runs a command as uid/gid nobody (65534), as another local user would. */
 const asNobody = (cmd: string, args: string[]) =>
-  execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], { reject: false, timeout: 20_000, stdin: 'ignore' });
+  execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], {
+    reject: false,
+    timeout: 20_000,
+    stdin: 'ignore',
+  });
 
 describe('another local user cannot feed a destination', () => {
   const nginx = new NginxRtmp();
@@ -63,13 +67,33 @@ describe('another local user cannot feed a destination', () => {
     await nginx.start();
     // The key as a user should keep it: in the environment, named by the config file (not typed in --to).
     const config = path.join(tempDir('stranger'), 'rtmpush.config.json');
-    writeFileSync(config, JSON.stringify({ destinations: { dest: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'DEST_KEY' } } }));
-    run = startCli(['start', '--to', 'dest', '--config', config, '--preset', '360p30', '--duration', '14s', '--json', '--uplink', 'off'], { DEST_KEY: 'strangerKey4711' });
+    writeFileSync(
+      config,
+      JSON.stringify({ destinations: { dest: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'DEST_KEY' } } }),
+    );
+    run = startCli(
+      [
+        'start',
+        '--to',
+        'dest',
+        '--config',
+        config,
+        '--preset',
+        '360p30',
+        '--duration',
+        '14s',
+        '--json',
+        '--uplink',
+        'off',
+      ],
+      { DEST_KEY: 'strangerKey4711' },
+    );
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     pids = tree(run.proc.pid!);
     // What a stranger can see: every command line (ps), every listening socket (ss). Try each way in.
     const urls = new Set<string>();
-    for (const pid of pids) for (const arg of commandOf(pid)) for (const m of arg.matchAll(/rtmps?:\/\/[^\s|\]]+/g)) urls.add(m[0]);
+    for (const pid of pids)
+      for (const arg of commandOf(pid)) for (const m of arg.matchAll(/rtmps?:\/\/[^\s|\]]+/g)) urls.add(m[0]);
     for (const port of listeningPorts(pids)) urls.add(`rtmp://127.0.0.1:${port}/live/x`);
     for (const target of urls) {
       // publishes frames marked STRANGER for 4 s, dialling again whenever it is dropped
@@ -83,14 +107,34 @@ describe('another local user cannot feed a destination', () => {
   it('rtmpush and its ffmpeg listen on no port, and no command line names an RTMP URL', () => {
     assert.ok(pids.length >= 2, `rtmpush and its encoder: ${pids.join(',')}`);
     assert.deepEqual(listeningPorts(pids), [], 'no listening socket');
-    assert.deepEqual(attacks.map((a) => a.target), [], 'nothing for a stranger to publish to');
+    assert.deepEqual(
+      attacks.map((a) => a.target),
+      [],
+      'nothing for a stranger to publish to',
+    );
   });
 
   it('what arrived is rtmpush’s own stream, whole: 640x360 throughout, no reconnect', async () => {
     // (were there a way in, the stranger's frames, marked STRANGER, would be here: the old relay port let them through)
-    assert.ok(!readFileSync(nginx.recording('strangerKey4711')).includes(MARK), "a stranger's frames reached the destination");
-    const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=width,height', '-of', 'csv=p=0', nginx.recording('strangerKey4711')]);
-    const frames = stdout.split('\n').map((l) => l.split(',').slice(0, 2).join('x')).filter((l) => l !== '');
+    assert.ok(
+      !readFileSync(nginx.recording('strangerKey4711')).includes(MARK),
+      "a stranger's frames reached the destination",
+    );
+    const { stdout } = await execa('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v',
+      '-show_entries',
+      'frame=width,height',
+      '-of',
+      'csv=p=0',
+      nginx.recording('strangerKey4711'),
+    ]);
+    const frames = stdout
+      .split('\n')
+      .map((l) => l.split(',').slice(0, 2).join('x'))
+      .filter((l) => l !== '');
     assert.deepEqual([...new Set(frames)], ['640x360']);
     assert.ok(frames.length >= 10 * 30, `${frames.length} frames`);
     const summary = run.events.at(-1)!;
@@ -105,7 +149,10 @@ describe('an early SIGUSR1 does not open the inspector', () => {
   after(() => silent.stop());
 
   it('sent while start is still measuring the uplink (before any of its own handlers exist): no debugger on 9229', async () => {
-    const env = { RTMPUSH_TWITCH_URL: `rtmp://127.0.0.1:${silent.port}/app`, RTMPUSH_TWITCH_KEY: 'live_inspectorKey99' };
+    const env = {
+      RTMPUSH_TWITCH_URL: `rtmp://127.0.0.1:${silent.port}/app`,
+      RTMPUSH_TWITCH_KEY: 'live_inspectorKey99',
+    };
     const proc = execa('node', [BIN, 'start', '--to', 'twitch', '--duration', '5s', '--json'], {
       env: { ...env, XDG_CACHE_HOME: tempDir('usr1-cache'), XDG_CONFIG_HOME: tempDir('usr1-config') },
       reject: false,
@@ -118,7 +165,10 @@ describe('an early SIGUSR1 does not open the inspector', () => {
     await new Promise((r) => setTimeout(r, 700));
     const open = await new Promise<boolean>((resolve) => {
       const s = net.connect(9229, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     proc.kill('SIGKILL');
@@ -136,10 +186,33 @@ describe('no child process holds a key in its environment', () => {
   it("ffmpeg's and the --on-state hook's environments hold no key, by name or by value", async () => {
     const dir = tempDir('env');
     const config = path.join(dir, 'rtmpush.config.json');
-    writeFileSync(config, JSON.stringify({ destinations: { studio: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'STUDIO_STREAM' } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        destinations: { studio: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'STUDIO_STREAM' } },
+      }),
+    );
     const hookEnv = path.join(dir, 'hook.env');
     const env = { STUDIO_STREAM: 'studioEnvKey7788', RTMPUSH_TWITCH_KEY: 'live_unusedTwitchKey55', OTHER: 'kept' };
-    const run = startCli(['start', '--to', 'studio', '--config', config, '--preset', '360p30', '--duration', '6s', '--json', '--uplink', 'off', '--on-state', `env > ${hookEnv}`], env);
+    const run = startCli(
+      [
+        'start',
+        '--to',
+        'studio',
+        '--config',
+        config,
+        '--preset',
+        '360p30',
+        '--duration',
+        '6s',
+        '--json',
+        '--uplink',
+        'off',
+        '--on-state',
+        `env > ${hookEnv}`,
+      ],
+      env,
+    );
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     const ffmpeg = tree(run.proc.pid!).slice(1);
     assert.ok(ffmpeg.length >= 1);
@@ -151,6 +224,7 @@ describe('no child process holds a key in its environment', () => {
     }
     const hooked = readFileSync(hookEnv, 'utf8');
     assert.ok(hooked.includes('OTHER=kept'));
-    for (const secret of ['studioEnvKey7788', 'live_unusedTwitchKey55']) assert.ok(!hooked.includes(secret), `the hook's environment holds ${secret}`);
+    for (const secret of ['studioEnvKey7788', 'live_unusedTwitchKey55'])
+      assert.ok(!hooked.includes(secret), `the hook's environment holds ${secret}`);
   });
 });

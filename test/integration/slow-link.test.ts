@@ -7,7 +7,9 @@ import { probe } from '../helpers/probe.js';
 
 const usable = await NetNs.usable();
 
-describe('a destination behind a link slower than the bitrate (tc tbf in a network namespace)', { skip: usable ? false : 'needs root for ip netns and tc (CI runs as root)' }, () => {
+describe('a destination behind a link slower than the bitrate (tc tbf in a network namespace)', {
+  skip: usable ? false : 'needs root for ip netns and tc (CI runs as root)',
+}, () => {
   const ns = new NetNs();
   let good: NginxRtmp;
   let slow: NginxRtmp;
@@ -22,9 +24,25 @@ describe('a destination behind a link slower than the bitrate (tc tbf in a netwo
     await slow.start(19351);
     // 360p30 is ~900 kbit/s with audio; the slow server gets 400 kbit/s
     await ns.shapePort(19351, '400kbit');
-    const r = await ns.exec(['node', BIN, 'start', '--to', `good=${good.url('live', 'fastKey1')},slow=${slow.url('live', 'slowKey2')}`, '--preset', '360p30', '--duration', '20s', '--json']).catch((e) => e);
+    const r = await ns
+      .exec([
+        'node',
+        BIN,
+        'start',
+        '--to',
+        `good=${good.url('live', 'fastKey1')},slow=${slow.url('live', 'slowKey2')}`,
+        '--preset',
+        '360p30',
+        '--duration',
+        '20s',
+        '--json',
+      ])
+      .catch((e) => e);
     exitCode = r.exitCode;
-    events = String(r.stdout).split('\n').filter((l: string) => l.startsWith('{')).map((l: string) => JSON.parse(l));
+    events = String(r.stdout)
+      .split('\n')
+      .filter((l: string) => l.startsWith('{'))
+      .map((l: string) => JSON.parse(l));
   });
   after(async () => {
     await good?.dispose();
@@ -34,7 +52,13 @@ describe('a destination behind a link slower than the bitrate (tc tbf in a netwo
 
   it('the slow one is flagged congested, with what it really gets', () => {
     const warning = events.find((e) => e.type === 'warning' && /^slow: congested/.test(e.message));
-    assert.ok(warning, `congested warning; got ${events.filter((e) => e.type !== 'stats').map((e) => JSON.stringify(e)).join('\n')}`);
+    assert.ok(
+      warning,
+      `congested warning; got ${events
+        .filter((e) => e.type !== 'stats')
+        .map((e) => JSON.stringify(e))
+        .join('\n')}`,
+    );
     const late = events.filter((e) => e.type === 'stats').slice(-6, -1);
     const delivered = late.map((e) => e.destinations.slow.deliveredKbps).filter((k) => k !== null);
     assert.ok(delivered.length > 0 && Math.max(...delivered) < 500, `slow delivered ${delivered}`);

@@ -10,7 +10,9 @@ import { probe } from '../helpers/probe.js';
 
 const usable = await NetNs.usable();
 
-describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback only)', { skip: usable ? false : 'needs root for ip netns and tc (CI runs as root)' }, () => {
+describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback only)', {
+  skip: usable ? false : 'needs root for ip netns and tc (CI runs as root)',
+}, () => {
   const ns = new NetNs();
   let nginx: NginxRtmp;
   const cache = tempDir('uplink-cache');
@@ -28,8 +30,23 @@ describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback 
   const measure = async (rate: number) => {
     await ns.shapeAll(`${rate}mbit`);
     const t = Date.now();
-    const r = await ns.exec(['env', `XDG_CACHE_HOME=${cache}`, `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`, 'node', BIN, 'uplink', '--target', nginx.url('live', `uplinkKey${rate}`), '--seconds', '10', '--json']);
-    return { took: Date.now() - t, out: JSON.parse(String(r.stdout).trim().split('\n').at(-1)!) as Record<string, any> };
+    const r = await ns.exec([
+      'env',
+      `XDG_CACHE_HOME=${cache}`,
+      `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`,
+      'node',
+      BIN,
+      'uplink',
+      '--target',
+      nginx.url('live', `uplinkKey${rate}`),
+      '--seconds',
+      '10',
+      '--json',
+    ]);
+    return {
+      took: Date.now() - t,
+      out: JSON.parse(String(r.stdout).trim().split('\n').at(-1)!) as Record<string, any>,
+    };
   };
 
   for (const rate of [2, 4, 8]) {
@@ -46,17 +63,43 @@ describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback 
 
   it('the result is remembered, and plan uses it: video = 0.7 × uplink ÷ 2 − audio', async () => {
     const cached = JSON.parse(readFileSync(path.join(cache, 'rtmpush', 'uplink.json'), 'utf8')) as { kbps: number };
-    const r = await ns.exec(['env', `XDG_CACHE_HOME=${cache}`, `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`, 'node', BIN, 'plan', '--to', 'a=rtmp://127.0.0.1:1/live/k1,b=rtmp://127.0.0.1:2/live/k2', '--preset', '1080p30', '--json']);
+    const r = await ns.exec([
+      'env',
+      `XDG_CACHE_HOME=${cache}`,
+      `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`,
+      'node',
+      BIN,
+      'plan',
+      '--to',
+      'a=rtmp://127.0.0.1:1/live/k1,b=rtmp://127.0.0.1:2/live/k2',
+      '--preset',
+      '1080p30',
+      '--json',
+    ]);
     const plan = JSON.parse(String(r.stdout)) as Record<string, any>;
-    const want = 0.7 * cached.kbps / 2 - plan.audio.kbps;
+    const want = (0.7 * cached.kbps) / 2 - plan.audio.kbps;
     assert.ok(Math.abs(plan.video.kbps - want) <= want * 0.01 + 1, `video ${plan.video.kbps}, want ${want}`);
     assert.equal(plan.bitrate.by, 'uplink');
     assert.match(plan.bitrate.text, /2 destinations on a \d+\.\d Mbps uplink: \d+\.\d Mbps video each \(70 % rule\)/);
   });
 
   const start = async (args: string[]) => {
-    const r = await ns.exec(['env', `XDG_CACHE_HOME=${cache}`, `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`, 'node', BIN, 'start', ...args, '--json']).catch((e) => e);
-    const events = String(r.stdout).split('\n').filter((l: string) => l.startsWith('{')).map((l: string) => JSON.parse(l) as Record<string, any>);
+    const r = await ns
+      .exec([
+        'env',
+        `XDG_CACHE_HOME=${cache}`,
+        `XDG_CONFIG_HOME=${ISOLATED.XDG_CONFIG_HOME}`,
+        'node',
+        BIN,
+        'start',
+        ...args,
+        '--json',
+      ])
+      .catch((e) => e);
+    const events = String(r.stdout)
+      .split('\n')
+      .filter((l: string) => l.startsWith('{'))
+      .map((l: string) => JSON.parse(l) as Record<string, any>);
     return { exitCode: r.exitCode as number, events };
   };
 
@@ -78,7 +121,18 @@ describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback 
   });
 
   it('a stream at 1.5× the link is flagged congested within 10 s, with the figure', async () => {
-    const r = await start(['--to', `over=${nginx.url('live', 'overKey1')}`, '--preset', '720p30', '--uplink', 'off', '--video-bitrate', '5600k', '--duration', '14s']);
+    const r = await start([
+      '--to',
+      `over=${nginx.url('live', 'overKey1')}`,
+      '--preset',
+      '720p30',
+      '--uplink',
+      'off',
+      '--video-bitrate',
+      '5600k',
+      '--duration',
+      '14s',
+    ]);
     const begin = Date.parse(r.events.find((e) => e.type === 'start')!.time);
     const warning = r.events.find((e) => e.type === 'warning' && /^over: congested/.test(e.message));
     assert.ok(warning, 'congested warning');

@@ -43,7 +43,16 @@ describe('ChunkReader under random and hostile input', () => {
     const random = prng(2);
     for (let i = 0; i < 300; i++) {
       const messages = Array.from({ length: 20 }, (_, k) =>
-        writeChunks({ csid: 3 + (k % 5), typeId: k % 3 === 0 ? MSG.SetChunkSize : MSG.CommandAmf0, streamId: 0, timestamp: k * 10, payload: Buffer.alloc(k % 3 === 0 ? 4 : 300, k) }, 128),
+        writeChunks(
+          {
+            csid: 3 + (k % 5),
+            typeId: k % 3 === 0 ? MSG.SetChunkSize : MSG.CommandAmf0,
+            streamId: 0,
+            timestamp: k * 10,
+            payload: Buffer.alloc(k % 3 === 0 ? 4 : 300, k),
+          },
+          128,
+        ),
       );
       const bytes = Buffer.concat(messages);
       for (let f = 0; f < 5; f++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
@@ -93,8 +102,14 @@ describe('ChunkReader under random and hostile input', () => {
   });
 
   it('a header that shortens a message already under way: refused, never read backwards (in one read or across two)', () => {
-    const first = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(300, 1) }, 128).subarray(0, 12 + 128);
-    const shorter = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(10, 2) }, 128);
+    const first = writeChunks(
+      { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(300, 1) },
+      128,
+    ).subarray(0, 12 + 128);
+    const shorter = writeChunks(
+      { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(10, 2) },
+      128,
+    );
     assert.throws(() => new ChunkReader(LIMITS).push(Buffer.concat([first, shorter])), RtmpProtocolError);
     const reader = new ChunkReader(LIMITS);
     reader.push(first);
@@ -106,7 +121,10 @@ describe('ChunkReader under random and hostile input', () => {
   });
 
   it('one chunk stream declaring a message past the limit: refused at its header', () => {
-    const msg = writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(65 * 1024) }, 128);
+    const msg = writeChunks(
+      { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(65 * 1024) },
+      128,
+    );
     assert.throws(() => new ChunkReader(LIMITS).push(msg.subarray(0, 20)), /a message of 66560 bytes/);
   });
 
@@ -125,7 +143,9 @@ describe('ChunkReader under random and hostile input', () => {
     one.writeUInt32BE(1);
     reader.push(writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: one }, 128));
     // one empty message on csid 3, then its header repeated alone (fmt 3): each byte is another empty message
-    reader.push(writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(0) }, 1));
+    reader.push(
+      writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(0) }, 1),
+    );
     const flood = Buffer.alloc(64 * 1024, 0xc3);
     const started = performance.now();
     for (let i = 0; i < 16; i++) reader.push(flood);

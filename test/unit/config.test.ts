@@ -10,8 +10,14 @@ const tmp = (): string => tempDir('cfg');
 
 describe('config file', () => {
   it('is looked for in --config, then ./rtmpush.config.json, then XDG', () => {
-    assert.deepEqual(configCandidates({ cwd: '/w', env: { XDG_CONFIG_HOME: '/x' } }), ['/w/rtmpush.config.json', '/x/rtmpush/config.json']);
-    assert.deepEqual(configCandidates({ cwd: '/w', env: {}, home: '/h' }), ['/w/rtmpush.config.json', '/h/.config/rtmpush/config.json']);
+    assert.deepEqual(configCandidates({ cwd: '/w', env: { XDG_CONFIG_HOME: '/x' } }), [
+      '/w/rtmpush.config.json',
+      '/x/rtmpush/config.json',
+    ]);
+    assert.deepEqual(configCandidates({ cwd: '/w', env: {}, home: '/h' }), [
+      '/w/rtmpush.config.json',
+      '/h/.config/rtmpush/config.json',
+    ]);
     assert.deepEqual(configCandidates({ explicit: 'c.json', cwd: '/w', env: {} }), ['/w/c.json']);
   });
 
@@ -23,7 +29,14 @@ describe('config file', () => {
 
   it('reports every problem with its path', () => {
     const dir = tmp();
-    writeFileSync(path.join(dir, 'rtmpush.config.json'), JSON.stringify({ destinations: { yt: { platform: 'youtube', keyEnv: '1bad' }, both: { platform: 'x', url: 'rtmp://h/a' } }, defaults: { preset: 5 }, extra: true }));
+    writeFileSync(
+      path.join(dir, 'rtmpush.config.json'),
+      JSON.stringify({
+        destinations: { yt: { platform: 'youtube', keyEnv: '1bad' }, both: { platform: 'x', url: 'rtmp://h/a' } },
+        defaults: { preset: 5 },
+        extra: true,
+      }),
+    );
     assert.throws(
       () => loadConfig({ cwd: dir, env: {} }),
       (e: Error) =>
@@ -45,7 +58,10 @@ describe('config file', () => {
     const file = path.join(dir, 'rtmpush.config.json');
     writeFileSync(file, JSON.stringify({ destinations: { box: { url: 'rtmp://h/app', key: 'k1' } } }));
     chmodSync(file, 0o644);
-    assert.match(loadConfig({ cwd: dir, env: {} }).warnings[0] ?? '', /holds stream keys \(box\) and other users can read it: run chmod 600/);
+    assert.match(
+      loadConfig({ cwd: dir, env: {} }).warnings[0] ?? '',
+      /holds stream keys \(box\) and other users can read it: run chmod 600/,
+    );
     chmodSync(file, 0o600);
     assert.deepEqual(loadConfig({ cwd: dir, env: {} }).warnings, []);
   });
@@ -60,7 +76,17 @@ describe('presets', () => {
   it('user presets beside the config file are added and validated', () => {
     const dir = tmp();
     mkdirSync(path.join(dir, 'presets'));
-    const good = { name: 'tiny', description: 'd', width: 320, height: 180, fps: 15, videoKbps: 300, minVideoKbps: 150, x264: { preset: 'ultrafast', tune: null, profile: 'baseline' }, audio: { kbps: 64, sampleRate: 48000, channels: 2 } };
+    const good = {
+      name: 'tiny',
+      description: 'd',
+      width: 320,
+      height: 180,
+      fps: 15,
+      videoKbps: 300,
+      minVideoKbps: 150,
+      x264: { preset: 'ultrafast', tune: null, profile: 'baseline' },
+      audio: { kbps: 64, sampleRate: 48000, channels: 2 },
+    };
     writeFileSync(path.join(dir, 'presets', 'tiny.json'), JSON.stringify(good));
     const entries = loadPresets(path.join(dir, 'rtmpush.config.json'));
     assert.equal(entries.find((e) => e.preset.name === 'tiny')?.builtIn, false);

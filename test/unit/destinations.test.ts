@@ -7,18 +7,50 @@ const ctx = (env: Record<string, string> = {}, config = {}) => ({ env, config })
 
 describe('resolveDestinations', () => {
   const ok: [string, Record<string, string>, { label: string; url: string; platform?: string }][] = [
-    ['youtube', { RTMPUSH_YOUTUBE_KEY: 'yt-key-1' }, { label: 'youtube', url: 'rtmps://a.rtmps.youtube.com:443/live2/yt-key-1', platform: 'youtube' }],
-    ['twitch', { RTMPUSH_TWITCH_KEY: 'live_123' }, { label: 'twitch', url: 'rtmps://ingest.global-contribute.live-video.net:443/app/live_123', platform: 'twitch' }],
-    ['facebook', { RTMPUSH_FACEBOOK_KEY: 'FB-1' }, { label: 'facebook', url: 'rtmps://rtmp-api.facebook.com:443/rtmp/FB-1', platform: 'facebook' }],
-    ['kick', { RTMPUSH_KICK_KEY: 'sk_us_1' }, { label: 'kick', url: 'rtmps://fa723fc1b171.global-contribute.live-video.net:443/app/sk_us_1', platform: 'kick' }],
+    [
+      'youtube',
+      { RTMPUSH_YOUTUBE_KEY: 'yt-key-1' },
+      { label: 'youtube', url: 'rtmps://a.rtmps.youtube.com:443/live2/yt-key-1', platform: 'youtube' },
+    ],
+    [
+      'twitch',
+      { RTMPUSH_TWITCH_KEY: 'live_123' },
+      { label: 'twitch', url: 'rtmps://ingest.global-contribute.live-video.net:443/app/live_123', platform: 'twitch' },
+    ],
+    [
+      'facebook',
+      { RTMPUSH_FACEBOOK_KEY: 'FB-1' },
+      { label: 'facebook', url: 'rtmps://rtmp-api.facebook.com:443/rtmp/FB-1', platform: 'facebook' },
+    ],
+    [
+      'kick',
+      { RTMPUSH_KICK_KEY: 'sk_us_1' },
+      { label: 'kick', url: 'rtmps://fa723fc1b171.global-contribute.live-video.net:443/app/sk_us_1', platform: 'kick' },
+    ],
     ['x', { RTMPUSH_X_KEY: 'xk' }, { label: 'x', url: 'rtmp://va.pscp.tv:80/x/xk', platform: 'x' }],
-    ['restream', { RTMPUSH_RESTREAM_KEY: 're' }, { label: 'restream', url: 'rtmp://live.restream.io:1935/live/re', platform: 'restream' }],
-    ['trovo', { RTMPUSH_TROVO_KEY: 'tr' }, { label: 'trovo', url: 'rtmp://livepush.trovo.live:1935/live/tr', platform: 'trovo' }],
-    ['twitch', { RTMPUSH_TWITCH_KEY: 'k', RTMPUSH_TWITCH_URL: 'rtmp://127.0.0.1:1935/app' }, { label: 'twitch', url: 'rtmp://127.0.0.1:1935/app/k', platform: 'twitch' }],
+    [
+      'restream',
+      { RTMPUSH_RESTREAM_KEY: 're' },
+      { label: 'restream', url: 'rtmp://live.restream.io:1935/live/re', platform: 'restream' },
+    ],
+    [
+      'trovo',
+      { RTMPUSH_TROVO_KEY: 'tr' },
+      { label: 'trovo', url: 'rtmp://livepush.trovo.live:1935/live/tr', platform: 'trovo' },
+    ],
+    [
+      'twitch',
+      { RTMPUSH_TWITCH_KEY: 'k', RTMPUSH_TWITCH_URL: 'rtmp://127.0.0.1:1935/app' },
+      { label: 'twitch', url: 'rtmp://127.0.0.1:1935/app/k', platform: 'twitch' },
+    ],
     ['rtmp://example.com/live/abc', {}, { label: 'example.com', url: 'rtmp://example.com:1935/live/abc' }],
     ['rtmps://example.com:8443/a/b/key?x=1', {}, { label: 'example.com', url: 'rtmps://example.com:8443/a/b/key?x=1' }],
     ['studio=rtmp://10.0.0.5/live/show', {}, { label: 'studio', url: 'rtmp://10.0.0.5:1935/live/show' }],
-    ['  youtube  ', { RTMPUSH_YOUTUBE_KEY: ' spaced-key \n' }, { label: 'youtube', url: 'rtmps://a.rtmps.youtube.com:443/live2/spaced-key', platform: 'youtube' }],
+    [
+      '  youtube  ',
+      { RTMPUSH_YOUTUBE_KEY: ' spaced-key \n' },
+      { label: 'youtube', url: 'rtmps://a.rtmps.youtube.com:443/live2/spaced-key', platform: 'youtube' },
+    ],
   ];
   for (const [item, env, want] of ok) {
     it(`${item} → ${want.url}`, () => {
@@ -38,7 +70,10 @@ describe('resolveDestinations', () => {
 
   it('splits comma lists and makes host labels unique', () => {
     const list = resolveDestinations(['rtmp://h/live/a,rtmp://h/live/b', 'rtmp://h/live/c'], ctx());
-    assert.deepEqual(list.map((d) => d.label), ['h', 'h-2', 'h-3']);
+    assert.deepEqual(
+      list.map((d) => d.label),
+      ['h', 'h-2', 'h-3'],
+    );
   });
 
   it('config destinations: platform + keyEnv, url + key, full url', () => {
@@ -50,11 +85,14 @@ describe('resolveDestinations', () => {
       },
     };
     const list = resolveDestinations(['yt2,box,full'], ctx({ MY_YT: 'ytk' }, config));
-    assert.deepEqual(list.map((d) => [d.label, publishUrl(d)]), [
-      ['yt2', 'rtmps://a.rtmps.youtube.com:443/live2/ytk'],
-      ['box', 'rtmp://box.local:1935/app/boxkey'],
-      ['full', 'rtmp://full.local:1935/app/fullkey'],
-    ]);
+    assert.deepEqual(
+      list.map((d) => [d.label, publishUrl(d)]),
+      [
+        ['yt2', 'rtmps://a.rtmps.youtube.com:443/live2/ytk'],
+        ['box', 'rtmp://box.local:1935/app/boxkey'],
+        ['full', 'rtmp://full.local:1935/app/fullkey'],
+      ],
+    );
     assert.equal(list[0]!.platform, 'youtube');
   });
 
@@ -76,7 +114,10 @@ describe('resolveDestinations', () => {
   ];
   for (const [item, env, message] of bad) {
     it(`rejects ${JSON.stringify(item)}`, () => {
-      assert.throws(() => resolveDestinations([item], ctx(env)), (e: unknown) => e instanceof UsageError && message.test(e.message));
+      assert.throws(
+        () => resolveDestinations([item], ctx(env)),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+      );
     });
   }
 

@@ -14,17 +14,31 @@ const stream = Buffer.concat([
 
 const read = (pieces: Buffer[]) => {
   const reader = new FlvReader();
-  return pieces.flatMap((p) => reader.push(p)).map((m) => ({ type: m.typeId, ts: m.timestamp, csid: m.csid, payload: Buffer.from(m.payload) }));
+  return pieces
+    .flatMap((p) => reader.push(p))
+    .map((m) => ({ type: m.typeId, ts: m.timestamp, csid: m.csid, payload: Buffer.from(m.payload) }));
 };
 
 describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
   const whole = read([stream]);
 
   it('reads every tag with its type, 32-bit timestamp and payload', () => {
-    assert.deepEqual(whole.map((m) => [m.type, m.ts, m.payload.length]), [[18, 0, 4], [9, 0, 5], [8, 23, 0], [9, 0x12345678, 70_000]]);
+    assert.deepEqual(
+      whole.map((m) => [m.type, m.ts, m.payload.length]),
+      [
+        [18, 0, 4],
+        [9, 0, 5],
+        [8, 23, 0],
+        [9, 0x12345678, 70_000],
+      ],
+    );
     assert.deepEqual([...whole[1]!.payload], [0x17, 0, 1, 2, 3]);
     assert.ok(whole[3]!.payload.equals(Buffer.alloc(70_000, 7)));
-    assert.deepEqual(whole.map((m) => m.csid), [4, 6, 4, 6], 'audio and metadata on 4, video on 6, as ffmpeg publishes');
+    assert.deepEqual(
+      whole.map((m) => m.csid),
+      [4, 6, 4, 6],
+      'audio and metadata on 4, video on 6, as ffmpeg publishes',
+    );
   });
 
   it('gives the same messages however the bytes are split across reads (every split point, and byte by byte)', () => {

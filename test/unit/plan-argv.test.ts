@@ -7,9 +7,20 @@ import { findPreset, loadPresets } from '../../src/presets/load.js';
 import type { Source } from '../../src/plan/source.js';
 
 const presets = loadPresets();
-const env = { RTMPUSH_YOUTUBE_KEY: 'ytk', RTMPUSH_TWITCH_KEY: 'twk', RTMPUSH_FACEBOOK_KEY: 'fbk', RTMPUSH_X_KEY: 'xk', RTMPUSH_KICK_KEY: 'kk' };
+const env = {
+  RTMPUSH_YOUTUBE_KEY: 'ytk',
+  RTMPUSH_TWITCH_KEY: 'twk',
+  RTMPUSH_FACEBOOK_KEY: 'fbk',
+  RTMPUSH_X_KEY: 'xk',
+  RTMPUSH_KICK_KEY: 'kk',
+};
 const plan = (preset: string, to: string, extra: Partial<Parameters<typeof buildPlan>[0]> = {}) =>
-  buildPlan({ preset: findPreset(presets, preset), source: { kind: 'testsrc' }, destinations: resolveDestinations([to], { env, config: {} }), ...extra });
+  buildPlan({
+    preset: findPreset(presets, preset),
+    source: { kind: 'testsrc' },
+    destinations: resolveDestinations([to], { env, config: {} }),
+    ...extra,
+  });
 const valueAfter = (argv: string[], flag: string): string | undefined => argv[argv.indexOf(flag) + 1];
 
 describe('buildPlan: presets × destinations', () => {
@@ -24,7 +35,10 @@ describe('buildPlan: presets × destinations', () => {
   for (const [preset, to, want] of table) {
     it(`${preset} → ${to}`, () => {
       const p = plan(preset, to);
-      assert.deepEqual([p.video.width, p.video.height, p.video.fps, p.video.kbps, p.bitrate.by, p.audio.kbps], [want.w, want.h, want.fps, want.kbps, want.by, want.audio]);
+      assert.deepEqual(
+        [p.video.width, p.video.height, p.video.fps, p.video.kbps, p.bitrate.by, p.audio.kbps],
+        [want.w, want.h, want.fps, want.kbps, want.by, want.audio],
+      );
       assert.equal(p.video.keyintFrames, 2 * want.fps);
       assert.equal(p.video.bufsizeKbps, want.kbps);
     });
@@ -33,7 +47,11 @@ describe('buildPlan: presets × destinations', () => {
   it('the strictest platform caps a --video-bitrate and is named', () => {
     const p = plan('1080p60', 'youtube,twitch', { overrides: { videoKbps: 9000 } });
     assert.equal(p.video.kbps, 6000);
-    assert.deepEqual(p.bitrate, { by: 'platform', destination: 'twitch', text: 'twitch: Twitch caps video at 6000 kbps' });
+    assert.deepEqual(p.bitrate, {
+      by: 'platform',
+      destination: 'twitch',
+      text: 'twitch: Twitch caps video at 6000 kbps',
+    });
     assert.ok(p.notes.some((n) => n.includes('capped at 6000')));
   });
 
@@ -41,13 +59,19 @@ describe('buildPlan: presets × destinations', () => {
     const p = plan('1080p60', 'twitch', { overrides: { videoKbps: 8000, allowOverCap: true } });
     assert.equal(p.video.kbps, 8000);
     assert.equal(p.bitrate.by, 'flag');
-    assert.ok(p.notes.some((n) => /above twitch's published cap .* kept by --allow-over-cap/.test(n)), p.notes.join('\n'));
+    assert.ok(
+      p.notes.some((n) => /above twitch's published cap .* kept by --allow-over-cap/.test(n)),
+      p.notes.join('\n'),
+    );
   });
 
   it('the uplink budget: 70 % of the uplink shared by every remote destination, audio included', () => {
     const p = plan('1080p30', 'youtube,twitch,rtmp://h/live/k', { uplinkKbps: 12_000 });
     assert.equal(p.video.kbps, Math.floor((0.7 * 12_000) / 3 - 160));
-    assert.deepEqual([p.bitrate.by, p.bitrate.text], ['uplink', '3 destinations on a 12.0 Mbps uplink: 2.6 Mbps video each (70 % rule)']);
+    assert.deepEqual(
+      [p.bitrate.by, p.bitrate.text],
+      ['uplink', '3 destinations on a 12.0 Mbps uplink: 2.6 Mbps video each (70 % rule)'],
+    );
     assert.equal(p.belowPresetMinimum, true, '1080p30 needs 3000 kbps');
     // local does not use the uplink; a roomy uplink leaves the preset alone
     assert.equal(plan('720p30', 'local', { uplinkKbps: 1000 }).video.kbps, 3000);
@@ -73,7 +97,10 @@ describe('buildPlan: presets × destinations', () => {
   it('a keyframe interval a platform rejects is named with the fix', () => {
     const p = plan('720p30', 'twitch', { overrides: { keyintSeconds: 5 } });
     assert.equal(p.video.keyintFrames, 150);
-    assert.ok(p.notes.some((n) => /keyframe every 5 s: twitch .* at most 2 s — use --keyint 2/.test(n)), p.notes.join('\n'));
+    assert.ok(
+      p.notes.some((n) => /keyframe every 5 s: twitch .* at most 2 s — use --keyint 2/.test(n)),
+      p.notes.join('\n'),
+    );
   });
 });
 
@@ -81,26 +108,48 @@ describe('buildFfmpegArgv', () => {
   it('720p30 to youtube+twitch: one encode, tee with a fifo leg per destination', () => {
     const argv = buildFfmpegArgv(plan('720p30', 'youtube,twitch', { durationMs: 20_000 }));
     const expectPairs: [string, string][] = [
-      ['-c:v', 'libx264'], ['-preset', 'veryfast'], ['-profile:v', 'main'], ['-pix_fmt', 'yuv420p'],
-      ['-b:v', '3000k'], ['-maxrate', '3000k'], ['-bufsize', '3000k'], ['-g', '60'], ['-keyint_min', '60'], ['-sc_threshold', '0'],
-      ['-x264-params', 'nal-hrd=cbr:force-cfr=1'], ['-c:a', 'aac'], ['-b:a', '128k'], ['-ar', '48000'], ['-ac', '2'],
-      ['-flags', '+global_header'], ['-t', '20.000'], ['-use_fifo', '1'], ['-progress', 'pipe:1'],
-      ['-fifo_options', 'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600'],
+      ['-c:v', 'libx264'],
+      ['-preset', 'veryfast'],
+      ['-profile:v', 'main'],
+      ['-pix_fmt', 'yuv420p'],
+      ['-b:v', '3000k'],
+      ['-maxrate', '3000k'],
+      ['-bufsize', '3000k'],
+      ['-g', '60'],
+      ['-keyint_min', '60'],
+      ['-sc_threshold', '0'],
+      ['-x264-params', 'nal-hrd=cbr:force-cfr=1'],
+      ['-c:a', 'aac'],
+      ['-b:a', '128k'],
+      ['-ar', '48000'],
+      ['-ac', '2'],
+      ['-flags', '+global_header'],
+      ['-t', '20.000'],
+      ['-use_fifo', '1'],
+      ['-progress', 'pipe:1'],
+      [
+        '-fifo_options',
+        'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600',
+      ],
     ];
     for (const [flag, value] of expectPairs) assert.equal(valueAfter(argv, flag), value, flag);
     assert.equal(argv.filter((a) => a === '-c:v').length, 1, 'exactly one video encoder');
     assert.deepEqual(argv.slice(-7, -5), ['-f', 'tee']);
     assert.ok(argv.indexOf('-t') < argv.length - 7, '-t must come before -f tee');
-    assert.equal(
-      argv[argv.length - 1],
-      '[f=flv:onfail=ignore]pipe:3|[f=flv:onfail=ignore]pipe:4',
-    );
+    assert.equal(argv[argv.length - 1], '[f=flv:onfail=ignore]pipe:3|[f=flv:onfail=ignore]pipe:4');
     assert.ok(!argv.some((a) => a.includes('ytk') || a.includes('twk')), 'no key in the command line');
   });
 
   it('each leg writes to its own pipe (fds 3, 4, … in the order of the destinations): no port, no URL', () => {
     const p = plan('360p30', 'youtube,twitch,facebook');
-    assert.deepEqual(slaveTargets(p).map((t) => [t.label, t.url]), [['youtube', 'pipe:3'], ['twitch', 'pipe:4'], ['facebook', 'pipe:5']]);
+    assert.deepEqual(
+      slaveTargets(p).map((t) => [t.label, t.url]),
+      [
+        ['youtube', 'pipe:3'],
+        ['twitch', 'pipe:4'],
+        ['facebook', 'pipe:5'],
+      ],
+    );
     assert.ok(!buildFfmpegArgv(p).some((a) => a.includes('rtmp')), 'no rtmp:// in the command line');
   });
 
@@ -111,7 +160,9 @@ describe('buildFfmpegArgv', () => {
   });
 
   it('a file without audio gets an endless silent track, so -shortest ends the stream with the file', () => {
-    const argv = buildFfmpegArgv(plan('360p30', 'local', { source: { kind: 'file', path: '/v/b.mp4', loop: false, hasAudio: false } }));
+    const argv = buildFfmpegArgv(
+      plan('360p30', 'local', { source: { kind: 'file', path: '/v/b.mp4', loop: false, hasAudio: false } }),
+    );
     assert.ok(argv.includes('-shortest'));
     assert.ok(!buildFfmpegArgv(plan('360p30', 'local')).includes('-shortest'));
   });
@@ -121,19 +172,216 @@ describe('buildFfmpegArgv', () => {
   });
 
   const sources: [string, Source, string[]][] = [
-    ['testsrc', { kind: 'testsrc' }, ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
-    ['file', { kind: 'file', path: '/v/a.mp4', loop: false, hasAudio: true }, ['-re', '-i', '/v/a.mp4', '-map', '0:v:0', '-map', '0:a:0']],
-    ['looped silent file', { kind: 'file', path: '/v/b.mp4', loop: true, hasAudio: false }, ['-re', '-stream_loop', '-1', '-i', '/v/b.mp4', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
+    [
+      'testsrc',
+      { kind: 'testsrc' },
+      [
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=1280x720:rate=30',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=48000',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
+    [
+      'file',
+      { kind: 'file', path: '/v/a.mp4', loop: false, hasAudio: true },
+      ['-re', '-i', '/v/a.mp4', '-map', '0:v:0', '-map', '0:a:0'],
+    ],
+    [
+      'looped silent file',
+      { kind: 'file', path: '/v/b.mp4', loop: true, hasAudio: false },
+      [
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        '/v/b.mp4',
+        '-f',
+        'lavfi',
+        '-i',
+        'anullsrc=channel_layout=stereo:sample_rate=48000',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
     ['stdin', { kind: 'stdin' }, ['-i', 'pipe:0', '-map', '0:v:0', '-map', '0:a:0']],
-    ['url', { kind: 'url', url: 'srt://h:9000', private: false }, ['-i', 'srt://h:9000', '-map', '0:v:0', '-map', '0:a:0']],
-    ['url with a credential: a list on the pipe after the legs, not the command line', { kind: 'url', url: 'rtmp://h/live/feedKey', private: true }, ['-protocol_whitelist', 'pipe,rtmp,tcp', '-f', 'concat', '-safe', '0', '-i', 'pipe:4', '-map', '0:v:0', '-map', '0:a:0']],
-    ['linux camera', { kind: 'camera', os: 'linux' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video0', '-f', 'pulse', '-i', 'default', '-map', '0:v:0', '-map', '1:a:0']],
-    ['linux camera alsa', { kind: 'camera', os: 'linux', videoDevice: '/dev/video2', audioDevice: 'alsa:hw:1' }, ['-f', 'v4l2', '-framerate', '30', '-video_size', '1280x720', '-i', '/dev/video2', '-f', 'alsa', '-i', 'hw:1', '-map', '0:v:0', '-map', '1:a:0']],
-    ['linux screen', { kind: 'screen', os: 'linux' }, ['-f', 'x11grab', '-framerate', '30', '-i', ':0.0', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
-    ['macOS camera', { kind: 'camera', os: 'darwin' }, ['-f', 'avfoundation', '-framerate', '30', '-video_size', '1280x720', '-i', '0:0', '-map', '0:v:0', '-map', '0:a:0']],
-    ['macOS screen', { kind: 'screen', os: 'darwin', audioDevice: '1' }, ['-f', 'avfoundation', '-capture_cursor', '1', '-framerate', '30', '-i', 'Capture screen 0:none', '-f', 'avfoundation', '-i', 'none:1', '-map', '0:v:0', '-map', '1:a:0']],
-    ['Windows camera', { kind: 'camera', os: 'win32', videoDevice: 'Cam', audioDevice: 'Mic' }, ['-f', 'dshow', '-framerate', '30', '-video_size', '1280x720', '-i', 'video=Cam:audio=Mic', '-map', '0:v:0', '-map', '0:a:0']],
-    ['Windows screen', { kind: 'screen', os: 'win32' }, ['-f', 'gdigrab', '-framerate', '30', '-i', 'desktop', '-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000', '-map', '0:v:0', '-map', '1:a:0']],
+    [
+      'url',
+      { kind: 'url', url: 'srt://h:9000', private: false },
+      ['-i', 'srt://h:9000', '-map', '0:v:0', '-map', '0:a:0'],
+    ],
+    [
+      'url with a credential: a list on the pipe after the legs, not the command line',
+      { kind: 'url', url: 'rtmp://h/live/feedKey', private: true },
+      [
+        '-protocol_whitelist',
+        'pipe,rtmp,tcp',
+        '-f',
+        'concat',
+        '-safe',
+        '0',
+        '-i',
+        'pipe:4',
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0',
+      ],
+    ],
+    [
+      'linux camera',
+      { kind: 'camera', os: 'linux' },
+      [
+        '-f',
+        'v4l2',
+        '-framerate',
+        '30',
+        '-video_size',
+        '1280x720',
+        '-i',
+        '/dev/video0',
+        '-f',
+        'pulse',
+        '-i',
+        'default',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
+    [
+      'linux camera alsa',
+      { kind: 'camera', os: 'linux', videoDevice: '/dev/video2', audioDevice: 'alsa:hw:1' },
+      [
+        '-f',
+        'v4l2',
+        '-framerate',
+        '30',
+        '-video_size',
+        '1280x720',
+        '-i',
+        '/dev/video2',
+        '-f',
+        'alsa',
+        '-i',
+        'hw:1',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
+    [
+      'linux screen',
+      { kind: 'screen', os: 'linux' },
+      [
+        '-f',
+        'x11grab',
+        '-framerate',
+        '30',
+        '-i',
+        ':0.0',
+        '-f',
+        'lavfi',
+        '-i',
+        'anullsrc=channel_layout=stereo:sample_rate=48000',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
+    [
+      'macOS camera',
+      { kind: 'camera', os: 'darwin' },
+      [
+        '-f',
+        'avfoundation',
+        '-framerate',
+        '30',
+        '-video_size',
+        '1280x720',
+        '-i',
+        '0:0',
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0',
+      ],
+    ],
+    [
+      'macOS screen',
+      { kind: 'screen', os: 'darwin', audioDevice: '1' },
+      [
+        '-f',
+        'avfoundation',
+        '-capture_cursor',
+        '1',
+        '-framerate',
+        '30',
+        '-i',
+        'Capture screen 0:none',
+        '-f',
+        'avfoundation',
+        '-i',
+        'none:1',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
+    [
+      'Windows camera',
+      { kind: 'camera', os: 'win32', videoDevice: 'Cam', audioDevice: 'Mic' },
+      [
+        '-f',
+        'dshow',
+        '-framerate',
+        '30',
+        '-video_size',
+        '1280x720',
+        '-i',
+        'video=Cam:audio=Mic',
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0',
+      ],
+    ],
+    [
+      'Windows screen',
+      { kind: 'screen', os: 'win32' },
+      [
+        '-f',
+        'gdigrab',
+        '-framerate',
+        '30',
+        '-i',
+        'desktop',
+        '-f',
+        'lavfi',
+        '-i',
+        'anullsrc=channel_layout=stereo:sample_rate=48000',
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+      ],
+    ],
   ];
   for (const [name, source, want] of sources) {
     it(`source ${name}`, () => {
@@ -144,7 +392,10 @@ describe('buildFfmpegArgv', () => {
   }
 
   it('Windows camera without device names is a usage error', () => {
-    assert.throws(() => buildFfmpegArgv(plan('720p30', 'local', { source: { kind: 'camera', os: 'win32' } })), /--video-device and --audio-device/);
+    assert.throws(
+      () => buildFfmpegArgv(plan('720p30', 'local', { source: { kind: 'camera', os: 'win32' } })),
+      /--video-device and --audio-device/,
+    );
   });
 });
 

@@ -1,10 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAmf0, encodeAmf0 } from '../../src/rtmp/amf0.js';
-import { ChunkReader, MSG, ReceivedMessage, chunkInto, chunkedLength, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
+import {
+  ChunkReader,
+  MSG,
+  type ReceivedMessage,
+  chunkInto,
+  chunkedLength,
+  writeChunks,
+  type RtmpMessage,
+} from '../../src/rtmp/chunk.js';
 import { parseCommand } from '../../src/relay/messages.js';
 
-const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({ csid: 6, typeId: MSG.Video, streamId: 1, timestamp: 0, payload: Buffer.alloc(0), ...over });
+const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({
+  csid: 6,
+  typeId: MSG.Video,
+  streamId: 1,
+  timestamp: 0,
+  payload: Buffer.alloc(0),
+  ...over,
+});
 
 /** The chunk format written out plainly from the spec, piece by piece: what the chunker's output is checked against. */
 function referenceChunks(m: RtmpMessage, chunkSize: number): Buffer {
@@ -32,7 +47,15 @@ function referenceChunks(m: RtmpMessage, chunkSize: number): Buffer {
 
 describe('AMF0', () => {
   it('round-trips the values RTMP commands use', () => {
-    const values = ['connect', 1, { app: 'live2', tcUrl: 'rtmp://h:1935/live2', fpad: false, n: null, nested: { a: [1, 'two'] } }, null, undefined, true, 'é'];
+    const values = [
+      'connect',
+      1,
+      { app: 'live2', tcUrl: 'rtmp://h:1935/live2', fpad: false, n: null, nested: { a: [1, 'two'] } },
+      null,
+      undefined,
+      true,
+      'é',
+    ];
     assert.deepEqual(decodeAmf0(encodeAmf0(...values)), values);
   });
   it('reads an ECMA array as an object and rejects a truncated value', () => {
@@ -41,7 +64,10 @@ describe('AMF0', () => {
     assert.throws(() => decodeAmf0(Buffer.from([0x02, 0, 5, 0x61])), /truncated/);
   });
   it('parseCommand gives name, transaction and the rest', () => {
-    const m = msg({ typeId: MSG.CommandAmf0, payload: encodeAmf0('onStatus', 0, null, { code: 'NetStream.Publish.Start' }) });
+    const m = msg({
+      typeId: MSG.CommandAmf0,
+      payload: encodeAmf0('onStatus', 0, null, { code: 'NetStream.Publish.Start' }),
+    });
     assert.deepEqual(parseCommand(m), { name: 'onStatus', txn: 0, args: [null, { code: 'NetStream.Publish.Start' }] });
     assert.equal(parseCommand(msg({ payload: Buffer.from([0xff]) })), undefined);
   });
@@ -70,7 +96,10 @@ describe('RTMP chunks', () => {
 
   it('follows Set Chunk Size, and fmt 1/2/3 headers add deltas to the previous timestamp', () => {
     const reader = new ChunkReader();
-    const setSize = writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) }, 128);
+    const setSize = writeChunks(
+      { csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) },
+      128,
+    );
     const first = writeChunks(msg({ timestamp: 1000, payload: Buffer.from([1, 2]) }), 4096);
     // fmt 1 (delta 33, length 2, type 9), fmt 2 (delta 40), fmt 3 (repeat delta 40)
     const fmt1 = Buffer.from([0x46, 0, 0, 33, 0, 0, 2, 9, 0xaa, 0xbb]);
@@ -78,7 +107,10 @@ describe('RTMP chunks', () => {
     const fmt3 = Buffer.from([0xc6, 0xee, 0xff]);
     const out = reader.push(Buffer.concat([setSize, first, fmt1, fmt2, fmt3]));
     assert.equal(reader.chunkSize, 4096);
-    assert.deepEqual(out.slice(1).map((m) => m.timestamp), [1000, 1033, 1073, 1113]);
+    assert.deepEqual(
+      out.slice(1).map((m) => m.timestamp),
+      [1000, 1033, 1073, 1113],
+    );
     assert.deepEqual(out.at(-1)!.payload, Buffer.from([0xee, 0xff]));
   });
 
@@ -91,10 +123,21 @@ describe('RTMP chunks', () => {
 
   it('any split of a stream of messages reads back the same, and payloads are slices of the reads (no copies)', () => {
     let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-    const setSize = writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) }, 128);
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const setSize = writeChunks(
+      { csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload: Buffer.from([0, 0, 0x10, 0]) },
+      128,
+    );
     const sent = Array.from({ length: 40 }, (_, i) =>
-      msg({ csid: i % 2 ? 4 : 6, typeId: i % 2 ? MSG.Audio : MSG.Video, timestamp: i * 33 + (i > 30 ? 0xffffff : 0), payload: Buffer.from(Array.from({ length: rand(15_000) + 1 }, () => rand(256))) }),
+      msg({
+        csid: i % 2 ? 4 : 6,
+        typeId: i % 2 ? MSG.Audio : MSG.Video,
+        timestamp: i * 33 + (i > 30 ? 0xffffff : 0),
+        payload: Buffer.from(Array.from({ length: rand(15_000) + 1 }, () => rand(256))),
+      }),
     );
     const wire = Buffer.concat([setSize, ...sent.map((m) => writeChunks(m, 4096))]);
     for (let round = 0; round < 20; round++) {
@@ -139,7 +182,10 @@ describe('RTMP chunks', () => {
 
   it('chunkInto writes exactly the spec’s bytes, at an offset, and chunkedLength says how much', () => {
     let seed = 11;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
     const out = Buffer.alloc(1_000_000, 0xee);
     let at = 5;
     const expected: Buffer[] = [];

@@ -10,7 +10,9 @@ describe('source URLs', () => {
     parseSource({ source: 'srt://h:9000?passphrase=srtPassPhrase88&latency=200', os: 'linux' });
     parseSource({ source: 'https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00', os: 'linux' });
     assert.equal(
-      redact('rtmp://feed.example/live/srcStreamKey77 srt://h:9000?passphrase=srtPassPhrase88&latency=200 https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00'),
+      redact(
+        'rtmp://feed.example/live/srcStreamKey77 srt://h:9000?passphrase=srtPassPhrase88&latency=200 https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00',
+      ),
       'rtmp://feed.example/live/**** srt://h:9000?passphrase=****&latency=200 https://user:****@h/x.m3u8?token=****',
     );
   });
@@ -27,16 +29,26 @@ describe('Secret and redact', () => {
   });
 
   const cases: [string, string[], string, string][] = [
-    ['plain', ['k3y-plain-1'], 'Error opening rtmp://h/live/k3y-plain-1: Connection refused', 'Error opening rtmp://h/live/****: Connection refused'],
+    [
+      'plain',
+      ['k3y-plain-1'],
+      'Error opening rtmp://h/live/k3y-plain-1: Connection refused',
+      'Error opening rtmp://h/live/****: Connection refused',
+    ],
     ['twice', ['twice-key-9'], 'twice-key-9 and twice-key-9', '**** and ****'],
     ['percent-encoded', ['a b/c?d'], 'url rtmp://h/live/a%20b%2Fc%3Fd', 'url rtmp://h/live/****'],
     ['longest first', ['abcdefgh-short', 'abcdefgh-short-and-longer'], 'x abcdefgh-short-and-longer y', 'x **** y'],
     ['untouched', [], 'nothing secret here', 'nothing secret here'],
-    ['short key: only as a token', ['k', 'test'], 'rtmp://h/app/k 800k kbps /live/test testing', 'rtmp://h/app/**** 800k kbps /live/**** testing'],
+    [
+      'short key: only as a token',
+      ['k', 'test'],
+      'rtmp://h/app/k 800k kbps /live/test testing',
+      'rtmp://h/app/**** 800k kbps /live/**** testing',
+    ],
   ];
   for (const [name, secrets, input, want] of cases) {
     it(name, () => {
-      secrets.forEach((v) => new Secret(v));
+      for (const v of secrets) new Secret(v);
       assert.equal(redact(input), want);
     });
   }

@@ -5,8 +5,15 @@ import { checkReceived, summarizeProbe, type ProbeJson } from '../../src/probe/s
 // 4 s of 30 fps video at 100 kB/s with a keyframe every 60 frames, plus audio packets.
 function fakeProbe(keyEvery = 60, frames = 120, bytesPerFrame = 3333): ProbeJson {
   const packets = [];
-  for (let i = 0; i < frames; i++) packets.push({ stream_index: 0, pts_time: (i / 30).toFixed(6), size: String(bytesPerFrame), flags: i % keyEvery === 0 ? 'K__' : '___' });
-  for (let i = 0; i < Math.ceil(frames / 12); i++) packets.push({ stream_index: 1, pts_time: String(i * 0.4), size: '500', flags: 'K__' });
+  for (let i = 0; i < frames; i++)
+    packets.push({
+      stream_index: 0,
+      pts_time: (i / 30).toFixed(6),
+      size: String(bytesPerFrame),
+      flags: i % keyEvery === 0 ? 'K__' : '___',
+    });
+  for (let i = 0; i < Math.ceil(frames / 12); i++)
+    packets.push({ stream_index: 1, pts_time: String(i * 0.4), size: '500', flags: 'K__' });
   return {
     streams: [
       { index: 0, codec_type: 'video', codec_name: 'h264', profile: 'Main', width: 640, height: 360 },
@@ -34,7 +41,9 @@ describe('summarizeProbe / checkReceived', () => {
 
   it('counts frames missing from a dropout', () => {
     const json = fakeProbe();
-    json.packets = json.packets!.filter((p) => !(p.stream_index === 0 && Number(p.pts_time) > 1.5 && Number(p.pts_time) < 1.7));
+    json.packets = json.packets!.filter(
+      (p) => !(p.stream_index === 0 && Number(p.pts_time) > 1.5 && Number(p.pts_time) < 1.7),
+    );
     const s = summarizeProbe(json);
     assert.equal(s.lostFrames, 5);
     assert.equal(s.maxFrameGapS, 0.2);
@@ -42,7 +51,9 @@ describe('summarizeProbe / checkReceived', () => {
 
   it('flags a 5 s keyframe interval and a bitrate off by more than 15 %', () => {
     const s = summarizeProbe(fakeProbe(150, 450, 5000));
-    const failed = checkReceived(s, expectation).filter((c) => !c.ok).map((c) => c.rule);
+    const failed = checkReceived(s, expectation)
+      .filter((c) => !c.ok)
+      .map((c) => c.rule);
     assert.deepEqual(failed, ['keyframe interval', 'video bitrate']);
   });
 });
@@ -53,7 +64,10 @@ describe('platformChecks', () => {
     const { findPlatform } = await import('../../src/platforms/table.js');
     const s = summarizeProbe(fakeProbe(150, 450));
     const failed = platformChecks(s, findPlatform('twitch')!, { keyintSeconds: 5 }).filter((c) => !c.ok);
-    assert.deepEqual(failed.map((c) => c.rule), ['keyframe interval']);
+    assert.deepEqual(
+      failed.map((c) => c.rule),
+      ['keyframe interval'],
+    );
     assert.equal(failed[0]!.fix, 'keyframe every 5.0 s: Twitch needs 2 s — remove --keyint 5');
     const yt = platformChecks(s, findPlatform('youtube')!, {}).filter((c) => !c.ok);
     assert.equal(yt[0]!.fix, 'keyframe every 5.0 s: YouTube Live needs at most 4 s (2 s recommended) — use --keyint 2');
