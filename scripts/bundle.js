@@ -13,7 +13,7 @@ await build({
   platform: 'node',
   target: 'node20',
   outExtension: { '.js': '.mjs' },
-  external: ['node-media-server', 'ffmpeg-static'],
+  external: ['ffmpeg-static'],
   // CommonJS dependencies (commander) call require() for Node's own modules
   banner: {
     js: "import { createRequire as __rtmpushRequire } from 'node:module'; const require = __rtmpushRequire(import.meta.url);",

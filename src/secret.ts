@@ -45,8 +45,9 @@ export class Secret {
 }
 
 /**
- * Below this length a secret is hidden only where it stands as a token of its own (as in …/app/KEY):
- * hiding every "k" or "test" inside other words would mangle every line and protect nothing.
+ * Below this length a secret is hidden only where a key stands: a URL path segment or query value (…/app/KEY,
+ * ?key=KEY, ffmpeg's quoted URLs). Hiding every "live" or "show" in other words and states would mangle every line
+ * and protect nothing; keys under 4 characters are refused outright (platforms/key-rules.ts).
  */
 const SHORT = 8;
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -62,7 +63,7 @@ export function redact(text: string): string {
     out =
       value.length >= SHORT
         ? out.split(value).join(MASK)
-        : out.replace(new RegExp(`(?<![A-Za-z0-9_-])${escapeRe(value)}(?![A-Za-z0-9_-])`, 'g'), MASK);
+        : out.replace(new RegExp(`(?<=[/=])${escapeRe(value)}(?=$|[?&"'\\s\\]|,;:)])`, 'g'), MASK);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { printJson } from '../report/ndjson.js';
 import { redact } from '../secret.js';
 import { UsageError } from '../errors.js';
 import { tlsPolicy } from '../net/tls-policy.js';
+import { exitCodeFor } from '../run/exit-code.js';
 import type { CliIo } from './io.js';
 
 const ORDER: StepResult['step'][] = ['key', 'dns', 'tcp', 'tls', 'rtmp', 'rtt'];
@@ -34,5 +35,5 @@ export async function doctorCommand(
     io.stdout.write(
       `${reachable} of ${destinations.length} destination${destinations.length === 1 ? '' : 's'} can be reached\n`,
     );
-  return reachable === destinations.length ? 0 : 3;
+  return exitCodeFor({ command: 'doctor', reachable, total: destinations.length });
 }

@@ -9,7 +9,7 @@ import { readCachedUplink } from '../uplink/cache.js';
 import { loadConfig } from '../config/load.js';
 import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
-import { PLATFORM_IDS, findPlatform, type Platform } from '../platforms/table.js';
+import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
 import type { RehearsalFlags } from '../rehearse/rules.js';
 import { Recorder } from '../run/recorder.js';
 import { runSession } from '../run/session.js';
@@ -26,7 +26,7 @@ async function measureUplinkIfNeeded(flags: RawStreamFlags, io: CliIo): Promise<
   const capable = flags.to
     .flatMap((t) => t.split(','))
     .map((t) => t.trim())
-    .find((t) => t === 'twitch' || t === 'restream');
+    .find((t) => hasTestMode(findPlatform(t)));
   const configured = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env }).config.uplink?.target;
   if (!capable && !configured) {
     if (flags.remeasure)
@@ -62,7 +62,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   if (flags.rehearse) {
     // The same encode, planned for the chosen platforms, goes to the embedded server only.
     const chosen = [...new Set(plan.destinations.flatMap((d) => (d.platform ? [d.platform] : [])))];
-    const platforms = (chosen.length ? chosen : [...PLATFORM_IDS]).map((id) => findPlatform(id)!);
+    const platforms = chosen.length ? chosen : PLATFORM_IDS.map((id) => findPlatform(id)!);
     const [local] = resolveDestinations(['local'], { env: io.env, config: {} });
     plan = { ...plan, destinations: [local!], durationMs: plan.durationMs ?? 15_000 };
     rehearse = {

@@ -2,14 +2,13 @@ import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { parseFullUrl, resolveDestinations, type Destination } from '../platforms/destinations.js';
 import { printJson } from '../report/ndjson.js';
+import { hasTestMode } from '../platforms/table.js';
 import { Secret, redact } from '../secret.js';
 import { writeCachedUplink } from '../uplink/cache.js';
 import { measureUplink } from '../uplink/measure.js';
 import { tlsPolicy } from '../net/tls-policy.js';
+import { exitCodeFor } from '../run/exit-code.js';
 import type { CliIo } from './io.js';
-
-/** How each platform takes a stream that does not go on air: a suffix on the key. */
-const TEST_KEY_SUFFIX: Record<string, string> = { twitch: '?bandwidthtest=true', restream: '?test=true' };
 
 export function testDestination(flags: { to?: string; target?: string }, io: CliIo): Destination {
   if (flags.to && flags.target) throw new UsageError('uplink: give --to or --target, not both');
@@ -26,7 +25,7 @@ export function testDestination(flags: { to?: string; target?: string }, io: Cli
     );
   const [dest] = resolveDestinations([to], { env: io.env, config: config.config });
   if (!dest) throw new UsageError('uplink needs one destination');
-  const suffix = dest.platform ? TEST_KEY_SUFFIX[dest.platform] : undefined;
+  const suffix = hasTestMode(dest.platform) ? dest.platform.testKeySuffix : undefined;
   if (dest.kind === 'local')
     throw new UsageError(
       'uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target',
@@ -65,7 +64,7 @@ export async function uplinkCommand(
     const line = `uplink to ${dest.label} could not be measured: ${message}`;
     if (flags.json) printJson((t) => io.stdout.write(t), 'error', { code: 'uplink-failed', message: line });
     else io.stderr.write(`rtmpush: ${line}\n`);
-    return 1;
+    return exitCodeFor({ command: 'uplink', measured: false });
   }
   writeCachedUplink(io.env, m);
   if (flags.json) printJson((t) => io.stdout.write(t), 'uplink', { ...m });
@@ -74,5 +73,5 @@ export async function uplinkCommand(
       `uplink to ${dest.label}: ${(m.kbps / 1000).toFixed(2)} Mbps sustained (what the server acknowledged after a 2 s warm-up; varied ±${m.variationPct} % second to second; ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
     );
   }
-  return 0;
+  return exitCodeFor({ command: 'uplink', measured: true });
 }

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { readSmallFile } from '../util/files.js';
 import { configSchema, describeIssues, type RtmpushConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -32,9 +33,10 @@ export function loadConfig(lookup: ConfigLookup): LoadedConfig {
     if (lookup.explicit) throw new UsageError(`--config ${lookup.explicit}: no such file`);
     return { config: {}, warnings: [] };
   }
+  const text = readSmallFile(file, lookup.explicit ? `--config ${lookup.explicit}` : file);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
     const why = error instanceof SyntaxError ? error.message : 'cannot be read';
     throw new UsageError(`${file}: not valid JSON (${why}): fix the file or pass --config`, { cause: error });

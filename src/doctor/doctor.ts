@@ -1,8 +1,9 @@
 import type net from 'node:net';
-import type { Destination } from '../platforms/destinations.js';
-import { defaultIngest, expectedApp, findPlatform } from '../platforms/table.js';
+import { connectTcp, DialError, upgradeTls } from '../net/dial.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
-import { checkDns, checkKeyShape, connectTcp, rtmpConnect, upgradeTls, type StepResult } from './steps.js';
+import type { Destination } from '../platforms/destinations.js';
+import { defaultIngest, expectedApp, platformHints, rtmpsIngest } from '../platforms/table.js';
+import { checkDns, checkKeyShape, rtmpConnect, type StepResult, TIMEOUT_MS } from './steps.js';
 
 export interface DoctorOptions {
   tls: TlsPolicy;
@@ -10,7 +11,13 @@ export interface DoctorOptions {
 
 const SLOW_RTT_MS = 150;
 
-const errCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+/** A dial's failure as the step shows it: the error code, or that nothing answered in time. */
+const errCode = (e: unknown): string =>
+  e instanceof DialError
+    ? e.failure.kind === 'silent'
+      ? `no answer within ${e.failure.ms / 1000} s`
+      : e.failure.code
+    : String(e);
 
 /** Checks one destination step by step without publishing anything; stops at the first step that fails. */
 export async function diagnose(
@@ -19,8 +26,8 @@ export async function diagnose(
   report: (r: StepResult) => void,
 ): Promise<boolean> {
   const { endpoint } = dest;
-  const platform = dest.platform ? findPlatform(dest.platform) : undefined;
-  const rtmpsUrl = platform?.ingest.find((i) => i.protocol === 'rtmps')?.url;
+  const { platform } = dest;
+  const rtmpsUrl = platform && rtmpsIngest(platform);
   const fail = (r: StepResult): false => {
     report(r);
     return false;
@@ -36,7 +43,7 @@ export async function diagnose(
 
   let tcp: { socket: net.Socket; ms: number };
   try {
-    tcp = await connectTcp(endpoint.host, endpoint.port);
+    tcp = await connectTcp(endpoint.host, endpoint.port, TIMEOUT_MS);
     report({
       step: 'tcp',
       status: 'pass',
@@ -47,7 +54,7 @@ export async function diagnose(
     let fix = 'check the port in the URL, and any firewall in between';
     if (endpoint.port === 1935 && rtmpsUrl) {
       try {
-        const alt = await connectTcp(new URL(rtmpsUrl).hostname, 443);
+        const alt = await connectTcp(new URL(rtmpsUrl).hostname, 443, TIMEOUT_MS);
         alt.socket.destroy();
         fix = `port 1935 looks blocked but 443 is open: use the RTMPS URL ${rtmpsUrl}`;
       } catch {
@@ -67,7 +74,7 @@ export async function diagnose(
   if (endpoint.protocol === 'rtmps') {
     try {
       const t = performance.now();
-      socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls);
+      socket = await upgradeTls(tcp.socket, endpoint.host, opts.tls, TIMEOUT_MS);
       report({
         step: 'tls',
         status: opts.tls.insecure ? 'warn' : 'pass',
@@ -94,7 +101,12 @@ export async function diagnose(
     });
   }
 
-  const outcome = await rtmpConnect(socket, endpoint);
+  const outcome = await rtmpConnect(socket, endpoint, {
+    host: endpoint.host,
+    port: endpoint.port,
+    app: endpoint.app,
+    ...platformHints(platform),
+  });
   if (!outcome.ok) {
     const want = platform ? expectedApp(platform) : undefined;
     const fix =

@@ -1,9 +1,11 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import tls from 'node:tls';
-import { RtmpClient } from '../rtmp/client.js';
-import type { RtmpEndpoint } from '../platforms/destinations.js';
-import type { TlsPolicy } from '../net/tls-policy.js';
+import type { Duplex } from 'node:stream';
+import { type CauseContext, describeCause } from '../advice/cause.js';
+import type { RtmpEndpoint } from '../rtmp/endpoint.js';
+import { PublisherSession } from '../rtmp/publisher.js';
+import { keyAdvice, keyProblem, keyProblemText } from '../platforms/key-rules.js';
+import { peerText } from '../util/text.js';
 
 export type StepStatus = 'pass' | 'warn' | 'fail';
 
@@ -16,34 +18,19 @@ export interface StepResult {
   ms: number;
 }
 
-const TIMEOUT_MS = 5000;
+/** Each step's deadline. */
+export const TIMEOUT_MS = 5000;
 
-/** Step 1: a key that looks like a key (pure). */
+/** Step 1: a key that looks like a key (pure): the rules start applies (platforms/key-rules.ts). */
 export function checkKeyShape(key: string | undefined, keyFrom: string): Omit<StepResult, 'ms'> {
-  if (key === undefined || key.trim() === '')
-    return { step: 'key', status: 'fail', detail: 'no stream key', fix: `set ${keyFrom}` };
-  if (/^[a-z]+:\/\//i.test(key.trim()))
-    return {
-      step: 'key',
-      status: 'fail',
-      detail: 'the key is a URL',
-      fix: `set ${keyFrom} to the stream key alone, not the ingest URL`,
-    };
-  if (/\s/.test(key.trim()))
-    return {
-      step: 'key',
-      status: 'fail',
-      detail: 'the key contains whitespace',
-      fix: `paste the key alone into ${keyFrom}`,
-    };
-  if (key !== key.trim())
-    return {
-      step: 'key',
-      status: 'warn',
-      detail: 'the key has spaces or a newline around it (rtmpush trims them)',
-      fix: `remove them from ${keyFrom}`,
-    };
-  return { step: 'key', status: 'pass', detail: `set (${key.length} characters)` };
+  const problem = keyProblem(key);
+  if (!problem) return { step: 'key', status: 'pass', detail: `set (${key!.length} characters)` };
+  return {
+    step: 'key',
+    status: problem === 'padded' ? 'warn' : 'fail',
+    detail: keyProblemText(problem),
+    fix: keyAdvice(problem, keyFrom),
+  };
 }
 
 const timed = async <T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
@@ -68,71 +55,39 @@ export async function checkDns(host: string): Promise<StepResult> {
   }
 }
 
-/** Opens a TCP connection; resolves with the socket and how long the connect took (one round trip). */
-export function connectTcp(host: string, port: number): Promise<{ socket: net.Socket; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const socket = net.connect({ host, port });
-    socket.setTimeout(TIMEOUT_MS, () => socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-    socket.once('connect', () => {
-      socket.setTimeout(0);
-      resolve({ socket, ms: Math.round(performance.now() - t) });
-    });
-    socket.once('error', reject);
-  });
-}
-
-export function upgradeTls(socket: net.Socket, host: string, policy: TlsPolicy): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    // host too: with only a socket, Node checks the certificate against "localhost"
-    const secure = tls.connect({
-      socket,
-      host,
-      servername: net.isIP(host) ? undefined : host,
-      rejectUnauthorized: !policy.insecure,
-      ca: policy.ca,
-    });
-    // An absolute deadline: a server trickling bytes would keep an idle timeout from ever firing.
-    const timer = setTimeout(
-      () => secure.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
-      TIMEOUT_MS,
-    );
-    secure.once('secureConnect', () => {
-      clearTimeout(timer);
-      resolve(secure);
-    });
-    secure.once('close', () => clearTimeout(timer));
-    secure.once('error', reject);
-  });
-}
-
 export interface ConnectOutcome {
   ok: boolean;
   /** The server's words, or what happened. */
   detail: string;
-  /** RTMP handshake round trip (C0+C1 sent → S0+S1 received). */
+  /** RTMP handshake round trip (C0+C1 sent → S0+S1+S2 received). */
   handshakeMs: number;
 }
 
-/** RTMP handshake and `connect` to the app, and nothing more: no stream is created, nothing is published. */
-export async function rtmpConnect(socket: net.Socket, endpoint: RtmpEndpoint): Promise<ConnectOutcome> {
-  const client = new RtmpClient(socket, endpoint);
-  client.deadline(TIMEOUT_MS, 'answer to the RTMP handshake and connect');
-  try {
-    let handshakeMs: number;
-    try {
-      handshakeMs = await client.handshake();
-    } catch (error) {
-      return { ok: false, detail: `during the handshake: ${(error as Error).message}`, handshakeMs: 0 };
-    }
-    const answer = await client.connect();
-    // A server that drops an unknown app just closes: say so plainly.
-    const detail =
-      !answer.ok && /closed the connection$/.test(answer.detail)
-        ? 'the server closed the connection right after connect (no reply)'
-        : answer.detail;
-    return { ok: answer.ok, detail, handshakeMs };
-  } finally {
-    client.close();
-  }
+/**
+ * RTMP handshake and `connect` to the app, and nothing more: no stream is created, nothing is published. The same
+ * publisher session the relay uses; what went wrong is said in the same words.
+ */
+export function rtmpConnect(
+  socket: Duplex,
+  endpoint: RtmpEndpoint,
+  ctx: Omit<CauseContext, 'wasLive'>,
+): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    let answer: string | undefined;
+    const session = new PublisherSession(
+      socket,
+      { endpoint, name: '', connectOnly: true, deadlineMs: TIMEOUT_MS },
+      {
+        onConnected: (code) => {
+          answer = code;
+        },
+        onEnd: (end) =>
+          resolve(
+            answer !== undefined
+              ? { ok: true, detail: peerText(answer), handshakeMs: session.handshakeMs }
+              : { ok: false, detail: describeCause(end, { ...ctx, wasLive: false }), handshakeMs: session.handshakeMs },
+          ),
+      },
+    );
+  });
 }

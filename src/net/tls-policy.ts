@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { MAX_SMALL_FILE, readSmallFile } from '../util/files.js';
 import path from 'node:path';
 import tls from 'node:tls';
 import { UsageError } from '../errors.js';
@@ -11,7 +12,6 @@ export interface TlsPolicy {
   ca?: string[];
 }
 
-const MAX_CA_FILE = 1024 * 1024;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /**
@@ -27,17 +27,7 @@ export function tlsPolicy(env: Record<string, string | undefined>, cwd: string, 
 }
 
 function readCertificates(file: string, what: string): string[] {
-  let size: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new UsageError(`${what}: not a file: give a PEM file with the CA's certificate`);
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${what}: no such file`);
-  }
-  if (size > MAX_CA_FILE) throw new UsageError(`${what}: larger than 1 MB: give a PEM file with the CA's certificate`);
-  const certs = readFileSync(file, 'latin1').match(PEM_CERT) ?? [];
+  const certs = readSmallFile(file, what).match(PEM_CERT) ?? [];
   for (const pem of certs) {
     try {
       new X509Certificate(pem);
@@ -54,7 +44,7 @@ function readCertificates(file: string, what: string): string[] {
 /** Node reads NODE_EXTRA_CA_CERTS itself (and only warns when it cannot): the same here. */
 function tryReadCertificates(file: string): string[] {
   try {
-    return statSync(file).size <= MAX_CA_FILE ? (readFileSync(file, 'latin1').match(PEM_CERT) ?? []) : [];
+    return statSync(file).size <= MAX_SMALL_FILE ? (readFileSync(file, 'latin1').match(PEM_CERT) ?? []) : [];
   } catch {
     return [];
   }

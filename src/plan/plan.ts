@@ -1,4 +1,3 @@
-import { findPlatform } from '../platforms/table.js';
 import type { Destination } from '../platforms/destinations.js';
 import type { Preset } from '../presets/schema.js';
 import type { Source } from './source.js';
@@ -65,8 +64,7 @@ export function buildPlan(input: PlanInput): Plan {
   const { preset, destinations } = input;
   const notes: string[] = [];
   const limits = destinations.flatMap((d) => {
-    const platform = d.platform ? findPlatform(d.platform) : undefined;
-    return platform ? [{ label: d.label, platform }] : [];
+    return d.platform ? [{ label: d.label, platform: d.platform }] : [];
   });
 
   let width = preset.width;

@@ -1,25 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { Secret } from '../secret.js';
-import { PLATFORM_IDS, defaultIngest, expectedApp, findPlatform, platformForHost } from './table.js';
+import { endpointUrl, type RtmpEndpoint } from '../rtmp/endpoint.js';
+import { keyAdvice, keyProblem, keyProblemText } from './key-rules.js';
+import { PLATFORM_IDS, type Platform, defaultIngest, expectedApp, findPlatform, platformForHost } from './table.js';
 import type { ConfigDestination, RtmpushConfig } from '../config/schema.js';
 
-export interface RtmpEndpoint {
-  protocol: 'rtmp' | 'rtmps';
-  host: string;
-  /** 0 until known (the embedded server picks its port when it starts). */
-  port: number;
-  /** Everything between host and key, e.g. "live2" or "app/instance". */
-  app: string;
-}
+export { endpointUrl, type RtmpEndpoint };
 
 export type DestinationKind = 'platform' | 'config' | 'local' | 'url';
 
 export interface Destination {
   label: string;
   kind: DestinationKind;
-  /** Platform id whose limits apply, if any. */
-  platform?: string;
+  /** The platform whose rules and limits apply, if any. */
+  platform?: Platform;
   endpoint: RtmpEndpoint;
   key: Secret;
   /** Where the key came from (a variable name, the config file, the URL), for messages. */
@@ -39,11 +34,6 @@ const DEFAULT_PORT = { rtmp: 1935, rtmps: 443 } as const;
 /** The full publish URL with the key in clear. Only the runner hands it to a process. */
 export function publishUrl(dest: Destination): string {
   return `${endpointUrl(dest.endpoint)}/${dest.key.reveal()}`;
-}
-
-/** The ingest URL without the key (an IPv6 address in brackets). */
-export function endpointUrl(e: RtmpEndpoint): string {
-  return `${e.protocol}://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}/${e.app}`;
 }
 
 export function envName(platformId: string, what: 'KEY' | 'URL'): string {
@@ -140,7 +130,7 @@ function fromPlatform(id: string, ctx: ResolveContext, configKey?: { key?: Secre
     const hint = configKey ? `${configKey.from}` : `set ${keyVar} (or name it in the config file)`;
     throw new UsageError(`${id}: no stream key: ${hint}`);
   }
-  return { label: id, kind: 'platform', platform: id, endpoint, key, keyFrom };
+  return { label: id, kind: 'platform', platform, endpoint, key, keyFrom };
 }
 
 function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveContext): Destination {
@@ -196,9 +186,8 @@ function checkKey(raw: string, from: string, ctx: ResolveContext): Secret {
   const value = raw.trim();
   // Register before any message could quote it.
   const secret = new Secret(value);
-  if (/\s/.test(value)) throw new UsageError(`${from}: the stream key contains whitespace: paste the key alone`);
-  if (/^[a-z]+:\/\//i.test(value))
-    throw new UsageError(`${from}: holds a URL, not a stream key: set it to the key alone`);
+  const problem = keyProblem(value);
+  if (problem) throw new UsageError(`${from}: ${keyProblemText(problem)}: ${keyAdvice(problem, 'it')}`);
   return secret;
 }
 

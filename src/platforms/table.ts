@@ -27,6 +27,8 @@ const platformSchema = z.object({
   audioSampleRates: z.optional(z.array(z.int())),
   videoCodecs: z.optional(z.array(z.string())),
   bandwidthTest: z.optional(z.nullable(z.string())),
+  /** What the key takes to publish a stream that does not go on air (a bandwidth test), where the platform has one. */
+  testKeySuffix: z.optional(z.string()),
   sources: z.array(z.string()).check(z.minLength(1)),
 });
 
@@ -78,7 +80,18 @@ export function expectedApp(platform: Platform): string | undefined {
   return new URL(url).pathname.replace(/^\/+|\/+$/g, '') || undefined;
 }
 
-/** What to say when a server drops the connection right after `connect`: the app path, and the platform's if it differs. */
-export function wrongAppHint(app: string, expected: string | undefined): string {
-  return `the app path "${app}" is probably wrong${expected && expected !== app ? ` (the platform expects "${expected}")` : ''}`;
+/** The platform's RTMPS ingest, if it has one (offered when port 1935 is blocked). */
+export function rtmpsIngest(platform: Platform): string | undefined {
+  return platform.ingest.find((i) => i.protocol === 'rtmps')?.url;
+}
+
+/** Platforms whose ingest takes a stream that does not go on air (for `rtmpush uplink`). */
+export function hasTestMode(platform: Platform | undefined): platform is Platform & { testKeySuffix: string } {
+  return Boolean(platform?.testKeySuffix);
+}
+
+/** What the words for a failed session need from a destination's platform (see advice/cause.ts). */
+export function platformHints(platform: Platform | undefined): { expectedApp?: string; rtmpsUrl?: string } {
+  if (!platform) return {};
+  return { expectedApp: expectedApp(platform), rtmpsUrl: rtmpsIngest(platform) ?? defaultIngest(platform) };
 }

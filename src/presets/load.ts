@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { readSmallFile } from '../util/files.js';
 import { packageRoot } from '../util/paths.js';
 import { describeIssues } from '../config/schema.js';
 import { presetSchema, type Preset } from './schema.js';
@@ -18,9 +19,10 @@ function readDir(dir: string, builtIn: boolean): PresetEntry[] {
     .sort()
     .map((f) => {
       const file = path.join(dir, f);
+      const text = readSmallFile(file, `preset ${file}`);
       let raw: unknown;
       try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
+        raw = JSON.parse(text);
       } catch (error) {
         throw new UsageError(`${file}: not valid JSON: fix or remove this preset file`, { cause: error });
       }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { MSG, ReceivedMessage, payloadHead, payloadLength, payloadParts, type RtmpMessage } from '../rtmp/chunk.js';
+import { MSG, ReceivedMessage, payloadHead, payloadLength, payloadParts, type RtmpMessage } from '../rtmp/message.js';
 import { encodeAmf0 } from '../rtmp/amf0.js';
 import { FlvReader } from '../rtmp/flv.js';
 import { restClock } from './rest-clock.js';

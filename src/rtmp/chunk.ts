@@ -1,25 +1,4 @@
-/** One RTMP message, de-chunked. */
-export interface RtmpMessage {
-  csid: number;
-  typeId: number;
-  streamId: number;
-  /** Absolute timestamp in ms (32-bit, wraps). */
-  timestamp: number;
-  payload: Buffer;
-}
-
-export const MSG = {
-  SetChunkSize: 1,
-  Abort: 2,
-  Acknowledgement: 3,
-  UserControl: 4,
-  WindowAckSize: 5,
-  SetPeerBandwidth: 6,
-  Audio: 8,
-  Video: 9,
-  DataAmf0: 18,
-  CommandAmf0: 20,
-} as const;
+import { type RtmpMessage, MSG, payloadLength, payloadParts, ReceivedMessage } from './message.js';
 
 /** The peer broke the protocol (or a bound set for it): the session cannot go on. */
 export class RtmpProtocolError extends Error {}
@@ -51,42 +30,6 @@ const HEADER_SIZE = [11, 7, 3, 0];
 /** Basic header (3) + message header (11) + extended timestamp (4). */
 const MAX_CHUNK_HEADER = 18;
 const EMPTY = Buffer.alloc(0);
-
-/**
- * A message as read off the wire: its payload stays in the pieces it arrived in (slices of the socket's reads,
- * nothing copied) and is joined only if someone asks for `payload`. chunkInto copies the pieces straight into the
- * relay's outgoing batch.
- */
-export class ReceivedMessage implements RtmpMessage {
-  #payload: Buffer | undefined;
-  constructor(
-    readonly csid: number,
-    readonly typeId: number,
-    readonly streamId: number,
-    readonly timestamp: number,
-    readonly parts: readonly Buffer[],
-    readonly length: number,
-  ) {}
-
-  get payload(): Buffer {
-    this.#payload ??= this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts as Buffer[], this.length);
-    return this.#payload;
-  }
-}
-
-/** The payload's pieces, without joining them. */
-export const payloadParts = (msg: RtmpMessage): readonly Buffer[] =>
-  msg instanceof ReceivedMessage ? msg.parts : [msg.payload];
-
-/** The first bytes of the payload (enough for FLV tag checks), without joining the pieces. */
-export function payloadHead(msg: RtmpMessage): Buffer {
-  if (!(msg instanceof ReceivedMessage)) return msg.payload;
-  const first = msg.parts[0];
-  return first && (first.length >= 2 || msg.parts.length === 1) ? first : msg.payload;
-}
-
-export const payloadLength = (msg: RtmpMessage): number =>
-  msg instanceof ReceivedMessage ? msg.length : msg.payload.length;
 
 /**
  * Reassembles RTMP messages from chunks as bytes arrive. Follows the peer's Set Chunk Size itself.
@@ -327,9 +270,3 @@ export function writeChunks(msg: RtmpMessage, chunkSize: number): Buffer {
   chunkInto(msg, chunkSize, {}, out, 0);
   return out;
 }
-
-export const u32 = (n: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-};

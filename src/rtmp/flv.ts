@@ -1,4 +1,11 @@
-import { MSG, ReceivedMessage, type RtmpMessage } from './chunk.js';
+import { MSG, ReceivedMessage, type RtmpMessage } from './message.js';
+
+/** What an FLV audio or video payload is, from its first bytes. */
+export const isVideoKeyframe = (payload: Buffer): boolean => payload.length > 0 && payload[0]! >> 4 === 1;
+export const isAvcSequenceHeader = (payload: Buffer): boolean =>
+  payload.length > 1 && (payload[0]! & 0x0f) === 7 && payload[1] === 0;
+export const isAacSequenceHeader = (payload: Buffer): boolean =>
+  payload.length > 1 && payload[0]! >> 4 === 10 && payload[1] === 0;
 
 /** FLV header (9 bytes) and the first PreviousTagSize (4). */
 const HEADER = 13;
@@ -89,4 +96,20 @@ export class FlvReader {
     }
     return out;
   }
+}
+
+/** An FLV file's header (audio and video) and the first PreviousTagSize. */
+export const FLV_FILE_HEADER = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
+
+/** One message as an FLV tag and its PreviousTagSize (stream id 0, as the format wants). */
+export function encodeFlvTag(typeId: number, timestamp: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(TAG_HEADER + payload.length + 4);
+  out[0] = typeId;
+  out.writeUIntBE(payload.length, 1, 3);
+  out.writeUIntBE(timestamp & 0xffffff, 4, 3);
+  out[7] = (timestamp >>> 24) & 0xff;
+  out.writeUIntBE(0, 8, 3);
+  payload.copy(out, TAG_HEADER);
+  out.writeUInt32BE(TAG_HEADER + payload.length, TAG_HEADER + payload.length);
+  return out;
 }

@@ -1,101 +1,111 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { encodeAmf0 } from '../rtmp/amf0.js';
+import { encodeFlvTag, FLV_FILE_HEADER } from '../rtmp/flv.js';
+import { MSG, type RtmpMessage } from '../rtmp/message.js';
+import { ServerSession } from '../rtmp/server.js';
 
-/** A free TCP port on loopback (the OS picks it; we release it for the server to take). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface NmsInstance {
-  run(): Promise<void>;
-  stop(): Promise<void>;
-  on(event: string, listener: (session: { streamPath?: string }) => void): void;
-}
+const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
 
 /**
- * The embedded RTMP In server behind `--to local`: node-media-server on a free loopback port, recording
- * every publish to a temporary folder so rtmpush can report what actually arrived. Loaded only when used.
+ * The embedded RTMP server behind `--to local` and `--rehearse`: rtmpush's own server session on a free loopback
+ * port. It takes a publish only under the names it was given (random keys), acknowledges what arrives (so the
+ * destination is proven live at once), and records each publish as FLV in a temporary folder, so rtmpush can
+ * report what actually arrived.
  */
 export class LocalServer {
   readonly dir: string;
   port = 0;
-  #nms: NmsInstance | undefined;
-  readonly published = new Set<string>();
+  readonly #server = net.createServer((socket) => this.#onConnection(socket));
+  readonly #sessions = new Set<ServerSession>();
+  readonly #files = new Set<WriteStream>();
+  readonly #publishing = new Set<string>();
 
-  constructor() {
+  /** `names`: the stream names a publish is taken under (app `live`). */
+  constructor(private readonly names: ReadonlySet<string>) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-local-'));
   }
 
   async start(): Promise<void> {
-    const require = createRequire(import.meta.url);
-    // node-media-server logs to stdout with console.log; that would corrupt NDJSON output.
-    const logger = require('node-media-server/src/core/logger.js') as { log: (...args: unknown[]) => void };
-    logger.log = () => {};
-    const NodeMediaServer = require('node-media-server') as new (config: object, configPath?: string) => NmsInstance;
-    this.port = await freePort();
-    this.#nms = new NodeMediaServer({
-      bind: '127.0.0.1',
-      rtmp: { port: this.port },
-      record: { path: path.join(this.dir, 'record'), auto: true },
-      store: { path: path.join(this.dir, 'store') },
-      webadmin: { enable: false },
-      notify: { url: '' },
-      auth: { play: false, publish: false },
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(0, '127.0.0.1', resolve);
     });
-    this.#nms.on('postPublish', (session) => {
-      if (session.streamPath) this.published.add(session.streamPath);
-    });
-    await this.#nms.run();
-    await waitForPort(this.port);
+    this.port = (this.#server.address() as net.AddressInfo).port;
   }
 
   /** The recorded FLV files of a stream path such as /live/NAME, oldest first. */
   recordings(streamPath: string): string[] {
-    const dir = path.join(this.dir, 'record', ...streamPath.split('/').filter(Boolean));
+    const dir = path.join(this.dir, ...streamPath.split('/').filter(Boolean));
     try {
       return readdirSync(dir)
         .filter((f) => f.endsWith('.flv'))
         .map((f) => path.join(dir, f))
-        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
     } catch {
       return [];
     }
   }
 
+  /** Stops taking connections, ends the sessions and waits until every recording is on disk. */
   async stop(): Promise<void> {
-    await this.#nms?.stop();
-    this.#nms = undefined;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    const open = [...this.#files].filter((f) => !f.closed);
+    await Promise.all(open.map((f) => new Promise<void>((resolve) => f.once('close', () => resolve()))));
   }
 
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+
+  #onConnection(socket: net.Socket): void {
+    let file: WriteStream | undefined;
+    let stream = '';
+    const session = new ServerSession(
+      socket,
+      {
+        authorize: (app, name) => {
+          if (app !== 'live' || !this.names.has(name))
+            return { ok: false, reason: 'no such stream on the embedded server' };
+          if (this.#publishing.has(name)) return { ok: false, reason: 'Already publishing' };
+          return { ok: true };
+        },
+      },
+      {
+        onPublish: (app, name) => {
+          stream = name;
+          this.#publishing.add(name);
+          file = this.#open(app, name);
+        },
+        onMedia: (msg) => file?.write(flvTagOf(msg)),
+        onEnd: () => {
+          this.#sessions.delete(session);
+          if (stream) this.#publishing.delete(stream);
+          file?.end();
+        },
+      },
+    );
+    this.#sessions.add(session);
+  }
+
+  #open(app: string, name: string): WriteStream {
+    const dir = path.join(this.dir, app, name);
+    mkdirSync(dir, { recursive: true });
+    const file = createWriteStream(path.join(dir, `${String(readdirSync(dir).length + 1).padStart(3, '0')}.flv`));
+    file.write(FLV_FILE_HEADER);
+    this.#files.add(file);
+    file.once('close', () => this.#files.delete(file));
+    return file;
+  }
 }
 
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the embedded RTMP server did not start on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** A message as an FLV tag; metadata without the `@setDataFrame` an RTMP publisher puts before it. */
+function flvTagOf(msg: RtmpMessage): Buffer {
+  let payload = msg.payload;
+  if (msg.typeId === MSG.DataAmf0 && payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME))
+    payload = payload.subarray(SET_DATA_FRAME.length);
+  return encodeFlvTag(msg.typeId, msg.timestamp, payload);
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type net from 'node:net';
-import { connectTcp, upgradeTls } from '../doctor/steps.js';
-import type { Destination } from '../platforms/destinations.js';
-import { expectedApp, findPlatform, wrongAppHint } from '../platforms/table.js';
-import { MSG } from '../rtmp/chunk.js';
-import { RtmpClient } from '../rtmp/client.js';
+import type { Duplex } from 'node:stream';
+import { describeCause } from '../advice/cause.js';
+import { DialError, dial } from '../net/dial.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
+import type { Destination } from '../platforms/destinations.js';
+import { platformHints } from '../platforms/table.js';
+import { MSG } from '../rtmp/message.js';
+import { PublisherSession } from '../rtmp/publisher.js';
 
 export interface UplinkMeasurement {
   kbps: number;
@@ -36,60 +37,31 @@ export interface MeasureOptions {
  * send buffer grows.
  */
 export async function measureUplink(dest: Destination, opts: MeasureOptions): Promise<UplinkMeasurement> {
-  const { endpoint } = dest;
-  const tcp = await connectTcp(endpoint.host, endpoint.port);
-  const socket: net.Socket =
-    endpoint.protocol === 'rtmps' ? await upgradeTls(tcp.socket, endpoint.host, opts.tls) : tcp.socket;
-  const client = new RtmpClient(socket, endpoint);
+  const acks: { at: number; bytes: number }[] = [];
+  const { session, socket } = await publish(dest, opts.tls, (bytes) => acks.push({ at: Date.now(), bytes }));
   try {
-    const setup = client.deadline(SETUP_MS, 'answer to the handshake, connect and publish');
-    await client.handshake();
-    const connected = await client.connect();
-    if (!connected.ok) {
-      const platform = dest.platform ? findPlatform(dest.platform) : undefined;
-      throw new Error(
-        `the server refused connect (${connected.detail}): ${wrongAppHint(endpoint.app, platform ? expectedApp(platform) : undefined)}`,
-      );
-    }
-    const published = await client.publish(dest.key.reveal());
-    if (!published.ok) throw new Error(`the server refused the test publish: ${published.detail}`);
-    setup.done();
-
     const warmup = opts.warmupMs ?? 2000;
     const start = Date.now();
-    const acks: { at: number; bytes: number }[] = [];
-    client.onAck = (bytes, at) => acks.push({ at, bytes });
     // Filler "video": inter frames of random bytes, so nothing compresses along the way.
     const payload = Buffer.concat([Buffer.from([0x27, 0x01, 0, 0, 0]), randomBytes(16 * 1024)]);
     let ts = 0;
-    let closed = false;
-    socket.once('close', () => (closed = true));
     let sentAtWarmup: { at: number; bytes: number } | undefined;
-    const warm = setTimeout(() => (sentAtWarmup = { at: Date.now(), bytes: client.sent }), warmup);
+    const warm = setTimeout(() => (sentAtWarmup = { at: Date.now(), bytes: session.sent }), warmup);
     const progress = setInterval(() => opts.onProgress?.(Date.now() - start, rate(acks, start + warmup)), 1000);
-    while (!closed && Date.now() - start < opts.seconds * 1000) {
+    while (!socket.destroyed && Date.now() - start < opts.seconds * 1000) {
       ts += 33;
-      const more = client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: ts, payload });
-      if (!more)
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 250);
-          socket.once('drain', () => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
+      const more = session.send({ csid: 6, typeId: MSG.Video, streamId: session.streamId, timestamp: ts, payload });
+      if (!more) await drained(socket);
     }
     clearInterval(progress);
     clearTimeout(warm);
     const senderSideKbps = sentAtWarmup
-      ? Math.round(((client.sent - sentAtWarmup.bytes) * 8) / (Date.now() - sentAtWarmup.at))
+      ? Math.round(((session.sent - sentAtWarmup.bytes) * 8) / (Date.now() - sentAtWarmup.at))
       : null;
-    if (closed) throw new Error('the server closed the test stream');
+    if (socket.destroyed) throw new Error('the server closed the test stream');
     const kbps = rate(acks, start + warmup);
     if (kbps === null)
-      throw new Error(
-        'the server sent no acknowledgements: it cannot be used to measure (try --to local or another target)',
-      );
+      throw new Error('the server sent no acknowledgements: it cannot be used to measure (try another target)');
     const perSecond = perSecondRates(acks, start + warmup);
     const mean = perSecond.reduce((a, b) => a + b, 0) / (perSecond.length || 1);
     const sd = Math.sqrt(perSecond.reduce((a, b) => a + (b - mean) ** 2, 0) / (perSecond.length || 1));
@@ -104,8 +76,51 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
       senderSideKbps,
     };
   } finally {
-    client.close();
+    session.close();
   }
+}
+
+/** Dials and publishes the test stream; rejects with what went wrong, in the words the relay uses. */
+async function publish(
+  dest: Destination,
+  tls: TlsPolicy,
+  onAck: (bytes: number) => void,
+): Promise<{ session: PublisherSession; socket: Duplex }> {
+  const { endpoint } = dest;
+  const ctx = {
+    host: endpoint.host,
+    port: endpoint.port,
+    app: endpoint.app,
+    ...platformHints(dest.platform),
+    wasLive: false,
+  };
+  let socket: Duplex;
+  try {
+    socket = await dial(endpoint, tls, SETUP_MS);
+  } catch (error) {
+    throw error instanceof DialError ? new Error(describeCause(error.failure, ctx)) : error;
+  }
+  return new Promise((resolve, reject) => {
+    const session: PublisherSession = new PublisherSession(
+      socket,
+      { endpoint, name: dest.key.reveal(), deadlineMs: SETUP_MS },
+      {
+        onPublished: () => resolve({ session, socket }),
+        onAck,
+        onEnd: (end) => reject(new Error(describeCause(end, ctx))),
+      },
+    );
+  });
+}
+
+function drained(socket: Duplex): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 250);
+    socket.once('drain', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 /** Slope of acknowledged bytes between the first acknowledgement after `from` and the last one. */

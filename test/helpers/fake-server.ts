@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../src/rtmp/amf0.js';
-import { ChunkReader, MSG, writeChunks, type RtmpMessage } from '../../src/rtmp/chunk.js';
+import { ChunkReader, writeChunks } from '../../src/rtmp/chunk.js';
+import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
 
 /** What a fake server does once a client has connected (see FakeServer). */
 export interface FakeBehaviour {
@@ -16,6 +17,8 @@ export interface FakeBehaviour {
   ackStart?: number;
   /** Refuse the publish with an _error that quotes the stream name (as some servers do). */
   refuseEchoingName?: boolean;
+  /** Never send an Acknowledgement (as node-media-server). */
+  noAcks?: boolean;
 }
 
 export interface FakeConnection {
@@ -46,6 +49,11 @@ export class FakeServer {
 
   url(app: string, name: string): string {
     return `rtmp://127.0.0.1:${this.port}/${app}/${name}`;
+  }
+
+  /** Stops reading from every connection, as a hung server does: what is sent piles up in the kernel. */
+  hang(): void {
+    for (const s of this.#sockets) s.pause();
   }
 
   async stop(): Promise<void> {
@@ -129,7 +137,7 @@ export class FakeServer {
         }
       }
       // Acknowledge every 64 KiB received, counting from ackStart (modulo 2^32).
-      if (received - lastAck >= 65_536) {
+      if (!b.noAcks && received - lastAck >= 65_536) {
         lastAck = received;
         const payload = Buffer.alloc(4);
         payload.writeUInt32BE(((b.ackStart ?? 0) + received) % 2 ** 32);

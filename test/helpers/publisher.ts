@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { MSG } from '../../src/rtmp/chunk.js';
+import { MSG } from '../../src/rtmp/message.js';
 import type { DestinationRelay } from '../../src/relay/relay.js';
 
 /** An AVC sequence header as an FLV video payload (keyframe, AVC packet type 0). */

@@ -4,8 +4,8 @@
  * 30 fps, and dials again whenever the connection drops. Run as uid nobody by the security test.
  */
 import net from 'node:net';
-import { MSG } from '../../src/rtmp/chunk.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import { MSG } from '../../src/rtmp/message.js';
+import { PublisherSession } from '../../src/rtmp/publisher.js';
 
 export const MARK = Buffer.from('STRANGER');
 
@@ -17,17 +17,19 @@ async function attempt(url: URL, until: number): Promise<void> {
     socket.once('error', reject);
   });
   const [app = 'live', name = 'x'] = url.pathname.split('/').filter(Boolean);
-  const client = new RtmpClient(socket, { protocol: 'rtmp', host: url.hostname, port, app });
-  client.deadline(3000, 'answer');
-  await client.handshake();
-  await client.connect();
-  await client.publish(name);
+  const session = await new Promise<PublisherSession>((resolve, reject) => {
+    const s: PublisherSession = new PublisherSession(
+      socket,
+      { endpoint: { protocol: 'rtmp', host: url.hostname, port, app }, name, deadlineMs: 3000 },
+      { onPublished: () => resolve(s), onEnd: () => reject(new Error('refused')) },
+    );
+  });
   const frame = Buffer.concat([Buffer.from([0x17, 1, 0, 0, 0]), MARK, Buffer.alloc(2000, 0x42)]);
   for (let ts = 0; Date.now() < until && !socket.destroyed; ts += 33) {
-    client.write({ csid: 6, typeId: MSG.Video, streamId: client.streamId, timestamp: ts, payload: frame });
+    session.send({ csid: 6, typeId: MSG.Video, streamId: session.streamId, timestamp: ts, payload: frame });
     await new Promise((r) => setTimeout(r, 33));
   }
-  client.close();
+  session.close();
 }
 
 async function main(): Promise<void> {

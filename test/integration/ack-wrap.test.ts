@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { NGINX_ACK_RESET } from '../../src/rtmp/ack.js';
-import { MSG } from '../../src/rtmp/chunk.js';
+import { MSG } from '../../src/rtmp/message.js';
 import { DestinationRelay, type RelayEvent } from '../../src/relay/relay.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
@@ -169,5 +169,56 @@ describe('a server whose acknowledgement counter starts just below 2^32', () => 
       server.connections[0]!.mediaBytes >= written,
       `the server got ${server.connections[0]!.mediaBytes} of ${written} bytes`,
     );
+  });
+});
+
+describe('a server that never acknowledges, then hangs', () => {
+  const server = new FakeServer({ noAcks: true });
+  const events: { event: RelayEvent; at: number }[] = [];
+  let relay: DestinationRelay;
+  let hungAt = 0;
+
+  before(async () => {
+    await server.start();
+    relay = new DestinationRelay({
+      target: { protocol: 'rtmp', host: '127.0.0.1', port: server.port, app: 'live', key: new Secret('noAckHangKey9') },
+      retry: DEFAULT_RETRY,
+      tls: { insecure: false },
+      bitrateKbps: 80_000,
+      onEvent: (event) => events.push({ event, at: Date.now() }),
+    });
+    relay.start();
+    const leg = new PassThrough();
+    relay.attach(leg);
+    leg.write(FLV_HEADER);
+    leg.write(flvTag(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    // 10 MB/s of frames for 16 s: live on an open publish (no acks), then the server stops reading
+    const key = frame(100_000, true);
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < 16_000; i++) {
+      leg.write(flvTag(MSG.Video, i * 10, i % 100 === 0 ? key : frame(100_000, false)));
+      if (!hungAt && events.some((e) => e.event.type === 'live')) {
+        hungAt = Date.now();
+        server.hang();
+      }
+      await sleep(10);
+      if (events.some((e) => e.event.type === 'retry')) break;
+    }
+    leg.end();
+    await relay.stop();
+  });
+  after(async () => {
+    await relay?.stop();
+    await server.stop();
+  });
+
+  it('live by its open publish, then dropped and retried once it takes nothing for 10 s', () => {
+    const live = events.find((e) => e.event.type === 'live');
+    assert.deepEqual(live?.event, { type: 'live', confirmedBy: 'open' });
+    const retry = events.find((e) => e.event.type === 'retry');
+    assert.ok(retry, JSON.stringify(events.map((e) => e.event)));
+    assert.match((retry.event as { reason: string }).reason, /the server stopped taking data for 10 s/);
+    const after = retry.at - hungAt;
+    assert.ok(after >= 10_000 && after < 15_000, `retried ${after} ms after the server hung`);
   });
 });

@@ -10,6 +10,8 @@ const existing = path.join(dir, 'exists.mkv');
 writeFileSync(existing, 'x');
 const notVideo = path.join(dir, 'notes.txt');
 writeFileSync(notVideo, 'this is not a video');
+const hugeConfig = path.join(dir, 'huge.json');
+writeFileSync(hugeConfig, `{"x":"${'a'.repeat(2 * 1024 * 1024)}"}`);
 
 describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
   const cases: [string, string[], Record<string, string>, RegExp][] = [
@@ -54,14 +56,23 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ],
     [
       'strict and an uplink too small',
-      ['plan', '--to', 'a=rtmp://h/live/k1,b=rtmp://h/live/k2', '--preset', '1080p30', '--uplink', '4M', '--strict'],
+      [
+        'plan',
+        '--to',
+        'a=rtmp://h/live/key1,b=rtmp://h/live/key2',
+        '--preset',
+        '1080p30',
+        '--uplink',
+        '4M',
+        '--strict',
+      ],
       {},
       /--strict: 1240 kbps is below what 1080p30 needs \(3000 kbps\): use --preset 480p30, or stream to fewer destinations/,
     ],
     [
       'uplink with no test mode',
       ['uplink', '--to', 'youtube'],
-      { RTMPUSH_YOUTUBE_KEY: 'yk' },
+      { RTMPUSH_YOUTUBE_KEY: 'ytkey' },
       /youtube has no test mode, so a measurement would go on air/,
     ],
     ['record file exists', ['start', '--to', 'local', '--record', existing], {}, /the file exists/],
@@ -83,7 +94,7 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ],
     [
       'an uplink that leaves no bitrate',
-      ['plan', '--to', 'a=rtmp://h/live/k1', '--uplink', '1k'],
+      ['plan', '--to', 'a=rtmp://h/live/key1', '--uplink', '1k'],
       {},
       /--uplink: 1 kbps \(given with --uplink\) leaves 0 kbps of video for each of 1 destinations, below the 100 kbps/,
     ],
@@ -148,6 +159,26 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
       { RTMPUSH_YOUTUBE_URL: 'rtmps://a.rtmps.youtube.com/live2/pastedYtKey77', RTMPUSH_YOUTUBE_KEY: 'abcd-efgh-ijkl' },
       /RTMPUSH_YOUTUBE_URL holds a stream key after the app path "live2": set it to rtmps:\/\/host\/live2 and put the key in RTMPUSH_YOUTUBE_KEY/,
     ],
+    // read until the process held 3 GB, before
+    [
+      'a config that is a device',
+      ['plan', '--to', 'local', '--config', '/dev/zero'],
+      {},
+      /--config \/dev\/zero: not a regular file/,
+    ],
+    ['a config that is a folder', ['plan', '--to', 'local', '--config', dir], {}, /--config .*: not a regular file/],
+    [
+      'a config over 1 MB',
+      ['plan', '--to', 'local', '--config', hugeConfig],
+      {},
+      /--config .*huge\.json: larger than 1 MB/,
+    ],
+    [
+      'a stream key too short to be real',
+      ['plan', '--to', 'a=rtmp://h/live/ab'],
+      {},
+      /--to a: the URL's stream key: the stream key is too short to be real/,
+    ],
     [
       'a CA file that holds no certificate',
       ['start', '--to', 'local'],
@@ -207,7 +238,7 @@ describe('plan, presets, destinations', () => {
   });
 
   it('plan (text) says which constraint set the bitrate', async () => {
-    const r = await runCli(['plan', '--to', 'twitch', '--video-bitrate', '9M'], { RTMPUSH_TWITCH_KEY: 'k' });
+    const r = await runCli(['plan', '--to', 'twitch', '--video-bitrate', '9M'], { RTMPUSH_TWITCH_KEY: 'live_key' });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /bitrate {2}set by twitch: Twitch caps video at 6000 kbps/);
   });

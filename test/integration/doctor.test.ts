@@ -40,7 +40,11 @@ describe('rtmpush doctor against nginx-rtmp', () => {
   it('an unknown app fails step 5 with what the server did', () => {
     const last = steps('noapp').at(-1)!;
     assert.deepEqual([last.step, last.status], ['rtmp', 'fail']);
-    assert.match(last.detail, /app "nope" refused: the server closed the connection right after connect/);
+    // the same words as the relay's (advice/cause.ts)
+    assert.match(
+      last.detail,
+      /app "nope" refused: the server closed the connection after the handshake without answering connect/,
+    );
   });
 
   it('a closed port fails step 3; an unresolvable host step 2; an untrusted certificate step 4', () => {

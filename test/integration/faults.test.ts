@@ -3,10 +3,10 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { connectTcp } from '../../src/doctor/steps.js';
-import { LocalServer } from '../../src/run/local-server.js';
+import { connectTcp } from '../../src/net/dial.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { NodeMediaServer } from '../helpers/nms.js';
 import { probe } from '../helpers/probe.js';
 import { commandOf, startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -17,7 +17,7 @@ const states = (r: { events: Record<string, any>[] }, label: string) =>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const REFUSING_HOST = '127.0.0.9';
 const accepts = (host: string, port: number) =>
-  connectTcp(host, port).then(
+  connectTcp(host, port, 2000).then(
     ({ socket }) => {
       socket.destroy();
       return true;
@@ -105,14 +105,14 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
   it("a platform's unknown app: the hint names the app the platform expects", () =>
     within3s('twitch', /app path "nope" is probably wrong \(the platform expects "app"\)/));
 
-  it('measuring the uplink through that platform: the same hint, the destination named, exit 1', async () => {
+  it('measuring the uplink through that platform: the same words as the relay, the destination named, exit 3', async () => {
     const u = await runCli(['uplink', '--to', 'twitch', '--json'], twitch);
-    assert.equal(u.exitCode, 1, u.stderr);
+    assert.equal(u.exitCode, 3, u.stderr);
     const error = u.events.find((e) => e.type === 'error');
     assert.equal(error?.code, 'uplink-failed');
     assert.match(
       error?.message,
-      /^uplink to twitch could not be measured: the server refused connect \(.*\): the app path "nope" is probably wrong \(the platform expects "app"\)$/,
+      /^uplink to twitch could not be measured: the server closed the connection after the handshake without answering connect: the app path "nope" is probably wrong \(the platform expects "app"\)$/,
     );
     assert.ok(!u.stdout.includes('live_twitchKey8642') && !u.stderr.includes('live_twitchKey8642'));
   });
@@ -147,7 +147,7 @@ describe('rejections: duplicate key, deny publish, unknown app', () => {
 
 describe('node-media-server: a name another encoder holds', () => {
   // node-media-server answers a taken name with Publish.Start and closes, giving no reason (see README, states)
-  const nms = new LocalServer();
+  const nms = new NodeMediaServer();
   let holder: ResultPromise;
   let r: CliResult;
 
@@ -280,7 +280,7 @@ describe('unreachable destinations: reconnecting with backoff, exit 3', () => {
       [
         'start',
         '--to',
-        'local,nohost=rtmp://nonexistent.invalid/live/k1,closed=rtmp://127.0.0.1:1/live/k2,youtube',
+        'local,nohost=rtmp://nonexistent.invalid/live/key1,closed=rtmp://127.0.0.1:1/live/key2,youtube',
         '--preset',
         '360p30',
         '--duration',
@@ -315,7 +315,7 @@ describe('--max-retries and --retry-max-delay', () => {
     const r = await runCli([
       'start',
       '--to',
-      'local,closed=rtmp://127.0.0.1:1/live/k3',
+      'local,closed=rtmp://127.0.0.1:1/live/key3',
       '--preset',
       '360p30',
       '--duration',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MSG, writeChunks } from '../../src/rtmp/chunk.js';
+import { writeChunks } from '../../src/rtmp/chunk.js';
+import { MSG } from '../../src/rtmp/message.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeServer } from '../helpers/fake-server.js';
 import { NginxRtmp } from '../helpers/nginx.js';
@@ -46,6 +47,31 @@ function unfinishedMessages(socket: import('node:net').Socket): void {
   more();
 }
 
+/** After the publish: one empty message, then its one-byte header repeated without end (each an empty message). */
+function emptyMessages(socket: import('node:net').Socket): void {
+  socket.write(
+    writeChunks({ csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(0) }, 128),
+  );
+  endless(socket, Buffer.alloc(16 * 1024, 0xc3));
+}
+
+/** After the publish: well-formed 60 000-byte messages, without end (each under the size bound). */
+function chatter(socket: import('node:net').Socket): void {
+  socket.write(setChunkSize(4096));
+  endless(
+    socket,
+    writeChunks({ csid: 5, typeId: MSG.DataAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(60_000, 7) }, 4096),
+  );
+}
+
+function endless(socket: import('node:net').Socket, bytes: Buffer): void {
+  const more = (): void => {
+    while (!socket.destroyed && socket.write(bytes));
+    if (!socket.destroyed) socket.once('drain', more);
+  };
+  more();
+}
+
 describe('silent, garbled and hostile servers, side by side with a healthy one (one run)', () => {
   const nginx = new NginxRtmp();
   const servers = {
@@ -54,6 +80,8 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
     flood: new FakeServer({ afterPublish: zeroChunkFlood }),
     chunks: new FakeServer({ afterPublish: unfinishedMessages }),
     echo: new FakeServer({ refuseEchoingName: true }),
+    empties: new FakeServer({ afterPublish: emptyMessages }),
+    chatter: new FakeServer({ afterPublish: chatter }),
   };
   const hookLog = path.join(tempDir('hostile'), 'states.ndjson');
   let run: ReturnType<typeof startCli>;
@@ -132,6 +160,21 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
     assert.ok(maxRssMb < 250, `rtmpush held ${Math.round(maxRssMb)} MB`);
   });
 
+  it('a flood of empty messages (one byte each) is cut off by the message rate, and retried', () => {
+    const retry = firstRetry('empties');
+    assert.ok(retry, JSON.stringify(states('empties')));
+    assert.match(
+      retry.reason,
+      /the server broke the RTMP protocol: it sent more than 20000 messages in a second unasked/,
+    );
+  });
+
+  it('a flood of well-formed messages is cut off by the byte rate (1 MiB a second), and retried', () => {
+    const retry = firstRetry('chatter');
+    assert.ok(retry, JSON.stringify(states('chatter')));
+    assert.match(retry.reason, /the server broke the RTMP protocol: it sent more than 1 MiB in a second unasked/);
+  });
+
   it('the healthy destination did not notice: live throughout, every second of the stream recorded', async () => {
     assert.deepEqual(
       states('good').map((e) => e.state),
@@ -195,10 +238,10 @@ describe('doctor and uplink against garbage and endless senders: a clear step fa
       assert.ok(Date.now() - started < 9000, `${Date.now() - started} ms`);
     });
 
-    it(`uplink: ${name} cannot be measured, one line, exit 1`, async () => {
+    it(`uplink: ${name} cannot be measured, one line, exit 3`, async () => {
       const started = Date.now();
       const r = await runCli(['uplink', '--target', server.url('live', 'uplinkHostile1')], {}, { timeoutMs: 30_000 });
-      assert.equal(r.exitCode, 1, r.stderr);
+      assert.equal(r.exitCode, 3, r.stderr);
       assert.match(r.stderr, /^rtmpush: uplink to target could not be measured: /m);
       assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
       assert.ok(Date.now() - started < 14_000, `${Date.now() - started} ms`);

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { BIN, runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { freePort } from '../../src/run/local-server.js';
+import { freePort } from '../helpers/ports.js';
 import { startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -48,8 +48,8 @@ describe('operator hooks', () => {
       JSON.stringify({ uplink: { target: 'rtmp://127.0.0.1:1/live/cfgUplinkKey55' } }),
     );
     const r = await runCli(['uplink'], {}, { cwd: dir });
-    assert.equal(r.exitCode, 1);
-    assert.match(r.stderr, /^rtmpush: uplink to target could not be measured: .*ECONNREFUSED/m);
+    assert.equal(r.exitCode, 3);
+    assert.match(r.stderr, /^rtmpush: uplink to target could not be measured: 127\.0\.0\.1:1 connection refused$/m);
     assert.ok(!r.stderr.includes('cfgUplinkKey55'));
   });
 

@@ -8,20 +8,18 @@ import { NginxRtmp } from '../helpers/nginx.js';
 import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
 import { makeTestCa } from '../helpers/tls.js';
 
-// A TLS socket reports every write as pending when it returns, so a relay that reused its batch buffer only after
-// a write the kernel took at once allocated 256 KiB per batch on RTMPS (22 in 5 s): the usual case for platforms.
-// It now reuses the buffer once the write's callback has come.
+// RTMPS is the usual case for platforms: a TLS socket completes writes later, not on return, which is where the
+// batch writer's reuse of its buffer could go wrong (see test/unit/batch-writer.test.ts). Every byte must arrive.
 const FPS = 30;
 const FRAMES = 150;
 const FRAME = 12_000;
 
-describe('the relay over RTMPS reuses its batch buffer', () => {
+describe('the relay over RTMPS carries every byte', () => {
   const nginx = new NginxRtmp();
   let ca: Awaited<ReturnType<typeof makeTestCa>>;
   let relay: DestinationRelay;
   const events: string[] = [];
   let published = 0;
-  let buffersWhileStreaming = 0;
 
   before(async () => {
     ca = await makeTestCa();
@@ -43,7 +41,6 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
     const { end, video } = feedRelay(relay);
     video(0, AVC_SEQUENCE_HEADER);
     const started = Date.now();
-    const before = relay.batchBuffers;
     for (let i = 0; i < FRAMES; i++) {
       await frameDue(started, i, FPS);
       const frame = Buffer.alloc(FRAME, i);
@@ -53,7 +50,6 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
       published += FRAME;
     }
     await new Promise((r) => setTimeout(r, 700));
-    buffersWhileStreaming = relay.batchBuffers - before;
     end();
     await relay.stop();
     await nginx.stop();
@@ -67,9 +63,5 @@ describe('the relay over RTMPS reuses its batch buffer', () => {
   it('went live through TLS and the server recorded every byte', () => {
     assert.ok(events.includes('live'), `events ${events}`);
     assert.ok(statSync(nginx.recording('tlsBufferKey5')).size >= published);
-  });
-
-  it('sent 5 s of stream (about 20 batches) without a new batch buffer', () => {
-    assert.ok(buffersWhileStreaming <= 1, `${buffersWhileStreaming} batch buffers allocated`);
   });
 });

@@ -71,7 +71,7 @@ describe('rtmpush uplink on a shaped link (tbf in a network namespace, loopback 
       BIN,
       'plan',
       '--to',
-      'a=rtmp://127.0.0.1:1/live/k1,b=rtmp://127.0.0.1:2/live/k2',
+      'a=rtmp://127.0.0.1:1/live/key1,b=rtmp://127.0.0.1:2/live/key2',
       '--preset',
       '1080p30',
       '--json',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChunkReader, MSG, RtmpProtocolError, writeChunks } from '../../src/rtmp/chunk.js';
+import { ChunkReader, RtmpProtocolError, writeChunks } from '../../src/rtmp/chunk.js';
+import { MSG } from '../../src/rtmp/message.js';
 
 /** A small deterministic random source, so a failure can be replayed. */
 function prng(seed: number): () => number {

@@ -56,7 +56,7 @@ describe('config file', () => {
   it('warns when a literal key sits in a file others can read, not when it is private', () => {
     const dir = tmp();
     const file = path.join(dir, 'rtmpush.config.json');
-    writeFileSync(file, JSON.stringify({ destinations: { box: { url: 'rtmp://h/app', key: 'k1' } } }));
+    writeFileSync(file, JSON.stringify({ destinations: { box: { url: 'rtmp://h/app', key: 'key1' } } }));
     chmodSync(file, 0o644);
     assert.match(
       loadConfig({ cwd: dir, env: {} }).warnings[0] ?? '',

@@ -27,23 +27,23 @@ describe('resolveDestinations', () => {
       { RTMPUSH_KICK_KEY: 'sk_us_1' },
       { label: 'kick', url: 'rtmps://fa723fc1b171.global-contribute.live-video.net:443/app/sk_us_1', platform: 'kick' },
     ],
-    ['x', { RTMPUSH_X_KEY: 'xk' }, { label: 'x', url: 'rtmp://va.pscp.tv:80/x/xk', platform: 'x' }],
+    ['x', { RTMPUSH_X_KEY: 'xkey' }, { label: 'x', url: 'rtmp://va.pscp.tv:80/x/xkey', platform: 'x' }],
     [
       'restream',
-      { RTMPUSH_RESTREAM_KEY: 're' },
-      { label: 'restream', url: 'rtmp://live.restream.io:1935/live/re', platform: 'restream' },
+      { RTMPUSH_RESTREAM_KEY: 're_key' },
+      { label: 'restream', url: 'rtmp://live.restream.io:1935/live/re_key', platform: 'restream' },
     ],
     [
       'trovo',
-      { RTMPUSH_TROVO_KEY: 'tr' },
-      { label: 'trovo', url: 'rtmp://livepush.trovo.live:1935/live/tr', platform: 'trovo' },
+      { RTMPUSH_TROVO_KEY: 'tr_key' },
+      { label: 'trovo', url: 'rtmp://livepush.trovo.live:1935/live/tr_key', platform: 'trovo' },
     ],
     [
       'twitch',
-      { RTMPUSH_TWITCH_KEY: 'k', RTMPUSH_TWITCH_URL: 'rtmp://127.0.0.1:1935/app' },
-      { label: 'twitch', url: 'rtmp://127.0.0.1:1935/app/k', platform: 'twitch' },
+      { RTMPUSH_TWITCH_KEY: 'live_k1', RTMPUSH_TWITCH_URL: 'rtmp://127.0.0.1:1935/app' },
+      { label: 'twitch', url: 'rtmp://127.0.0.1:1935/app/live_k1', platform: 'twitch' },
     ],
-    ['rtmp://example.com/live/abc', {}, { label: 'example.com', url: 'rtmp://example.com:1935/live/abc' }],
+    ['rtmp://example.com/live/abcd', {}, { label: 'example.com', url: 'rtmp://example.com:1935/live/abcd' }],
     ['rtmps://example.com:8443/a/b/key?x=1', {}, { label: 'example.com', url: 'rtmps://example.com:8443/a/b/key?x=1' }],
     ['studio=rtmp://10.0.0.5/live/show', {}, { label: 'studio', url: 'rtmp://10.0.0.5:1935/live/show' }],
     [
@@ -57,7 +57,7 @@ describe('resolveDestinations', () => {
       const [d] = resolveDestinations([item], ctx(env));
       assert.equal(d!.label, want.label);
       assert.equal(publishUrl(d!), want.url);
-      assert.equal(d!.platform, want.platform);
+      assert.equal(d!.platform?.id, want.platform);
     });
   }
 
@@ -69,7 +69,7 @@ describe('resolveDestinations', () => {
   });
 
   it('splits comma lists and makes host labels unique', () => {
-    const list = resolveDestinations(['rtmp://h/live/a,rtmp://h/live/b', 'rtmp://h/live/c'], ctx());
+    const list = resolveDestinations(['rtmp://h/live/key1,rtmp://h/live/key2', 'rtmp://h/live/key3'], ctx());
     assert.deepEqual(
       list.map((d) => d.label),
       ['h', 'h-2', 'h-3'],
@@ -84,23 +84,27 @@ describe('resolveDestinations', () => {
         full: { url: 'rtmp://full.local/app/fullkey' },
       },
     };
-    const list = resolveDestinations(['yt2,box,full'], ctx({ MY_YT: 'ytk' }, config));
+    const list = resolveDestinations(['yt2,box,full'], ctx({ MY_YT: 'ytkey' }, config));
     assert.deepEqual(
       list.map((d) => [d.label, publishUrl(d)]),
       [
-        ['yt2', 'rtmps://a.rtmps.youtube.com:443/live2/ytk'],
+        ['yt2', 'rtmps://a.rtmps.youtube.com:443/live2/ytkey'],
         ['box', 'rtmp://box.local:1935/app/boxkey'],
         ['full', 'rtmp://full.local:1935/app/fullkey'],
       ],
     );
-    assert.equal(list[0]!.platform, 'youtube');
+    assert.equal(list[0]!.platform?.id, 'youtube');
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
     ['myspace', {}, /unknown destination "myspace": use one of youtube, twitch/],
     ['youtube', {}, /youtube: no stream key: set RTMPUSH_YOUTUBE_KEY/],
     ['twitch', { RTMPUSH_TWITCH_KEY: 'has space' }, /contains whitespace/],
-    ['twitch', { RTMPUSH_TWITCH_KEY: 'rtmp://live.twitch.tv/app/k' }, /holds a URL, not a stream key/],
+    [
+      'twitch',
+      { RTMPUSH_TWITCH_KEY: 'rtmp://live.twitch.tv/app/k' },
+      /the key is a URL: set it to the stream key alone/,
+    ],
     ['http://example.com/live/k', {}, /http:\/\/ is not an ingest URL: rtmpush publishes over rtmp:\/\/ or rtmps:\/\//],
     ['https://example.com/live/k', {}, /https:\/\/ is not an ingest URL/],
     ['ftp://example.com/live/k', {}, /unsupported URL scheme "ftp:"/],
@@ -109,7 +113,12 @@ describe('resolveDestinations', () => {
     ['rtmp://', {}, /malformed URL|no host/],
     ['rtmp://h:99999/live/k', {}, /malformed URL|bad port/],
     ['bad label=rtmp://h/live/k', {}, /a label is letters/],
-    ['youtube,youtube', { RTMPUSH_YOUTUBE_KEY: 'k' }, /"youtube" is given twice/],
+    ['youtube,youtube', { RTMPUSH_YOUTUBE_KEY: 'ytkey' }, /"youtube" is given twice/],
+    [
+      'twitch',
+      { RTMPUSH_TWITCH_KEY: 'abc' },
+      /RTMPUSH_TWITCH_KEY: the stream key is too short to be real \(under 4 characters\)/,
+    ],
     ['', {}, /no destination/],
   ];
   for (const [item, env, message] of bad) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MSG } from '../../src/rtmp/chunk.js';
+import { MSG } from '../../src/rtmp/message.js';
 import { FlvError, FlvReader } from '../../src/rtmp/flv.js';
 import { FLV_HEADER, flvTag } from '../helpers/publisher.js';
 

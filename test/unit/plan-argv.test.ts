@@ -8,11 +8,11 @@ import type { Source } from '../../src/plan/source.js';
 
 const presets = loadPresets();
 const env = {
-  RTMPUSH_YOUTUBE_KEY: 'ytk',
-  RTMPUSH_TWITCH_KEY: 'twk',
-  RTMPUSH_FACEBOOK_KEY: 'fbk',
-  RTMPUSH_X_KEY: 'xk',
-  RTMPUSH_KICK_KEY: 'kk',
+  RTMPUSH_YOUTUBE_KEY: 'ytkey1',
+  RTMPUSH_TWITCH_KEY: 'twkey1',
+  RTMPUSH_FACEBOOK_KEY: 'fbkey1',
+  RTMPUSH_X_KEY: 'xkey1',
+  RTMPUSH_KICK_KEY: 'kkey1',
 };
 const plan = (preset: string, to: string, extra: Partial<Parameters<typeof buildPlan>[0]> = {}) =>
   buildPlan({
@@ -30,7 +30,7 @@ describe('buildPlan: presets × destinations', () => {
     ['480p30', 'twitch,facebook,x', { w: 854, h: 480, fps: 30, kbps: 1500, by: 'preset', audio: 128 }],
     ['1080p30', 'x', { w: 1920, h: 1080, fps: 30, kbps: 6000, by: 'preset', audio: 128 }],
     ['360p30', 'local', { w: 640, h: 360, fps: 30, kbps: 800, by: 'preset', audio: 96 }],
-    ['720p60', 'kick,rtmp://h/live/k', { w: 1280, h: 720, fps: 60, kbps: 4500, by: 'preset', audio: 160 }],
+    ['720p60', 'kick,rtmp://h/live/key1', { w: 1280, h: 720, fps: 60, kbps: 4500, by: 'preset', audio: 160 }],
   ];
   for (const [preset, to, want] of table) {
     it(`${preset} → ${to}`, () => {
@@ -66,7 +66,7 @@ describe('buildPlan: presets × destinations', () => {
   });
 
   it('the uplink budget: 70 % of the uplink shared by every remote destination, audio included', () => {
-    const p = plan('1080p30', 'youtube,twitch,rtmp://h/live/k', { uplinkKbps: 12_000 });
+    const p = plan('1080p30', 'youtube,twitch,rtmp://h/live/key1', { uplinkKbps: 12_000 });
     assert.equal(p.video.kbps, Math.floor((0.7 * 12_000) / 3 - 160));
     assert.deepEqual(
       [p.bitrate.by, p.bitrate.text],
@@ -137,7 +137,7 @@ describe('buildFfmpegArgv', () => {
     assert.deepEqual(argv.slice(-7, -5), ['-f', 'tee']);
     assert.ok(argv.indexOf('-t') < argv.length - 7, '-t must come before -f tee');
     assert.equal(argv[argv.length - 1], '[f=flv:onfail=ignore]pipe:3|[f=flv:onfail=ignore]pipe:4');
-    assert.ok(!argv.some((a) => a.includes('ytk') || a.includes('twk')), 'no key in the command line');
+    assert.ok(!argv.some((a) => a.includes('ytkey1') || a.includes('twkey1')), 'no key in the command line');
   });
 
   it('each leg writes to its own pipe (fds 3, 4, … in the order of the destinations): no port, no URL', () => {

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAmf0, encodeAmf0 } from '../../src/rtmp/amf0.js';
-import {
-  ChunkReader,
-  MSG,
-  type ReceivedMessage,
-  chunkInto,
-  chunkedLength,
-  writeChunks,
-  type RtmpMessage,
-} from '../../src/rtmp/chunk.js';
-import { parseCommand } from '../../src/relay/messages.js';
+import { ChunkReader, chunkInto, chunkedLength, writeChunks } from '../../src/rtmp/chunk.js';
+import { MSG, parseCommand, type ReceivedMessage, type RtmpMessage } from '../../src/rtmp/message.js';
 
 const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({
   csid: 6,

@@ -40,10 +40,10 @@ describe('Secret and redact', () => {
     ['longest first', ['abcdefgh-short', 'abcdefgh-short-and-longer'], 'x abcdefgh-short-and-longer y', 'x **** y'],
     ['untouched', [], 'nothing secret here', 'nothing secret here'],
     [
-      'short key: only as a token',
-      ['k', 'test'],
-      'rtmp://h/app/k 800k kbps /live/test testing',
-      'rtmp://h/app/**** 800k kbps /live/**** testing',
+      'short key: only where a key stands (a URL path segment, a query value), never inside words or states',
+      ['show', 'a1b2'],
+      'rtmp://h/live/show 800k "state":"show" -map 1:a:0 showtime /show/x ?k=a1b2&x=1 \'rtmp://h/live/show\'',
+      'rtmp://h/live/**** 800k "state":"show" -map 1:a:0 showtime /show/x ?k=****&x=1 \'rtmp://h/live/****\'',
     ],
   ];
   for (const [name, secrets, input, want] of cases) {

@@ -1,0 +1,135 @@
+import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+
+/** One message to send upstream, at this (rebased) timestamp. */
+export interface Send {
+  msg: RtmpMessage;
+  timestamp: number;
+}
+
+/** What the upstream connection is doing, as the forwarder needs it for one message. */
+export interface LinkState {
+  /** Bytes sent that the server has not taken yet (unacknowledged, or still queued where it never acks). */
+  queued: number;
+  /** Bytes of a new session's first burst the server has not acknowledged yet: not congestion. */
+  burstPending: number;
+  /** Whether this session has sent any media yet. */
+  sentMedia: boolean;
+}
+
+/** The window the relay asks servers to acknowledge; unacknowledged data up to it is normal. */
+export const ACK_WINDOW = 65_536;
+
+/**
+ * The media side of a relay, pure: what to send upstream and when. It keeps the encoder's metadata and codec
+ * headers and the frames since its latest keyframe; starts every upstream session from them (headers at 0, then
+ * that keyframe and what followed, rebased to 0) instead of waiting for the next keyframe; gates on keyframes after
+ * a gap; rebases timestamps across encoder restarts so they keep rising; and under congestion (more than two
+ * seconds of stream unacknowledged) drops to the next keyframe instead of queueing. Counts the frames it drops.
+ */
+export class MediaForwarder {
+  droppedFrames = 0;
+  congested = false;
+  #metadata: RtmpMessage | undefined;
+  #avcHeader: RtmpMessage | undefined;
+  #aacHeader: RtmpMessage | undefined;
+  #gop: RtmpMessage[] = [];
+  #gopBytes = 0;
+  #waitingKeyframe = true;
+  /** Upstream timestamp = encoder timestamp − base. */
+  #base = 0;
+  /** After an encoder restart: the upstream timestamp its first keyframe gets. */
+  #resumeFrom: number | undefined;
+  #lastTs = 0;
+  #restarted = false;
+
+  /** `allowanceBytes`: two seconds of the stream (at least 256 KiB). */
+  constructor(private readonly allowanceBytes: number) {}
+
+  /** A new encoder (the watchdog restarted it): its clock starts at 0 again; resume on its next keyframe. */
+  encoderStarted(): void {
+    if (this.#restarted) {
+      this.#resumeFrom = this.#lastTs + 40;
+      this.#waitingKeyframe = true;
+    }
+    this.#restarted = true;
+    this.#clearGop();
+  }
+
+  /** A new upstream session is being dialled: it starts on a keyframe, at timestamp 0. */
+  sessionReset(): void {
+    this.#waitingKeyframe = true;
+    this.#resumeFrom = undefined;
+    this.#lastTs = 0;
+  }
+
+  /** Publish.Start: metadata and codec headers at 0, then the frames since the encoder's latest keyframe. */
+  sessionStarted(): Send[] {
+    const out: Send[] = [];
+    for (const msg of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (msg) out.push(this.#at(msg, 0));
+    const first = this.#gop[0];
+    if (!first || !this.#waitingKeyframe || this.#resumeFrom !== undefined) return out;
+    this.#base = first.timestamp;
+    this.#waitingKeyframe = false;
+    for (const msg of this.#gop) if (msg.timestamp >= this.#base) out.push(this.#at(msg, msg.timestamp - this.#base));
+    return out;
+  }
+
+  /** A message from the encoder. `link` while a session is publishing (else it is only kept). What to send now. */
+  media(msg: RtmpMessage, link?: LinkState): Send | undefined {
+    const header =
+      (msg.typeId === MSG.Video && isAvcSequenceHeader(payloadHead(msg))) ||
+      (msg.typeId === MSG.Audio && isAacSequenceHeader(payloadHead(msg)));
+    if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
+    else if (header && msg.typeId === MSG.Video) this.#avcHeader = msg;
+    else if (header) this.#aacHeader = msg;
+    else this.#keep(msg);
+    if (!link) return undefined;
+    if (msg.typeId === MSG.DataAmf0 || header) {
+      return this.#at(msg, this.#waitingKeyframe || msg.timestamp < this.#base ? 0 : msg.timestamp - this.#base);
+    }
+    const limit = ACK_WINDOW + this.allowanceBytes + link.burstPending;
+    if (link.queued > limit) {
+      // The destination cannot keep up: drop to the next keyframe rather than let the queue grow.
+      if (msg.typeId === MSG.Video) this.droppedFrames++;
+      this.#waitingKeyframe = true;
+      this.congested = true;
+      return undefined;
+    }
+    if (this.#waitingKeyframe) {
+      if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) {
+        if (msg.typeId === MSG.Video) this.droppedFrames++;
+        return undefined;
+      }
+      if (this.#resumeFrom !== undefined) {
+        this.#base = msg.timestamp - this.#resumeFrom;
+        this.#resumeFrom = undefined;
+      } else if (!link.sentMedia) {
+        this.#base = msg.timestamp;
+      }
+      this.#waitingKeyframe = false;
+      if (link.queued < limit / 2) this.congested = false;
+    }
+    if (msg.timestamp < this.#base) return undefined;
+    return this.#at(msg, msg.timestamp - this.#base);
+  }
+
+  #at(msg: RtmpMessage, timestamp: number): Send {
+    if (timestamp > this.#lastTs) this.#lastTs = timestamp;
+    return { msg, timestamp };
+  }
+
+  #keep(msg: RtmpMessage): void {
+    if (msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) this.#clearGop();
+    else if (this.#gop.length === 0) return;
+    this.#gop.push(msg);
+    this.#gopBytes += payloadLength(msg);
+    // A long keyframe interval: a burst that big would look like congestion; wait for the next keyframe instead.
+    if (this.#gopBytes > this.allowanceBytes) this.#clearGop();
+  }
+
+  #clearGop(): void {
+    this.#gop = [];
+    this.#gopBytes = 0;
+  }
+}

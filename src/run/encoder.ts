@@ -1,0 +1,112 @@
+import type { Duplex } from 'node:stream';
+import { buildFfmpegArgv, readsStdin, slaveTargets, sourceList } from '../ffmpeg/argv.js';
+import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
+import type { Plan } from '../plan/plan.js';
+import { redact } from '../secret.js';
+import { setLongTimeout } from '../util/timers.js';
+import type { Emit } from './events.js';
+import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
+
+export interface EncoderOptions {
+  plan: Plan;
+  ffmpeg: string;
+  /** Restart the encoder when it makes no progress for this long. */
+  watchdogMs: number;
+  verbose: boolean;
+  emit: Emit;
+  /** Aborting stops the encoder gracefully (Ctrl-C, SIGTERM, SIGHUP). */
+  signal: AbortSignal;
+  /** Each new encoder's pipes: one per tee leg, in the order of slaveTargets(plan). */
+  onStart: (legs: Duplex[]) => void;
+  onProgress: (p: Progress) => void;
+}
+
+export interface EncoderOutcome {
+  /** It failed by itself (not stopped by rtmpush): an exit code, or a stall at the end. */
+  failed: boolean;
+  exit: FfmpegExit;
+  /** ffmpeg's last error line, keys redacted. */
+  lastError?: string;
+}
+
+/** --duration is a bound on ffmpeg (-t); this much later rtmpush stops it itself. */
+const STOP_SLACK_MS = 15_000;
+
+/**
+ * Runs the stream's encoder to its end: spawns ffmpeg with a pipe per tee leg, reads its progress, restarts it when
+ * it stalls (the watchdog; the destinations keep their sessions), and stops it gracefully when asked. The one place
+ * an encoder is started, so the place one is swapped for another.
+ */
+export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOutcome> {
+  const { plan, emit } = opts;
+  const targets = slaveTargets(plan);
+  const list = sourceList(plan);
+  let lastError: string | undefined;
+  const startedAt = Date.now();
+  let proc: FfmpegProcess | undefined;
+  let stoppedByUs = false;
+  const stop = (): void => {
+    stoppedByUs = true;
+    void proc?.stop();
+  };
+  opts.signal.addEventListener('abort', stop, { once: true });
+  // A stop asked for while the pipeline was being set up: the listener above would never hear it.
+  if (opts.signal.aborted) stop();
+  const safety = plan.durationMs ? setLongTimeout(stop, plan.durationMs + STOP_SLACK_MS) : undefined;
+  let exit: FfmpegExit;
+  let stalled: boolean;
+  for (let restarts = 0; ; restarts++) {
+    // After a restart only what is left of --duration remains to stream.
+    const remaining = plan.durationMs === undefined ? undefined : plan.durationMs - (Date.now() - startedAt);
+    const runPlan =
+      restarts === 0 || remaining === undefined ? plan : { ...plan, durationMs: Math.max(1000, remaining) };
+    const progress = new ProgressParser();
+    let lastOut = -1;
+    let lastProgressAt = Date.now();
+    stalled = false;
+    const current = new FfmpegProcess(
+      opts.ffmpeg,
+      buildFfmpegArgv(runPlan, targets),
+      {
+        onProgressLine: (line) => {
+          const p = progress.push(line);
+          if (!p) return;
+          if (p.outTimeMs > lastOut) {
+            lastOut = p.outTimeMs;
+            lastProgressAt = Date.now();
+          }
+          opts.onProgress(p);
+        },
+        onLogLine: (raw) => {
+          const line = redact(raw);
+          if (opts.verbose) emit({ type: 'log', line });
+          if (/\[(error|fatal|panic)\]/.test(line)) lastError = line;
+        },
+      },
+      { stdinIsSource: readsStdin(plan), pipes: targets.length + (list ? 1 : 0) },
+    );
+    opts.onStart(current.pipes.slice(0, targets.length));
+    // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
+    if (list) current.pipes[targets.length]!.end(list);
+    proc = current;
+    if (stoppedByUs) void current.stop();
+    // The watchdog: an encoder that makes no progress is killed and started again.
+    const watchdog = setInterval(() => {
+      if (stoppedByUs || Date.now() - lastProgressAt <= opts.watchdogMs) return;
+      stalled = true;
+      emit({
+        type: 'warning',
+        message: `the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s: restarting it`,
+      });
+      current.kill();
+    }, 1000);
+    exit = await current.exited;
+    clearInterval(watchdog);
+    if (!stalled || stoppedByUs || readsStdin(plan)) break;
+    if (remaining !== undefined && plan.durationMs! - (Date.now() - startedAt) < 1000) break;
+  }
+  safety?.clear();
+  opts.signal.removeEventListener('abort', stop);
+  const failed = !stoppedByUs && (exit.exitCode !== 0 || stalled);
+  return { failed, exit, ...(lastError ? { lastError } : {}) };
+}

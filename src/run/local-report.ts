@@ -1,0 +1,57 @@
+import type { Plan } from '../plan/plan.js';
+import type { Platform } from '../platforms/table.js';
+import { checkReceived } from '../probe/summary.js';
+import { platformChecks, type RehearsalFlags } from '../rehearse/rules.js';
+import type { Emit } from './events.js';
+import { probeReceived } from './ffprobe.js';
+import type { LocalServer } from './local-server.js';
+
+export type LocalOutcome = 'ok' | 'nothing' | 'breaks-rules';
+
+/**
+ * Reads back what the embedded server recorded for each `local` destination, reports it against the preset and,
+ * in a rehearsal, against each platform's rules.
+ */
+export async function reportLocal(
+  local: LocalServer,
+  plan: Plan,
+  opts: { ffprobe: string; emit: Emit; rehearse?: { platforms: Platform[]; flags: RehearsalFlags } },
+): Promise<LocalOutcome> {
+  let outcome: LocalOutcome = 'ok';
+  const nothing = (label: string, what: string): void => {
+    opts.emit({ type: 'error', code: 'nothing-received', message: `${label}: ${what}` });
+    outcome = 'nothing';
+  };
+  for (const dest of plan.destinations.filter((d) => d.kind === 'local')) {
+    const files = local.recordings(`/${dest.endpoint.app}/${dest.key.reveal()}`);
+    if (files.length === 0) {
+      nothing(dest.label, 'the embedded server recorded nothing');
+      continue;
+    }
+    let summary: Awaited<ReturnType<typeof probeReceived>>;
+    try {
+      summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
+    } catch {
+      nothing(dest.label, 'what the embedded server recorded cannot be read');
+      continue;
+    }
+    const { video, audio } = plan;
+    const checks = checkReceived(summary, {
+      width: video.width,
+      height: video.height,
+      fps: video.fps,
+      kbps: video.kbps,
+      keyintSeconds: video.keyintSeconds,
+      sampleRate: audio.sampleRate,
+      channels: audio.channels,
+    });
+    opts.emit({ type: 'received', destination: dest.label, summary, checks, meetsPreset: checks.every((c) => c.ok) });
+    for (const platform of opts.rehearse?.platforms ?? []) {
+      const rules = platformChecks(summary, platform, opts.rehearse!.flags);
+      const ok = rules.every((c) => c.ok);
+      if (!ok && outcome === 'ok') outcome = 'breaks-rules';
+      opts.emit({ type: 'rehearsal', platform: platform.id, name: platform.name, ok, checks: rules });
+    }
+  }
+  return outcome;
+}

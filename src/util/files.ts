@@ -1,0 +1,32 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+
+/** Config files, presets and CA files are small: past this, it is the wrong file. */
+export const MAX_SMALL_FILE = 1024 * 1024;
+
+/**
+ * Reads a small text file given by the user: a regular file of at most 1 MB, or one line and exit 2 at once. Reads
+ * at most one byte past the bound, whatever the file claims to hold (/dev/zero, a fifo, a /proc file that says 0).
+ */
+export function readSmallFile(file: string, what: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${what}: ${code === 'ENOENT' ? 'no such file' : `cannot be read (${code})`}`, {
+      cause: error,
+    });
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new UsageError(`${what}: not a regular file: give a file`);
+    const buffer = Buffer.alloc(MAX_SMALL_FILE + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_SMALL_FILE) throw new UsageError(`${what}: larger than 1 MB: is it the right file?`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
