@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan.js';
-import { sourceInputArgs, sourceListFile } from '../plan/source.js';
+import { sourceInputArgs, sourceListFile } from './source-args.js';
 
 /** One output of the tee muxer. */
 export interface SlaveTarget {

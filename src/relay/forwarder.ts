@@ -86,7 +86,11 @@ export class MediaForwarder {
     else this.#keep(msg);
     if (!link) return undefined;
     if (msg.typeId === MSG.DataAmf0 || header) {
-      return this.#at(msg, this.#waitingKeyframe || msg.timestamp < this.#base ? 0 : msg.timestamp - this.#base);
+      // Before its first keyframe a restarted encoder's headers go at the timeline's current point: never back to 0.
+      return this.#at(
+        msg,
+        this.#waitingKeyframe || msg.timestamp < this.#base ? this.#lastTs : msg.timestamp - this.#base,
+      );
     }
     const limit = ACK_WINDOW + this.allowanceBytes + link.burstPending;
     if (link.queued > limit) {

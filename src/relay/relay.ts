@@ -1,45 +1,14 @@
 import type { Readable } from 'node:stream';
 import { type Cause, describeCause, isFinal, isRefusal } from '../advice/cause.js';
 import { DialError, dial } from '../net/dial.js';
-import type { TlsPolicy } from '../net/tls-policy.js';
-import type { RtmpEndpoint } from '../rtmp/endpoint.js';
 import { CHUNK_SIZE, PublisherSession } from '../rtmp/publisher.js';
-import type { Secret } from '../secret.js';
-import { type RetryPolicy, retryDelay } from '../state/backoff.js';
+import { afterLoss, type RetryCounters } from '../state/backoff.js';
 import { BatchWriter } from './batch-writer.js';
 import { MediaForwarder } from './forwarder.js';
 import { EncoderLeg } from './leg.js';
+import type { RelayOptions } from './types.js';
 
-export interface RelayTarget extends RtmpEndpoint {
-  key: Secret;
-}
-
-export interface RelayHints {
-  /** The app path the platform expects, for the unknown-app hint. */
-  expectedApp?: string;
-  /** The platform's RTMPS ingest, suggested when port 1935 cannot be reached. */
-  rtmpsUrl?: string;
-}
-
-export type RelayEvent =
-  | { type: 'live'; confirmedBy: 'ack' | 'open' }
-  | { type: 'retry'; attempt: number; delayMs: number; nextRetryAt: number; reason: string }
-  /** The server refused. `final` once it refused rejectLimit times in a row; until then a longer retry is scheduled. */
-  | { type: 'rejected'; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
-  | { type: 'failed'; reason: string }
-  | { type: 'congested'; congested: boolean }
-  /** The encoder's leg could not be read (not FLV): a fault in rtmpush or ffmpeg, not the destination's. */
-  | { type: 'leg-fault'; reason: string };
-
-export interface RelayOptions {
-  target: RelayTarget;
-  retry: RetryPolicy;
-  tls: TlsPolicy;
-  hints?: RelayHints;
-  onEvent: (event: RelayEvent) => void;
-  /** The stream's total bitrate: sets how much unacknowledged data counts as congestion. */
-  bitrateKbps: number;
-}
+export type { RelayEvent, RelayHints, RelayOptions, RelayTarget } from './types.js';
 
 /** From dialing to Publish.Start: a server that accepts and then says nothing is retried after this long. */
 const SESSION_DEADLINE_MS = 10_000;
@@ -71,8 +40,7 @@ export class DestinationRelay {
   /** The latest session, kept after it ends for its counters. */
   #latest: PublisherSession | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  #attempt = 0;
-  #rejections = 0;
+  readonly #counters: RetryCounters = { attempt: 0, rejections: 0 };
   #stopping = false;
   #done = false;
 
@@ -221,8 +189,7 @@ export class DestinationRelay {
   #goLive(conn: Connection, by: 'ack' | 'open'): void {
     conn.live = true;
     clearTimeout(conn.openTimer);
-    this.#attempt = 0;
-    this.#rejections = 0;
+    this.#counters.attempt = this.#counters.rejections = 0;
     this.#opts.onEvent({ type: 'live', confirmedBy: by });
   }
 
@@ -231,28 +198,21 @@ export class DestinationRelay {
     if (this.#stopping || this.#done) return;
     const { target, hints, retry } = this.#opts;
     const reason = describeCause(cause, { host: target.host, port: target.port, app: target.app, ...hints, wasLive });
-    if (isFinal(cause)) return this.#final('rejected', reason);
-    let delayMs: number;
-    if (isRefusal(cause, wasLive)) {
-      this.#rejections++;
-      if (this.#rejections >= retry.rejectLimit) return this.#final('rejected', reason);
-      delayMs = retryDelay(retry, this.#rejections, true, Math.random());
-      this.#opts.onEvent({
-        type: 'rejected',
-        reason,
-        final: false,
-        attempt: this.#rejections,
-        delayMs,
-        nextRetryAt: Date.now() + delayMs,
-      });
-    } else {
-      this.#rejections = 0;
-      this.#attempt++;
-      if (retry.maxRetries !== undefined && this.#attempt > retry.maxRetries)
-        return this.#final('failed', `${reason} (gave up after ${retry.maxRetries} retries)`);
-      delayMs = retryDelay(retry, this.#attempt, false, Math.random());
-      this.#opts.onEvent({ type: 'retry', attempt: this.#attempt, delayMs, nextRetryAt: Date.now() + delayMs, reason });
+    const loss = isFinal(cause) ? 'final' : isRefusal(cause, wasLive) ? 'refused' : 'network';
+    const next = afterLoss(retry, this.#counters, loss, Math.random());
+    if (next.kind === 'give-up') {
+      return this.#final(
+        next.as,
+        next.as === 'failed' ? `${reason} (gave up after ${retry.maxRetries} retries)` : reason,
+      );
     }
+    const { attempt, delayMs } = next;
+    const nextRetryAt = Date.now() + delayMs;
+    this.#opts.onEvent(
+      next.refused
+        ? { type: 'rejected', reason, final: false, attempt, delayMs, nextRetryAt }
+        : { type: 'retry', attempt, delayMs, nextRetryAt, reason },
+    );
     this.#retryTimer = setTimeout(() => void this.#dial(), delayMs);
   }
 

@@ -28,3 +28,39 @@ export function retryDelay(policy: RetryPolicy, attempt: number, rejected: boole
   // At the cap the jitter only shortens the wait: the cap is a true maximum, and capped destinations still spread.
   return Math.round(jittered <= policy.maxMs ? jittered : policy.maxMs * (1 - policy.jitter * random));
 }
+
+/** Tries in a row: network losses (reset when live) and refusals (reset by any network loss or by going live). */
+export interface RetryCounters {
+  attempt: number;
+  rejections: number;
+}
+
+/** How a session ended, for the retry policy: a refusal by the server, a network loss, or one never worth retrying. */
+export type Loss = 'refused' | 'network' | 'final';
+
+export type RetryDecision =
+  | { kind: 'give-up'; as: 'rejected' | 'failed' }
+  | { kind: 'retry'; refused: boolean; attempt: number; delayMs: number };
+
+/**
+ * What to do after a session ended, pure: retry after a delay (longer after a refusal), or give up — at once for a
+ * final loss, after `rejectLimit` refusals in a row, or past `maxRetries` network losses. Updates `counters`.
+ */
+export function afterLoss(policy: RetryPolicy, counters: RetryCounters, loss: Loss, random: number): RetryDecision {
+  if (loss === 'final') return { kind: 'give-up', as: 'rejected' };
+  if (loss === 'refused') {
+    counters.rejections++;
+    if (counters.rejections >= policy.rejectLimit) return { kind: 'give-up', as: 'rejected' };
+    const attempt = counters.rejections;
+    return { kind: 'retry', refused: true, attempt, delayMs: retryDelay(policy, attempt, true, random) };
+  }
+  counters.rejections = 0;
+  counters.attempt++;
+  if (policy.maxRetries !== undefined && counters.attempt > policy.maxRetries) return { kind: 'give-up', as: 'failed' };
+  return {
+    kind: 'retry',
+    refused: false,
+    attempt: counters.attempt,
+    delayMs: retryDelay(policy, counters.attempt, false, random),
+  };
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { videoTags } from '../helpers/flv.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
 import { childPids, commandOf, isRunning, startCli } from '../helpers/spawn.js';
@@ -72,7 +73,17 @@ describe('the encoder watchdog', () => {
       const got = await probe(nginx.recording('watchKey4321'));
       assert.ok(got.videoFrames >= 12 * 30, `frames ${got.videoFrames}`);
       assert.ok(got.maxFrameGapS < 8, `gap ${got.maxFrameGapS} s`);
-      assert.ok(got.keyframeIntervalS && got.keyframeIntervalS.min > 0, 'timestamps keep rising across the restart');
+      // in file order: every video timestamp after the one before, by at most a frame and the 40 ms the relay adds
+      // at the restart (the new encoder's clock starts at 0; the destination's timeline goes on)
+      const tags = videoTags(nginx.recording('watchKey4321'));
+      // every tag, the new encoder's codec header included, at or after the one before: never back
+      for (let i = 1; i < tags.length; i++) assert.ok(tags[i]!.timestamp >= tags[i - 1]!.timestamp, `tag ${i} goes back`);
+      // frames (AVC packet type 1; not headers, nor the end-of-sequence tag at the last frame's time): a frame apart
+      const video = tags.filter((t) => t.data[1] === 1);
+      for (let i = 1; i < video.length; i++) {
+        const step = video[i]!.timestamp - video[i - 1]!.timestamp;
+        assert.ok(step > 0 && step <= 100, `tag ${i}: ${video[i - 1]!.timestamp} → ${video[i]!.timestamp} ms`);
+      }
     } finally {
       await nginx.dispose();
     }

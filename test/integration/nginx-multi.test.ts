@@ -48,6 +48,23 @@ describe('start: one encode to three nginx-rtmp destinations', () => {
     assert.ok(last.outTimeMs >= 11_000, `outTimeMs ${last.outTimeMs}`);
   });
 
+  it('the stats figures are true: the encoder at 30 fps and speed 1, each destination live and taking the stream', () => {
+    // a second from the end: every destination live, the encoder at its steady pace
+    const s = result.events.filter((e) => e.type === 'stats').at(-2)!;
+    assert.ok(s.fps >= 27 && s.fps <= 33, `fps ${s.fps}`);
+    assert.ok(s.speed >= 0.95 && s.speed <= 1.05, `speed ${s.speed}`);
+    assert.equal(s.droppedFrames, 0);
+    assert.ok(s.frame >= 9 * FPS, `frame ${s.frame}`);
+    for (const label of ['d1', 'd2', 'd3']) {
+      const d = s.destinations[label];
+      assert.equal(d.state, 'live', label);
+      // 360p30: 800 kbps video + 96 kbps audio, with FLV and RTMP framing on top
+      assert.ok(d.deliveredKbps >= 650 && d.deliveredKbps <= 1300, `${label} delivered ${d.deliveredKbps} kbps`);
+      assert.deepEqual([d.congested, d.droppedFrames, d.reconnects], [false, 0, 0], label);
+      assert.ok(d.liveMs >= 8000 && d.liveMs <= 12_500, `${label} live ${d.liveMs} ms`);
+    }
+  });
+
   it('each server recorded H.264 + AAC 48 kHz stereo at 640x360', () => {
     for (const r of received) {
       assert.equal(r.videoCodec, 'h264');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DestinationRelay, type RelayEvent } from '../../src/relay/relay.js';
 import { Secret } from '../../src/secret.js';
 import { DEFAULT_RETRY } from '../../src/state/backoff.js';
+import { flvTags } from '../helpers/flv.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
 
@@ -16,26 +16,6 @@ const FRAME = 1000; // 240 kbit/s: a 6 s GOP fits what the relay keeps
 const STOP_AT = 8 * FPS; // the server dies 2 s into the second GOP ...
 const BACK_AT = 9 * FPS; // ... is back 1 s later
 const END_AT = 11 * FPS; // the publisher stops 1 s before the next keyframe (frame 360)
-
-interface Tag {
-  type: number;
-  timestamp: number;
-  data: Buffer;
-}
-
-/** The tags of an FLV file (header, then tag + previous-tag-size pairs). */
-function flvTags(file: Buffer): Tag[] {
-  const tags: Tag[] = [];
-  let at = file.readUInt32BE(5) + 4;
-  while (at + 11 <= file.length) {
-    const size = file.readUIntBE(at + 1, 3);
-    const timestamp = file.readUIntBE(at + 4, 3) | (file[at + 7]! << 24);
-    if (at + 11 + size > file.length) break;
-    tags.push({ type: file[at]!, timestamp, data: file.subarray(at + 11, at + 11 + size) });
-    at += 11 + size + 4;
-  }
-  return tags;
-}
 
 describe('a destination that comes back resumes from the latest keyframe, not the next one', () => {
   const nginx = new NginxRtmp();
@@ -93,7 +73,7 @@ describe('a destination that comes back resumes from the latest keyframe, not th
 
   it('the new session starts on the latest keyframe, with its codec header, every frame since, in order', () => {
     // record_unique off: the recording now holds the session after the restart only
-    const video = flvTags(readFileSync(nginx.recording('resumeKey4242'))).filter((t) => t.type === 9);
+    const video = flvTags(nginx.recording('resumeKey4242')).filter((t) => t.type === 9);
     assert.deepEqual([...video[0]!.data.subarray(0, 2)], [0x17, 0], 'AVC sequence header first');
     const frames = video.slice(1);
     const numbers = frames.map((t) => t.data.readUInt32BE(5));

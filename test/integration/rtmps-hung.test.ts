@@ -86,6 +86,9 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
       /TLS certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*RTMPUSH_CA_FILE.*--insecure-tls/,
     );
     assert.equal(s.filter((e) => e.state === 'rejected').length, 1, 'no retry loop on a bad certificate');
+    const started = Date.parse(r.events.find((e) => e.type === 'start')!.time);
+    const after = Date.parse(s.at(-1)!.time) - started;
+    assert.ok(after < 1000, `rejected ${after} ms after the start (at once: the first TLS handshake says it)`);
   });
 
   it('a self-signed certificate is rejected; --insecure-tls accepts it', async () => {

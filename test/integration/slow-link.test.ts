@@ -66,7 +66,8 @@ describe('a destination behind a link slower than the bitrate (tc tbf in a netwo
   });
 
   it('the other destination and the encoder are unaffected', async () => {
-    assert.notEqual(exitCode, 1);
+    // the slow one may end congested-but-live (0) or dropped (3); rtmpush's own side never fails (1), input is good (2)
+    assert.ok(exitCode === 0 || exitCode === 3, `exit ${exitCode}`);
     const got = await probe(good.recording('fastKey1'));
     assert.ok(got.videoFrames >= 18 * 30, `frames ${got.videoFrames}`);
     assert.equal(got.lostFrames, 0);

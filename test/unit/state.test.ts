@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initialState, isReportable, liveMsAt, nextState, type DestinationEvent } from '../../src/state/destination.js';
-import { DEFAULT_RETRY, retryDelay } from '../../src/state/backoff.js';
+import { afterLoss, DEFAULT_RETRY, retryDelay } from '../../src/state/backoff.js';
 
 const run = (events: DestinationEvent[]) => events.reduce(nextState, initialState(0));
 const retry = (at: number, attempt: number, reason = 'connection refused'): DestinationEvent => ({
@@ -123,5 +123,36 @@ describe('retryDelay', () => {
   });
   it('a refusal waits longer', () => {
     assert.equal(retryDelay(DEFAULT_RETRY, 1, true, 0.5), 5000);
+  });
+});
+
+describe('afterLoss (the retry policy, pure)', () => {
+  const policy = { ...DEFAULT_RETRY, jitter: 0, maxRetries: 2 };
+  const run = (losses: ('refused' | 'network' | 'final')[]) => {
+    const counters = { attempt: 0, rejections: 0 };
+    return losses.map((l) => {
+      const d = afterLoss(policy, counters, l, 0.5);
+      return d.kind === 'give-up'
+        ? `give up: ${d.as}`
+        : `${d.refused ? 'refused' : 'retry'} ${d.attempt} in ${d.delayMs}`;
+    });
+  };
+  it('network losses back off ×1.5 and give up past maxRetries', () => {
+    assert.deepEqual(run(['network', 'network', 'network']), ['retry 1 in 1000', 'retry 2 in 1500', 'give up: failed']);
+  });
+  it('refusals wait longer, and the third in a row is final', () => {
+    assert.deepEqual(run(['refused', 'refused', 'refused']), [
+      'refused 1 in 5000',
+      'refused 2 in 7500',
+      'give up: rejected',
+    ]);
+  });
+  it('a network loss between refusals starts their count again; a final loss gives up at once', () => {
+    assert.deepEqual(run(['refused', 'network', 'refused']), [
+      'refused 1 in 5000',
+      'retry 1 in 1000',
+      'refused 1 in 5000',
+    ]);
+    assert.deepEqual(run(['final']), ['give up: rejected']);
   });
 });

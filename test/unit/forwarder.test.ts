@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ACK_WINDOW, type LinkState, MediaForwarder, type Send } from '../../src/relay/forwarder.js';
+import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
+
+// Synthetic FLV payloads: what the forwarder looks at is the first bytes.
+const meta = (ts = 0): RtmpMessage => ({
+  csid: 4,
+  typeId: MSG.DataAmf0,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.from('meta'),
+});
+const avc = (ts = 0): RtmpMessage => ({
+  csid: 6,
+  typeId: MSG.Video,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.from([0x17, 0, 0, 0, 0]),
+});
+const aac = (ts = 0): RtmpMessage => ({
+  csid: 4,
+  typeId: MSG.Audio,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.from([0xaf, 0, 0x12]),
+});
+const key = (ts: number, size = 100): RtmpMessage => ({
+  csid: 6,
+  typeId: MSG.Video,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.concat([Buffer.from([0x17, 1]), Buffer.alloc(size)]),
+});
+const inter = (ts: number, size = 100): RtmpMessage => ({
+  csid: 6,
+  typeId: MSG.Video,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.concat([Buffer.from([0x27, 1]), Buffer.alloc(size)]),
+});
+const audio = (ts: number): RtmpMessage => ({
+  csid: 4,
+  typeId: MSG.Audio,
+  streamId: 1,
+  timestamp: ts,
+  payload: Buffer.from([0xaf, 1, 9]),
+});
+
+/** A name for each message, so the expectations read as what was sent: "key@0", "inter@33", "avc@0". */
+const name = ({ msg, timestamp }: Send): string => {
+  const p = msg.payload;
+  const what =
+    msg.typeId === MSG.DataAmf0
+      ? 'meta'
+      : msg.typeId === MSG.Audio
+        ? p[1] === 0
+          ? 'aac'
+          : 'audio'
+        : p[1] === 0
+          ? 'avc'
+          : p[0] === 0x17
+            ? 'key'
+            : 'inter';
+  return `${what}@${timestamp}`;
+};
+const ALLOWANCE = 256 * 1024;
+const healthy: LinkState = { queued: 0, burstPending: 0, sentMedia: true };
+const fresh: LinkState = { queued: 0, burstPending: 0, sentMedia: false };
+
+/** Feeds messages while streaming on `link`; returns what was sent, by name. */
+const feed = (f: MediaForwarder, msgs: RtmpMessage[], link: LinkState = healthy): string[] =>
+  msgs.flatMap((m) => {
+    const s = f.media(m, link);
+    return s ? [name(s)] : [];
+  });
+
+describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
+  it('a new session starts with the headers at 0, then the latest keyframe and every frame since, rebased to 0', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    for (const m of [meta(), avc(), aac(), key(1000), inter(1033), audio(1040), key(2000), inter(2033), audio(2050)])
+      f.media(m);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted().map(name), ['meta@0', 'avc@0', 'aac@0', 'key@0', 'inter@33', 'audio@50']);
+    assert.deepEqual(feed(f, [inter(2066), key(3000)]), ['inter@66', 'key@1000']);
+  });
+
+  it('no keyframe seen yet: headers only, then it waits for a keyframe and starts the timeline there', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    for (const m of [meta(), avc(), inter(500)]) f.media(m);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted().map(name), ['meta@0', 'avc@0']);
+    assert.deepEqual(feed(f, [inter(533), audio(540), key(600), inter(633)], fresh), ['key@0', 'inter@33']);
+    assert.deepEqual(feed(f, [inter(666)]), ['inter@66']);
+    assert.equal(f.droppedFrames, 1, 'the inter frame before the keyframe');
+  });
+
+  it('a keyframe interval too long to replay (over two seconds of stream) is not kept: wait for the next keyframe', () => {
+    const f = new MediaForwarder(10_000);
+    f.encoderStarted();
+    for (const m of [avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)]) f.media(m);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
+  });
+
+  it('an encoder restart: its clock starts at 0 again; the upstream timeline goes on 40 ms after the last frame sent', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    f.media(key(0));
+    f.sessionStarted();
+    assert.deepEqual(feed(f, [inter(33), inter(66), inter(5000)]), ['inter@33', 'inter@66', 'inter@5000']);
+    f.encoderStarted(); // the watchdog restarted ffmpeg
+    // its headers go at the timeline's current point (never back to 0), then its first keyframe 40 ms on
+    assert.deepEqual(feed(f, [meta(0), avc(0), inter(0), audio(10), key(40), inter(73)]), [
+      'meta@5000',
+      'avc@5000',
+      'key@5040',
+      'inter@5073',
+    ]);
+    assert.equal(f.droppedFrames, 1);
+  });
+
+  it('congestion: past the window plus two seconds of stream it drops to the next keyframe, then recovers', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    f.media(key(0));
+    f.sessionStarted();
+    const jammed: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 1 };
+    assert.deepEqual(feed(f, [inter(33), audio(40), inter(66)], jammed), []);
+    assert.equal(f.congested, true);
+    assert.equal(f.droppedFrames, 2, 'video frames are counted, audio is not');
+    // the queue drains: still nothing until a keyframe, then it goes on from there
+    assert.deepEqual(feed(f, [inter(100), key(2000), inter(2033)]), ['key@2000', 'inter@2033']);
+    assert.equal(f.congested, false);
+  });
+
+  it("a new session's first burst is not congestion until the server has acknowledged it", () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    f.media(key(0));
+    f.sessionStarted();
+    const burst: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 500, burstPending: 1000 };
+    assert.deepEqual(feed(f, [inter(33)], burst), ['inter@33']);
+    assert.equal(f.congested, false);
+  });
+
+  it('codec headers are re-sent first on every new session, and sent at once when they change', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    for (const m of [avc(), key(0)]) f.media(m);
+    f.sessionStarted();
+    f.sessionReset(); // lost, dialled again
+    f.media(inter(33));
+    assert.deepEqual(f.sessionStarted().map(name), ['avc@0', 'key@0', 'inter@33']);
+    assert.deepEqual(feed(f, [avc(66)]), ['avc@66'], 'a new header goes out at once, on the timeline');
+  });
+
+  it('before a session publishes, nothing is sent (only kept)', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    assert.equal(f.media(key(0)), undefined);
+    assert.equal(f.media(inter(33)), undefined);
+    assert.equal(f.droppedFrames, 0);
+  });
+});
