@@ -28,14 +28,10 @@ export class RestClock {
   readonly #slots = new Map<number, Array<() => void>>();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
-  /** How many times the clock's timer fired (one wake-up each). */
-  firings = 0;
-
-  constructor(private readonly now: () => number = () => performance.now()) {}
 
   /** Calls `wake` at the end of a rest of about `restMs` that starts now, together with the other legs due then. */
   rest(restMs: number, wake: () => void): void {
-    const slot = restSlot(this.now(), restMs);
+    const slot = restSlot(performance.now(), restMs);
     const due = this.#slots.get(slot);
     if (due) due.push(wake);
     else this.#slots.set(slot, [wake]);
@@ -45,15 +41,14 @@ export class RestClock {
   #arm(at: number): void {
     clearTimeout(this.#timer);
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - this.now()));
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
   }
 
   #fire(): void {
-    this.firings++;
     this.#timer = undefined;
     this.#timerAt = Infinity;
     // Node's timers run up to a millisecond early or late: take every slot due within 2 ms.
-    const now = this.now() + 2;
+    const now = performance.now() + 2;
     const wakes: Array<() => void> = [];
     for (const [slot, due] of this.#slots) {
       if (slot <= now) {

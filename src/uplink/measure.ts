@@ -38,7 +38,7 @@ export interface MeasureOptions {
  */
 export async function measureUplink(dest: Destination, opts: MeasureOptions): Promise<UplinkMeasurement> {
   const acks: { at: number; bytes: number }[] = [];
-  const { session, socket } = await publish(dest, opts.tls, (bytes) => acks.push({ at: Date.now(), bytes }));
+  const { session, socket, ended } = await publish(dest, opts.tls, (bytes) => acks.push({ at: Date.now(), bytes }));
   try {
     const warmup = opts.warmupMs ?? 2000;
     const start = Date.now();
@@ -58,7 +58,8 @@ export async function measureUplink(dest: Destination, opts: MeasureOptions): Pr
     const senderSideKbps = sentAtWarmup
       ? Math.round(((session.sent - sentAtWarmup.bytes) * 8) / (Date.now() - sentAtWarmup.at))
       : null;
-    if (socket.destroyed) throw new Error('the server closed the test stream');
+    const end = ended();
+    if (end) throw new Error(`the test stream ended: ${end}`);
     const kbps = rate(acks, start + warmup);
     if (kbps === null)
       throw new Error('the server sent no acknowledgements: it cannot be used to measure (try another target)');
@@ -85,7 +86,7 @@ async function publish(
   dest: Destination,
   tls: TlsPolicy,
   onAck: (bytes: number) => void,
-): Promise<{ session: PublisherSession; socket: Duplex }> {
+): Promise<{ session: PublisherSession; socket: Duplex; ended: () => string | undefined }> {
   const { endpoint } = dest;
   const ctx = {
     host: endpoint.host,
@@ -100,14 +101,19 @@ async function publish(
   } catch (error) {
     throw error instanceof DialError ? new Error(describeCause(error.failure, ctx)) : error;
   }
+  let ended: string | undefined;
   return new Promise((resolve, reject) => {
     const session: PublisherSession = new PublisherSession(
       socket,
       { endpoint, name: dest.key.reveal(), deadlineMs: SETUP_MS },
       {
-        onPublished: () => resolve({ session, socket }),
+        onPublished: () => resolve({ session, socket, ended: () => ended }),
         onAck,
-        onEnd: (end) => reject(new Error(describeCause(end, ctx))),
+        onEnd: (end) => {
+          if (end.kind === 'stopped') return;
+          ended = describeCause(end, ctx);
+          reject(new Error(ended));
+        },
       },
     );
   });

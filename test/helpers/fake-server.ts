@@ -19,6 +19,8 @@ export interface FakeBehaviour {
   refuseEchoingName?: boolean;
   /** Never send an Acknowledgement (as node-media-server). */
   noAcks?: boolean;
+  /** Answer `connect` with an _error (NetConnection.Connect.Rejected). */
+  refuseConnect?: boolean;
 }
 
 export interface FakeConnection {
@@ -104,7 +106,10 @@ export class FakeServer {
         } else if (msg.typeId === MSG.CommandAmf0) {
           const [name, txn, ...args] = decodeAmf0(msg.payload) as [string, number, ...Amf0Value[]];
           conn.commands.push({ name, args });
-          if (name === 'connect')
+          if (name === 'connect' && b.refuseConnect) {
+            const info = { level: 'error', code: 'NetConnection.Connect.Rejected', description: 'app not allowed' };
+            send(command(0, '_error', txn, null, info));
+          } else if (name === 'connect')
             send(
               command(
                 0,

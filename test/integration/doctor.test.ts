@@ -86,4 +86,20 @@ describe('rtmpush doctor against nginx-rtmp', () => {
     assert.equal(bad.exitCode, 2);
     assert.match(bad.stderr, /http:\/\/ is not an ingest URL/);
   });
+
+  it('port 1935 refused on a platform: the fix looks at the RTMPS ingest on 443 and says what it found', async () => {
+    // YouTube's RTMP ingest pointed at a loopback address where nothing listens; offline, its RTMPS host does not
+    // resolve either, so the fix says both fail (with a network, an open 443 is named with the RTMPS URL)
+    const r = await runCli(['doctor', '--to', 'youtube', '--json'], {
+      RTMPUSH_YOUTUBE_URL: 'rtmp://127.0.0.9:1935/live2',
+      RTMPUSH_YOUTUBE_KEY: 'yt-doctor-key-1',
+    });
+    assert.equal(r.exitCode, 3);
+    const tcp = r.events.find((e) => e.step === 'tcp');
+    assert.equal(tcp?.status, 'fail');
+    assert.match(
+      tcp.fix,
+      /port 1935 and 443 both fail: check your network or firewall|port 1935 looks blocked but 443 is open: use the RTMPS URL rtmps:\/\/a\.rtmps\.youtube\.com/,
+    );
+  });
 });

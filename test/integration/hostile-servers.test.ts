@@ -82,6 +82,7 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
     echo: new FakeServer({ refuseEchoingName: true }),
     empties: new FakeServer({ afterPublish: emptyMessages }),
     chatter: new FakeServer({ afterPublish: chatter }),
+    noconnect: new FakeServer({ refuseConnect: true }),
   };
   const hookLog = path.join(tempDir('hostile'), 'states.ndjson');
   let run: ReturnType<typeof startCli>;
@@ -196,6 +197,13 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
         `${name}'s key was printed`,
       );
     assert.ok(readFileSync(hookLog, 'utf8').includes('"echo"'), 'the hook saw the echo destination');
+  });
+
+  it('a connect _error is a refusal in the server’s words, retried slowly', () => {
+    const rejected = states('noconnect').find((e) => e.state === 'rejected');
+    assert.ok(rejected, JSON.stringify(states('noconnect')));
+    assert.equal(rejected.reason, 'the server refused the connection: NetConnection.Connect.Rejected: app not allowed');
+    assert.ok(rejected.delayMs >= 4000, `retried after ${rejected.delayMs} ms`);
   });
 
   it('the last refusal is reported as final (no next try), and the run exits 3', () => {

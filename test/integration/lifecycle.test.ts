@@ -77,7 +77,8 @@ describe('the encoder watchdog', () => {
       // at the restart (the new encoder's clock starts at 0; the destination's timeline goes on)
       const tags = videoTags(nginx.recording('watchKey4321'));
       // every tag, the new encoder's codec header included, at or after the one before: never back
-      for (let i = 1; i < tags.length; i++) assert.ok(tags[i]!.timestamp >= tags[i - 1]!.timestamp, `tag ${i} goes back`);
+      for (let i = 1; i < tags.length; i++)
+        assert.ok(tags[i]!.timestamp >= tags[i - 1]!.timestamp, `tag ${i} goes back`);
       // frames (AVC packet type 1; not headers, nor the end-of-sequence tag at the last frame's time): a frame apart
       const video = tags.filter((t) => t.data[1] === 1);
       for (let i = 1; i < video.length; i++) {

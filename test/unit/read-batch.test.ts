@@ -31,19 +31,25 @@ describe('the shared rest clock', () => {
       }
     }
   });
-  it('legs that pause a little apart at similar rates wake on one timer, in one turn', async () => {
-    let now = 1000;
-    const clock = new RestClock(() => now);
-    const woke: number[] = [];
-    clock.rest(250, () => woke.push(1));
-    now = 1015;
-    clock.rest(240, () => woke.push(2));
-    now = 1040;
-    clock.rest(200, () => woke.push(3));
-    now = 1280; // the grid point all three rests end on; the real timer is due in ≤ 280 ms
-    await new Promise((r) => setTimeout(r, 320));
-    assert.deepEqual(woke, [1, 2, 3]);
-    assert.equal(clock.firings, 1);
+  it('legs at similar rates wake together, in one event-loop turn', async () => {
+    const clock = new RestClock();
+    const woke: { leg: number; turn: number }[] = [];
+    let turn = 0;
+    const wake = (leg: number) => () => {
+      // the first wake of a turn ends that turn at the next check phase: a later wake in it sees the same number
+      if (!woke.some((w) => w.turn === turn)) setImmediate(() => turn++);
+      woke.push({ leg, turn });
+    };
+    // rests of 250, 240 and 200 ms all round to the 256 ms grid: one slot, one timer
+    clock.rest(250, wake(1));
+    clock.rest(240, wake(2));
+    clock.rest(200, wake(3));
+    await new Promise((r) => setTimeout(r, 450));
+    assert.deepEqual(
+      woke.map((w) => w.leg),
+      [1, 2, 3],
+    );
+    assert.equal(new Set(woke.map((w) => w.turn)).size, 1, 'all three in one turn');
   });
   it('a shorter rest registered later still wakes first', async () => {
     const clock = new RestClock();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkReceived, summarizeProbe, type ProbeJson } from '../../src/probe/summary.js';
+import { checkReceived, summarizeProbe, type ProbeJson, type ReceivedSummary } from '../../src/probe/summary.js';
 
 // 4 s of 30 fps video at 100 kB/s with a keyframe every 60 frames, plus audio packets.
 function fakeProbe(keyEvery = 60, frames = 120, bytesPerFrame = 3333): ProbeJson {
@@ -72,4 +72,65 @@ describe('platformChecks', () => {
     const yt = platformChecks(s, findPlatform('youtube')!, {}).filter((c) => !c.ok);
     assert.equal(yt[0]!.fix, 'keyframe every 5.0 s: YouTube Live needs at most 4 s (2 s recommended) — use --keyint 2');
   });
+});
+
+describe('platformChecks: every rule fails on its own, with its fix', () => {
+  const good: ReceivedSummary = {
+    videoCodec: 'h264',
+    audioCodec: 'aac',
+    width: 1280,
+    height: 720,
+    fps: 30,
+    videoFrames: 450,
+    durationS: 15,
+    keyframeIntervalS: { min: 2, max: 2, avg: 2 },
+    maxFrameGapS: 0.034,
+    lostFrames: 0,
+    videoKbps: 3000,
+    audioSampleRate: 48000,
+    audioChannels: 2,
+    peak1sKbps: 3200,
+    steadyKbps: 3000,
+    avDriftS: 0.02,
+  };
+  const cases: [string, Partial<ReceivedSummary>, string, RegExp][] = [
+    ['video codec', { videoCodec: 'hevc' }, 'video codec', /rtmpush encodes H\.264/],
+    ['resolution', { width: 2560, height: 1440 }, 'resolution', /choose a smaller --preset/],
+    ['frame rate', { fps: 120 }, 'frame rate', /choose a preset at 30 or 60 fps/],
+    ['no keyframes', { keyframeIntervalS: null }, 'keyframe interval', /stream longer, or check the source/],
+    [
+      'irregular keyframes',
+      { keyframeIntervalS: { min: 1.2, max: 2, avg: 1.8 } },
+      'keyframe regularity',
+      /scene-cut keyframes are on/,
+    ],
+    [
+      'average bitrate',
+      { steadyKbps: 9600, peak1sKbps: 9800 },
+      'average video bitrate',
+      /average 9600 kbps: Facebook Live caps video at 9000 kbps/,
+    ],
+    ['peaks only', { peak1sKbps: 12_000 }, 'peak video bitrate (1 s)', /peaks of 12000 kbps/],
+    ['audio codec', { audioCodec: 'mp3' }, 'audio codec', /must carry AAC audio/],
+    ['audio channels', { audioChannels: 6 }, 'audio channels', /stereo or mono source/],
+    ['A/V drift', { avDriftS: 0.8 }, 'A/V drift', /audio and video clocks disagree/],
+  ];
+  for (const [name, change, rule, fix] of cases) {
+    it(name, async () => {
+      const { platformChecks } = await import('../../src/rehearse/rules.js');
+      const { findPlatform } = await import('../../src/platforms/table.js');
+      const facebook = findPlatform('facebook')!;
+      assert.deepEqual(
+        platformChecks(good, facebook, {}).filter((c) => !c.ok),
+        [],
+        'the good summary passes',
+      );
+      const failed = platformChecks({ ...good, ...change }, facebook, {}).filter((c) => !c.ok);
+      assert.deepEqual(
+        failed.map((c) => c.rule),
+        [rule],
+      );
+      assert.match(failed[0]!.fix!, fix);
+    });
+  }
 });

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { cacheFile, readCachedUplink, STALE_MS, writeCachedUplink } from '../../src/uplink/cache.js';
+import type { UplinkMeasurement } from '../../src/uplink/measure.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const measurement = (measuredAt: string): UplinkMeasurement => ({
+  kbps: 8000,
+  method: 'rtmp-acknowledgements',
+  target: 'twitch',
+  perSecondKbps: [8000],
+  variationPct: 0,
+  seconds: 10,
+  measuredAt,
+  senderSideKbps: null,
+});
+
+describe('the uplink measurement cache', () => {
+  it('lives in $XDG_CACHE_HOME/rtmpush/uplink.json, else ~/.cache/rtmpush/uplink.json', () => {
+    assert.equal(cacheFile({ XDG_CACHE_HOME: '/c' }), '/c/rtmpush/uplink.json');
+    assert.equal(cacheFile({ HOME: '/h' }), '/h/.cache/rtmpush/uplink.json');
+  });
+
+  it('is kept for a day: read back within it, not after; the file is private to its user', () => {
+    const env = { XDG_CACHE_HOME: tempDir('cache') };
+    const at = Date.parse('2026-11-29T10:00:00Z');
+    writeCachedUplink(env, measurement(new Date(at).toISOString()));
+    assert.ok(existsSync(path.join(env.XDG_CACHE_HOME, 'rtmpush', 'uplink.json')));
+    assert.equal(statSync(cacheFile(env)).mode & 0o077, 0);
+    assert.equal(readCachedUplink(env, at + STALE_MS - 1000)?.kbps, 8000);
+    assert.equal(readCachedUplink(env, at + STALE_MS + 1000), undefined);
+  });
+
+  it('a missing or broken file is no measurement', () => {
+    assert.equal(readCachedUplink({ XDG_CACHE_HOME: tempDir('empty') }), undefined);
+  });
+});
