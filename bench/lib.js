@@ -119,7 +119,8 @@ export function printTable(rows) {
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, c] of rows) {
     console.log(
-      `| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`,
+      `| ${name} | ${f(c.total)} | ${f(c.user)} | ${f(c.sys)} | ${f(c.encoder)} | ${f(c.own)} | ` +
+        `${c.steadyMs === undefined ? '' : c.steadyMs.toFixed(1)} |`,
     );
   }
 }
@@ -132,13 +133,17 @@ export function printTable(rows) {
 export function printFixedPart(row, bareMsPerS, goal) {
   const fixed = row.own - (row.steadyMs * SECONDS) / 1000;
   console.log(
-    `of rtmpush's own ${row.own.toFixed(2)} CPU-s, about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`,
+    `of rtmpush's own ${row.own.toFixed(2)} CPU-s, ` +
+      `about ${fixed.toFixed(2)} CPU-s is not streaming's rate: start-up, the JIT's warm-up, stop`,
   );
   const margin = goal * bareMsPerS - row.steadyMs;
   const from = (fixed * 1000) / margin;
+  const noRunLength = 'of the bare pipeline: no run length meets the goal';
   console.log(
     margin <= 0
-      ? `its once-started rate alone is above ${Math.round(goal * 100)} % of the bare pipeline: no run length meets the goal`
-      : `whole runs of at least ~${Math.max(0, Math.ceil(from / 10) * 10)} s meet ${Math.round(goal * 100)} % (${fixed.toFixed(2)} CPU-s once + ${row.steadyMs.toFixed(1)} ms/s, against ${(goal * bareMsPerS).toFixed(1)} ms/s allowed)`,
+      ? `its once-started rate alone is above ${Math.round(goal * 100)} % ${noRunLength}`
+      : `whole runs of at least ~${Math.max(0, Math.ceil(from / 10) * 10)} s meet ${Math.round(goal * 100)} % ` +
+          `(${fixed.toFixed(2)} CPU-s once + ${row.steadyMs.toFixed(1)} ms/s, ` +
+          `against ${(goal * bareMsPerS).toFixed(1)} ms/s allowed)`,
   );
 }

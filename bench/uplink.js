@@ -36,7 +36,8 @@ try {
     const m = JSON.parse(String(r.stdout).trim().split('\n').at(-1));
     const truth = rate * 1000 * 0.95;
     console.log(
-      `| ${rate} Mbit/s | ${truth} kbps | ${m.kbps} kbps | ${pct(m.kbps, truth)} | ${m.senderSideKbps} kbps | ${pct(m.senderSideKbps, truth)} | ${took} s |`,
+      `| ${rate} Mbit/s | ${truth} kbps | ${m.kbps} kbps | ${pct(m.kbps, truth)} | ` +
+        `${m.senderSideKbps} kbps | ${pct(m.senderSideKbps, truth)} | ${took} s |`,
     );
   }
 } finally {

@@ -16,7 +16,9 @@ await build({
   external: ['ffmpeg-static'],
   // CommonJS dependencies (commander) call require() for Node's own modules
   banner: {
-    js: "import { createRequire as __rtmpushRequire } from 'node:module'; const require = __rtmpushRequire(import.meta.url);",
+    js:
+      "import { createRequire as __rtmpushRequire } from 'node:module'; " +
+      'const require = __rtmpushRequire(import.meta.url);',
   },
   sourcemap: true,
   logLevel: 'warning',

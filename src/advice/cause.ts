@@ -32,7 +32,10 @@ export const isFinal = (cause: Cause): boolean => cause.kind === 'untrusted';
 
 /** What the platform expects, said when the app path looks wrong. */
 export function wrongAppHint(app: string, expected: string | undefined): string {
-  return `the app path "${app}" is probably wrong${expected && expected !== app ? ` (the platform expects "${expected}")` : ''}`;
+  return (
+    `the app path "${app}" is probably wrong` +
+    `${expected && expected !== app ? ` (the platform expects "${expected}")` : ''}`
+  );
 }
 
 /** The one place a session's end becomes words (and the fix, where there is one): the relay and doctor use it. */
@@ -51,11 +54,17 @@ export function describeCause(cause: Cause, ctx: CauseContext): string {
       switch (cause.phase) {
         case 'handshake':
           return `${where} closed the connection during the RTMP handshake (is it an RTMP server?)`;
-        case 'connect':
-          return `the server closed the connection after the handshake without answering connect: ${wrongAppHint(ctx.app, ctx.expectedApp)}`;
+        case 'connect': {
+          const hint = wrongAppHint(ctx.app, ctx.expectedApp);
+          return `the server closed the connection after the handshake without answering connect: ${hint}`;
+        }
         default:
-          // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look alike.
-          return 'the server closed the connection when asked to publish: check the key and the app path, and that no other encoder is publishing with this key';
+          // No reason given: a wrong key, a denied app, or a name another encoder holds (node-media-server) all look
+          // alike.
+          return (
+            'the server closed the connection when asked to publish: check the key and the app path, ' +
+            'and that no other encoder is publishing with this key'
+          );
       }
     case 'silent': {
       const within = `within ${Math.round(cause.ms / 1000)} s`;
@@ -67,9 +76,14 @@ export function describeCause(cause: Cause, ctx: CauseContext): string {
     case 'protocol':
       return `the server broke the RTMP protocol: ${cause.detail}`;
     case 'stalled':
-      return `the server stopped ${cause.acking ? 'acknowledging' : 'taking data'} for ${Math.round(cause.ms / 1000)} s (hung or overloaded)`;
-    case 'untrusted':
-      return `the server's TLS certificate is not trusted (${cause.code}): set RTMPUSH_CA_FILE for a private CA, or pass --insecure-tls to skip the check`;
+      return (
+        `the server stopped ${cause.acking ? 'acknowledging' : 'taking data'} ` +
+        `for ${Math.round(cause.ms / 1000)} s (hung or overloaded)`
+      );
+    case 'untrusted': {
+      const fix = 'set RTMPUSH_CA_FILE for a private CA, or pass --insecure-tls to skip the check';
+      return `the server's TLS certificate is not trusted (${cause.code}): ${fix}`;
+    }
     case 'network':
       return describeNetwork(cause, where, ctx);
     case 'stopped':

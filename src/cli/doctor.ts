@@ -25,7 +25,9 @@ export async function doctorCommand(
     const ok = await diagnose(dest, { tls }, (r) => {
       if (flags.json) return printJson((t) => io.stdout.write(t), 'doctor', { destination: dest.label, ...r });
       const n = ORDER.indexOf(r.step) + 1;
-      const line = `${dest.label}  ${n}/6 ${r.step.padEnd(4)} ${r.status.padEnd(4)} ${r.detail}${r.ms ? ` (${r.ms} ms)` : ''}${r.fix ? `\n           → ${r.fix}` : ''}`;
+      const line =
+        `${dest.label}  ${n}/6 ${r.step.padEnd(4)} ${r.status.padEnd(4)} ${r.detail}` +
+        `${r.ms ? ` (${r.ms} ms)` : ''}${r.fix ? `\n           → ${r.fix}` : ''}`;
       io.stdout.write(`${redact(line)}\n`);
     });
     if (ok) reachable++;

@@ -18,7 +18,9 @@ export function presetsCommand(flags: { json?: boolean; config?: string }, io: C
   }
   for (const { preset: p, builtIn } of entries) {
     io.stdout.write(
-      `${p.name.padEnd(9)} ${`${p.width}x${p.height}@${p.fps}`.padEnd(14)} ${String(p.videoKbps).padStart(5)} kbps video, ${p.audio.kbps} kbps audio  ${p.description}${builtIn ? '' : ' (user)'}\n`,
+      `${p.name.padEnd(9)} ${`${p.width}x${p.height}@${p.fps}`.padEnd(14)} ` +
+        `${String(p.videoKbps).padStart(5)} kbps video, ${p.audio.kbps} kbps audio  ` +
+        `${p.description}${builtIn ? '' : ' (user)'}\n`,
     );
   }
   return 0;
@@ -83,7 +85,8 @@ export function destinationsCommand(flags: { json?: boolean; config?: string }, 
   for (const d of all) {
     io.stdout.write(
       redact(
-        `${d.name.padEnd(10)} ${d.kind.padEnd(8)} ${d.keySet ? 'key set ' : 'no key  '} ${d.url}  (${d.title}; key from ${d.keyFrom})\n`,
+        `${d.name.padEnd(10)} ${d.kind.padEnd(8)} ${d.keySet ? 'key set ' : 'no key  '} ` +
+          `${d.url}  (${d.title}; key from ${d.keyFrom})\n`,
       ),
     );
   }

@@ -90,7 +90,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--json', 'one JSON object per step')
     .addHelpText(
       'after',
-      '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\nExample:\n  $ rtmpush doctor --to youtube,twitch',
+      '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\n' +
+        'Example:\n  $ rtmpush doctor --to youtube,twitch',
     )
     .exitOverride()
     .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
@@ -105,7 +106,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
-      '\nThe result is kept for a day and used by start to cap the bitrate (70 % of the uplink, shared by every destination).\n\nExample:\n  $ RTMPUSH_TWITCH_KEY=... rtmpush uplink --to twitch',
+      '\nThe result is kept for a day and used by start to cap the bitrate ' +
+        '(70 % of the uplink, shared by every destination).\n\n' +
+        'Example:\n  $ RTMPUSH_TWITCH_KEY=... rtmpush uplink --to twitch',
     )
     .exitOverride()
     .action(async (opts: { to?: string; target?: string; seconds?: string; json?: boolean }) => {

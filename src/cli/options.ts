@@ -49,7 +49,8 @@ export function addStreamOptions(cmd: Command): Command {
   return cmd
     .option(
       '-t, --to <list>',
-      'destinations: platform ids, config names, local, or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)',
+      'destinations: platform ids, config names, local, ' +
+        'or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)',
       collect,
       [],
     )
@@ -68,7 +69,8 @@ export function addStreamOptions(cmd: Command): Command {
     )
     .option(
       '--uplink <auto|rate|off>',
-      'cap the bitrate to 70 % of the uplink shared by all destinations: auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off',
+      'cap the bitrate to 70 % of the uplink shared by all destinations: ' +
+        'auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off',
     )
     .option(
       '--remeasure',
@@ -77,7 +79,8 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--strict', 'stop (exit 2) when the capped bitrate is below what the preset needs')
     .option(
       '--rehearse',
-      'run the planned pipeline into the embedded server instead of the platforms and check what arrived against every chosen platform',
+      'run the planned pipeline into the embedded server instead of the platforms ' +
+        'and check what arrived against every chosen platform',
     )
     .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
     .option('--record <file>', 'also record locally to this file (Matroska)')
@@ -135,9 +138,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   });
   const inClear = destinations.filter((d) => d.kind === 'url' && flags.to.some((t) => t.includes('://')));
   if (inClear.length > 0) {
-    config.warnings.push(
-      `${inClear.map((d) => d.label).join(', ')}: a key typed in --to is visible to other local users in the process list; put it in an environment variable named by the config file's keyEnv instead`,
-    );
+    const why =
+      'a key typed in --to is visible to other local users in the process list; ' +
+      "put it in an environment variable named by the config file's keyEnv instead";
+    config.warnings.push(`${inClear.map((d) => d.label).join(', ')}: ${why}`);
   }
 
   const source = parseSource({
@@ -199,7 +203,9 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (uplink && plan.video.kbps < MIN_VIDEO_KBPS) {
     const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';
     throw new UsageError(
-      `--uplink: ${uplink.kbps} kbps (${uplink.from}) leaves ${plan.video.kbps} kbps of video for each of ${plan.destinations.filter((d) => d.kind !== 'local').length} destinations, below the ${MIN_VIDEO_KBPS} kbps rtmpush needs: ${fix}, stream to fewer destinations, or pass --uplink off`,
+      `--uplink: ${uplink.kbps} kbps (${uplink.from}) leaves ${plan.video.kbps} kbps of video ` +
+        `for each of ${plan.destinations.filter((d) => d.kind !== 'local').length} destinations, ` +
+        `below the ${MIN_VIDEO_KBPS} kbps rtmpush needs: ${fix}, stream to fewer destinations, or pass --uplink off`,
     );
   }
   if (plan.belowPresetMinimum) {
@@ -207,7 +213,9 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
       .map((e) => e.preset)
       .filter((p) => p.minVideoKbps <= plan.video.kbps)
       .sort((a, b) => b.width * b.height * b.fps - a.width * a.height * a.fps)[0];
-    const advice = `${plan.video.kbps} kbps is below what ${preset.name} needs (${preset.minVideoKbps} kbps): ${fits ? `use --preset ${fits.name}` : 'no preset fits'}, or stream to fewer destinations`;
+    const advice =
+      `${plan.video.kbps} kbps is below what ${preset.name} needs (${preset.minVideoKbps} kbps): ` +
+      `${fits ? `use --preset ${fits.name}` : 'no preset fits'}, or stream to fewer destinations`;
     if (flags.strict) throw new UsageError(`--strict: ${advice}`);
     plan.notes.unshift(advice);
   }

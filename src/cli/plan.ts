@@ -44,7 +44,8 @@ export function planCommand(flags: RawStreamFlags, io: CliIo): number {
   const lines = [
     `preset   ${plan.preset}`,
     `source   ${describeSource(plan.source)}`,
-    `video    ${v.width}x${v.height}@${v.fps} H.264 ${v.profile} ${v.kbps} kbps CBR (bufsize ${v.bufsizeKbps}k), x264 ${v.x264Preset}, keyframe every ${v.keyintSeconds} s (${v.keyintFrames} frames)`,
+    `video    ${v.width}x${v.height}@${v.fps} H.264 ${v.profile} ${v.kbps} kbps CBR (bufsize ${v.bufsizeKbps}k), ` +
+      `x264 ${v.x264Preset}, keyframe every ${v.keyintSeconds} s (${v.keyintFrames} frames)`,
     `bitrate  set by ${plan.bitrate.text}`,
     `audio    AAC-LC ${plan.audio.kbps} kbps ${plan.audio.sampleRate} Hz ${plan.audio.channels} ch`,
     ...destinations.map((d) => `to       ${d.label}: ${d.url}`),

@@ -21,7 +21,8 @@ export function testDestination(flags: { to?: string; target?: string }, io: Cli
   const to = flags.to ?? fromConfig;
   if (!to)
     throw new UsageError(
-      'uplink needs --to twitch|restream (their test modes), --target rtmp://host/app/key of a test ingest, or uplink.target in the config file',
+      'uplink needs --to twitch|restream (their test modes), --target rtmp://host/app/key of a test ingest, ' +
+        'or uplink.target in the config file',
     );
   const [dest] = resolveDestinations([to], { env: io.env, config: config.config });
   if (!dest) throw new UsageError('uplink needs one destination');
@@ -31,9 +32,8 @@ export function testDestination(flags: { to?: string; target?: string }, io: Cli
       'uplink: the embedded server is on this machine, so it measures nothing: use --to twitch|restream or --target',
     );
   if (!suffix) {
-    throw new UsageError(
-      `uplink: ${dest.label} has no test mode, so a measurement would go on air: use --to twitch|restream or --target with a test ingest`,
-    );
+    const use = 'use --to twitch|restream or --target with a test ingest';
+    throw new UsageError(`uplink: ${dest.label} has no test mode, so a measurement would go on air: ${use}`);
   }
   return { ...dest, key: new Secret(dest.key.reveal() + suffix) };
 }
@@ -56,7 +56,8 @@ export async function uplinkCommand(
         ? undefined
         : (ms, kbps) =>
             io.stderr.write(
-              `measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`,
+              `measuring the uplink to ${dest.label}: ${Math.round(ms / 1000)}/${seconds} s` +
+                `${kbps ? `, ${(kbps / 1000).toFixed(1)} Mbps so far` : ', warming up'}\n`,
             ),
     });
   } catch (error) {
@@ -70,7 +71,9 @@ export async function uplinkCommand(
   if (flags.json) printJson((t) => io.stdout.write(t), 'uplink', { ...m });
   else {
     io.stdout.write(
-      `uplink to ${dest.label}: ${(m.kbps / 1000).toFixed(2)} Mbps sustained (what the server acknowledged after a 2 s warm-up; varied ±${m.variationPct} % second to second; ${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+      `uplink to ${dest.label}: ${(m.kbps / 1000).toFixed(2)} Mbps sustained ` +
+        `(what the server acknowledged after a 2 s warm-up; varied ±${m.variationPct} % second to second; ` +
+        `${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
     );
   }
   return exitCodeFor({ command: 'uplink', measured: true });

@@ -49,7 +49,8 @@ export function loadConfig(lookup: ConfigLookup): LoadedConfig {
   const literal = Object.entries(parsed.data.destinations ?? {}).filter(([, d]) => d.key);
   if (literal.length > 0 && (statSync(file).mode & 0o044) !== 0) {
     warnings.push(
-      `${file} holds stream keys (${literal.map(([n]) => n).join(', ')}) and other users can read it: run chmod 600 on it, or use keyEnv`,
+      `${file} holds stream keys ` +
+        `(${literal.map(([n]) => n).join(', ')}) and other users can read it: run chmod 600 on it, or use keyEnv`,
     );
   }
   return { config: parsed.data, file, warnings };

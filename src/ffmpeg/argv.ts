@@ -16,7 +16,8 @@ export interface SlaveTarget {
  * default is 60) holds a burst (a source read faster than real time, the encoder's start) instead of dropping it.
  */
 export const FIFO_OPTIONS =
-  'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600';
+  'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:' +
+  'drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600';
 
 /** ffmpeg's fds 0–2 are its stdin, progress and log; each tee leg writes to the pipe after them. */
 export const FIRST_LEG_FD = 3;

@@ -131,7 +131,8 @@ function cameraArgs(source: Extract<Source, { kind: 'camera' }>, c: Capture, fps
   }
   if (!source.videoDevice || !source.audioDevice) {
     throw new UsageError(
-      'camera on Windows needs --video-device and --audio-device names (list them with: ffmpeg -list_devices true -f dshow -i dummy)',
+      'camera on Windows needs --video-device and --audio-device names ' +
+        '(list them with: ffmpeg -list_devices true -f dshow -i dummy)',
     );
   }
   return {

@@ -80,7 +80,8 @@ export function buildPlan(input: PlanInput): Plan {
       width = even(width * scale);
       height = even(height * scale);
       notes.push(
-        `resolution lowered to ${width}x${height} for ${label} (${platform.name} accepts at most ${platform.maxWidth ?? '?'}x${platform.maxHeight ?? '?'})`,
+        `resolution lowered to ${width}x${height} for ${label} ` +
+          `(${platform.name} accepts at most ${platform.maxWidth ?? '?'}x${platform.maxHeight ?? '?'})`,
       );
     }
     if (platform.maxFps && fps > platform.maxFps) {
@@ -98,7 +99,8 @@ export function buildPlan(input: PlanInput): Plan {
     if (!platform.maxVideoKbps || platform.maxVideoKbps >= videoKbps) continue;
     if (input.overrides?.allowOverCap) {
       notes.push(
-        `video ${videoKbps} kbps is above ${label}'s published cap (${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`,
+        `video ${videoKbps} kbps is above ${label}'s published cap ` +
+          `(${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`,
       );
       continue;
     }
@@ -129,7 +131,9 @@ export function buildPlan(input: PlanInput): Plan {
       const mbps = (k: number): string => (k / 1000).toFixed(1);
       bitrate = {
         by: 'uplink',
-        text: `${remote} destination${remote === 1 ? '' : 's'} on a ${mbps(input.uplinkKbps)} Mbps uplink: ${mbps(videoKbps)} Mbps video each (70 % rule)`,
+        text:
+          `${remote} destination${remote === 1 ? '' : 's'} on a ${mbps(input.uplinkKbps)} Mbps uplink: ` +
+          `${mbps(videoKbps)} Mbps video each (70 % rule)`,
       };
     }
   }
@@ -139,7 +143,8 @@ export function buildPlan(input: PlanInput): Plan {
     const max = platform.maxKeyframeSeconds;
     if (max && keyintSeconds > max) {
       notes.push(
-        `keyframe every ${keyintSeconds} s: ${label} (${platform.name}) needs at most ${max} s — use --keyint ${max} or drop the flag`,
+        `keyframe every ${keyintSeconds} s: ${label} (${platform.name}) needs at most ${max} s ` +
+          `— use --keyint ${max} or drop the flag`,
       );
     }
   }

@@ -41,7 +41,8 @@ export function parseSource(flags: SourceFlags): Source {
   if (scheme) {
     if (!URL_SCHEMES.includes(scheme)) {
       throw new UsageError(
-        `--source ${scheme}:// is not supported: use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`,
+        `--source ${scheme}:// is not supported: ` +
+          `use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`,
       );
     }
     return { kind: 'url', url: raw, private: hideUrlSecrets(raw) };

@@ -65,7 +65,8 @@ function refuseTwice(destinations: Destination[]): void {
     const first = seen.get(id);
     if (first) {
       throw new UsageError(
-        `destinations "${first}" and "${d.label}" are the same server, app and key: a server takes one publisher per key, so give it once`,
+        `destinations "${first}" and ` +
+          `"${d.label}" are the same server, app and key: a server takes one publisher per key, so give it once`,
       );
     }
     seen.set(id, d.label);
@@ -79,9 +80,8 @@ function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; exp
     const label = item.slice(0, eq);
     const rawUrl = item.slice(eq + 1);
     if (!LABEL_RE.test(label)) {
-      throw new UsageError(
-        `--to "${label}=...": a label is letters, digits, '.', '_' or '-' (at most 40), starting with a letter or digit`,
-      );
+      const rule = "a label is letters, digits, '.', '_' or '-' (at most 40), starting with a letter or digit";
+      throw new UsageError(`--to "${label}=...": ${rule}`);
     }
     return { dest: { ...parseFullUrl(rawUrl, `--to ${label}`, ctx.lenientKeys), label }, explicitLabel: true };
   }
@@ -177,7 +177,8 @@ function refuseKeyInIngestUrl(endpoint: RtmpEndpoint, app: string | undefined, u
   new Secret(extra);
   new Secret(extra.split('/').at(-1)!);
   throw new UsageError(
-    `${urlVar} holds a stream key after the app path "${app}": set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`,
+    `${urlVar} holds a stream key after the app path "${app}": ` +
+      `set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`,
   );
 }
 
@@ -195,13 +196,13 @@ function parseUrl(raw: string, where: string): { url: URL; segments: string[]; p
   const text = raw.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') {
-    throw new UsageError(
-      `${where}: ${scheme}:// is not an ingest URL: rtmpush publishes over rtmp:// or rtmps:// (e.g. rtmps://a.rtmps.youtube.com/live2/KEY)`,
-    );
+    const use = 'rtmpush publishes over rtmp:// or rtmps:// (e.g. rtmps://a.rtmps.youtube.com/live2/KEY)';
+    throw new UsageError(`${where}: ${scheme}:// is not an ingest URL: ${use}`);
   }
   if (scheme !== 'rtmp' && scheme !== 'rtmps') {
     throw new UsageError(
-      `${where}: unsupported URL scheme${scheme ? ` "${scheme}:"` : ''}: use rtmp://host/app/key or rtmps://host/app/key`,
+      `${where}: unsupported URL scheme` +
+        `${scheme ? ` "${scheme}:"` : ''}: use rtmp://host/app/key or rtmps://host/app/key`,
     );
   }
   let url: URL;
@@ -277,7 +278,8 @@ function uniqueLabels(list: { dest: Destination; explicitLabel: boolean }[]): De
     if (!explicitLabel) continue;
     if (taken.has(dest.label)) {
       throw new UsageError(
-        `destination "${dest.label}" is given twice: each destination needs its own label (e.g. ${dest.label}2=rtmp://...)`,
+        `destination "${dest.label}" is given twice: ` +
+          `each destination needs its own label (e.g. ${dest.label}2=rtmp://...)`,
       );
     }
     taken.add(dest.label);

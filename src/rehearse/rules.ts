@@ -63,7 +63,8 @@ export function platformChecks(r: ReceivedSummary, p: Platform, flags: Rehearsal
     expected: `every ${want} s (at most ${allowed} s)`,
     actual: ki ? `every ${s1(ki.max)} s` : 'fewer than two keyframes',
     fix: ki
-      ? `keyframe every ${s1(ki.max)} s: ${p.name} needs ${allowed === want ? `${want} s` : `at most ${allowed} s (${want} s recommended)`} — ${flagFix}`
+      ? `keyframe every ${s1(ki.max)} s: ${p.name} needs ` +
+        `${allowed === want ? `${want} s` : `at most ${allowed} s (${want} s recommended)`} — ${flagFix}`
       : 'stream longer, or check the source',
   });
   if (ki) {
@@ -108,7 +109,9 @@ export function platformChecks(r: ReceivedSummary, p: Platform, flags: Rehearsal
       ok: rates.includes(r.audioSampleRate ?? 0),
       expected: `${rates.join(' or ')} Hz`,
       actual: `${r.audioSampleRate ?? '?'} Hz`,
-      fix: `audio at ${r.audioSampleRate ?? '?'} Hz: ${p.name} accepts ${rates.join(' or ')} Hz — ${flags.sampleRate ? `remove --audio-rate ${flags.sampleRate}` : 'use --audio-rate 48000'}`,
+      fix:
+        `audio at ${r.audioSampleRate ?? '?'} Hz: ${p.name} accepts ${rates.join(' or ')} Hz — ` +
+        `${flags.sampleRate ? `remove --audio-rate ${flags.sampleRate}` : 'use --audio-rate 48000'}`,
     });
   }
   add({

@@ -114,7 +114,7 @@ export class DestinationRelay {
     this.#writer.reset(undefined);
     const { target, tls } = this.#opts;
     const started = Date.now();
-    let socket;
+    let socket: Awaited<ReturnType<typeof dial>>;
     try {
       socket = await dial(target, tls, SESSION_DEADLINE_MS);
     } catch (error) {
@@ -134,7 +134,8 @@ export class DestinationRelay {
       {
         onPublished: () => this.#onPublished(conn),
         onAck: (acked) => {
-          // Acknowledged media after Publish.Start is the proof: nginx's `deny publish` sends Publish.Start, then closes.
+          // Acknowledged media after Publish.Start is the proof: nginx's `deny publish` sends Publish.Start, then
+          // closes.
           if (!conn.live && conn.session.phase === 'streaming' && acked > conn.session.publishedAt)
             this.#goLive(conn, 'ack');
         },

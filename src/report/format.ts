@@ -45,7 +45,10 @@ export function formatReceived(e: Of<'received'>): string[] {
     ? `${s.keyframeIntervalS.avg} s (${s.keyframeIntervalS.min}–${s.keyframeIntervalS.max})`
     : 'n/a';
   return [
-    `${e.destination} received ${s.durationS} s: ${s.videoCodec ?? 'no video'} ${s.videoProfile ?? ''} ${s.width ?? '?'}x${s.height ?? '?'} ${s.fps} fps, keyframe every ${ki}, ${s.videoKbps} kbps; ${s.audioCodec ?? 'no audio'} ${s.audioSampleRate ?? '?'} Hz ${s.audioChannels ?? '?'} ch`,
+    `${e.destination} received ${s.durationS} s: ` +
+      `${s.videoCodec ?? 'no video'} ${s.videoProfile ?? ''} ${s.width ?? '?'}x${s.height ?? '?'} ${s.fps} fps, ` +
+      `keyframe every ${ki}, ${s.videoKbps} kbps; ` +
+      `${s.audioCodec ?? 'no audio'} ${s.audioSampleRate ?? '?'} Hz ${s.audioChannels ?? '?'} ch`,
     ...e.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.rule}: ${c.actual} (expected ${c.expected})`),
     `  ${e.meetsPreset ? 'meets the preset' : 'does NOT meet the preset'}`,
   ];
@@ -64,7 +67,8 @@ export function formatSummary(e: Of<'summary'>): string[] {
   return [
     ...Object.entries(e.destinations).map(
       ([label, d]) =>
-        `${label}: ${d.finalState}, live ${formatClock(d.liveMs)}, ${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}${d.reason ? ` — ${d.reason}` : ''}`,
+        `${label}: ${d.finalState}, live ${formatClock(d.liveMs)}, ` +
+        `${d.reconnects} reconnect${d.reconnects === 1 ? '' : 's'}${d.reason ? ` — ${d.reason}` : ''}`,
     ),
     `exit code ${e.exitCode}`,
   ];

@@ -142,7 +142,9 @@ export class DestinationBoard {
       case 'leg-fault':
         return this.emit({
           type: 'warning',
-          message: `${label}: the encoder's leg cannot be read (${e.reason}); this destination gets nothing until the encoder restarts`,
+          message:
+            `${label}: the encoder's leg cannot be read ` +
+            `(${e.reason}); this destination gets nothing until the encoder restarts`,
         });
       case 'congested': {
         if (!e.congested) return;
@@ -150,7 +152,9 @@ export class DestinationBoard {
         const figure = delivered ? ` (${delivered} kbps delivered of ${this.#streamKbps} kbps)` : '';
         return this.emit({
           type: 'warning',
-          message: `${label}: congested: the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe`,
+          message:
+            `${label}: congested: ` +
+            `the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe`,
         });
       }
     }

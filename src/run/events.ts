@@ -46,7 +46,10 @@ export type RunEvent =
         string,
         { finalState: DestinationStateName; liveMs: number; reconnects: number; reason?: string }
       >;
-      /** `--record`: the files written (a new one after each encoder restart), and why recording stopped if it failed. */
+      /**
+       * `--record`: the files written (a new one after each encoder restart), and why recording stopped if it
+       * failed.
+       */
       record?: { files: string[]; failed?: string };
     };
 

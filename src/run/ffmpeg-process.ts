@@ -16,7 +16,10 @@ export interface FfmpegExit {
 
 export interface FfmpegSpawnOptions {
   stdinIsSource: boolean;
-  /** Pipes handed to ffmpeg as fds 3, 4, …: its tee legs write there (`pipe:3`, …), a private source list is read there. */
+  /**
+   * Pipes handed to ffmpeg as fds 3, 4, …: its tee legs write there (`pipe:3`, …), a private source list is read
+   * there.
+   */
   pipes: number;
 }
 

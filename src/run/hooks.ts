@@ -19,9 +19,10 @@ export interface StateHook {
 /**
  * `--on-state CMD`: runs CMD through the shell on every state change, the event as one JSON line on its stdin
  * (for alerting from headless machines). One hook runs at a time; changes that come meanwhile wait in order, and
- * past 16 waiting only each destination's latest is kept (a flood of changes runs a few hooks, not hundreds). Each hook runs
- * in a process group of its own, with no keys in its environment, for at most 10 s; what it leaves running in its
- * group is ended when it ends, and a hook still running when rtmpush ends is ended with it. A failing hook is reported once as a warning; it never stops the stream.
+ * past 16 waiting only each destination's latest is kept (a flood of changes runs a few hooks, not hundreds). Each
+ * hook runs in a process group of its own, with no keys in its environment, for at most 10 s; what it leaves running
+ * in its group is ended when it ends, and a hook still running when rtmpush ends is ended with it. A failing hook is
+ * reported once as a warning; it never stops the stream.
  */
 export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
   if (!cmd) return { emit, close: async () => {} };
@@ -62,9 +63,12 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
     // could belong to another process group (a pid is reused once its group is gone).
     killGroup(pid);
     if (r.exitCode !== 0) {
-      warn(
-        `--on-state command failed (${timedOut ? `timed out after ${HOOK_TIMEOUT_MS / 1000} s` : r.exitCode === undefined ? 'was stopped' : `exit ${r.exitCode}`}); it keeps running on each state change`,
-      );
+      const how = timedOut
+        ? `timed out after ${HOOK_TIMEOUT_MS / 1000} s`
+        : r.exitCode === undefined
+          ? 'was stopped'
+          : `exit ${r.exitCode}`;
+      warn(`--on-state command failed (${how}); it keeps running on each state change`);
     }
   };
 
@@ -97,7 +101,9 @@ export function withStateHook(emit: Emit, cmd: string | undefined): StateHook {
       if (dropped > 0)
         emit({
           type: 'warning',
-          message: `--on-state: ${dropped} last state change${dropped === 1 ? ' was' : 's were'} not passed on (the hook was still busy when rtmpush stopped)`,
+          message:
+            `--on-state: ${dropped} last state change` +
+            `${dropped === 1 ? ' was' : 's were'} not passed on (the hook was still busy when rtmpush stopped)`,
         });
     },
   };

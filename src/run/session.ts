@@ -114,7 +114,9 @@ function startEvent(plan: Plan, ffmpeg: string): RunEvent {
     type: 'start',
     preset: plan.preset,
     source: redact(describeSource(plan.source)),
-    video: `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps, keyframe every ${video.keyintSeconds} s`,
+    video:
+      `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps, ` +
+      `keyframe every ${video.keyintSeconds} s`,
     audio: `AAC ${audio.kbps} kbps ${audio.sampleRate} Hz ${audio.channels === 2 ? 'stereo' : 'mono'}`,
     bitrate: plan.bitrate.text,
     destinations: plan.destinations.map((d) => d.label),

@@ -42,7 +42,8 @@ export class NginxRtmp {
     if (!this.port) this.port = await freePort();
     if (tls && !this.tls) this.tls = { ...tls, port: await freePort() };
     const stream = this.tls
-      ? `stream { server { listen 127.0.0.1:${this.tls.port} ssl; ssl_certificate ${this.tls.cert}; ssl_certificate_key ${this.tls.key}; proxy_pass 127.0.0.1:${this.port}; } }`
+      ? `stream { server { listen 127.0.0.1:${this.tls.port} ssl; ssl_certificate ${this.tls.cert}; ` +
+        `ssl_certificate_key ${this.tls.key}; proxy_pass 127.0.0.1:${this.port}; } }`
       : '';
     const conf = `load_module ${RTMP_MODULE};
 ${this.tls ? `load_module ${STREAM_MODULE};` : ''}

@@ -67,7 +67,10 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
         '--strict',
       ],
       {},
-      /--strict: 1240 kbps is below what 1080p30 needs \(3000 kbps\): use --preset 480p30, or stream to fewer destinations/,
+      new RegExp(
+        /--strict: 1240 kbps is below what 1080p30 needs \(3000 kbps\): /.source +
+          /use --preset 480p30, or stream to fewer destinations/.source,
+      ),
     ],
     [
       'uplink with no test mode',
@@ -157,7 +160,10 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
       'a key pasted into the ingest URL variable',
       ['plan', '--to', 'youtube'],
       { RTMPUSH_YOUTUBE_URL: 'rtmps://a.rtmps.youtube.com/live2/pastedYtKey77', RTMPUSH_YOUTUBE_KEY: 'abcd-efgh-ijkl' },
-      /RTMPUSH_YOUTUBE_URL holds a stream key after the app path "live2": set it to rtmps:\/\/host\/live2 and put the key in RTMPUSH_YOUTUBE_KEY/,
+      new RegExp(
+        /RTMPUSH_YOUTUBE_URL holds a stream key after the app path "live2": /.source +
+          /set it to rtmps:\/\/host\/live2 and put the key in RTMPUSH_YOUTUBE_KEY/.source,
+      ),
     ],
     // read until the process held 3 GB, before
     [

@@ -99,7 +99,10 @@ describe('rtmpush doctor against nginx-rtmp', () => {
     assert.equal(tcp?.status, 'fail');
     assert.match(
       tcp.fix,
-      /port 1935 and 443 both fail: check your network or firewall|port 1935 looks blocked but 443 is open: use the RTMPS URL rtmps:\/\/a\.rtmps\.youtube\.com/,
+      new RegExp(
+        /port 1935 and 443 both fail: check your network or firewall|/.source +
+          /port 1935 looks blocked but 443 is open: use the RTMPS URL rtmps:\/\/a\.rtmps\.youtube\.com/.source,
+      ),
     );
   });
 });

@@ -53,42 +53,45 @@ describe('--on-state hooks that hang, flood or leave children', () => {
     assert.deepEqual(processesRunning(['sleep', '33.32']), [], 'a hanging hook outlived rtmpush');
   });
 
-  it('a flood of state changes (SIGUSR1 ×200 on a refused destination) runs one hook at a time, coalesced', async () => {
-    const dir = tempDir('hook-flood');
-    const log = path.join(dir, 'hooks.log');
-    const hook = path.join(dir, 'hook.sh');
-    writeFileSync(hook, `#!/bin/sh\necho start >> '${log}'\nsleep 0.2\necho end >> '${log}'\n`);
-    chmodSync(hook, 0o755);
-    const run = startCli([
-      'start',
-      '--to',
-      'local,bad=rtmp://127.0.0.1:1/live/floodKey1234',
-      '--preset',
-      '360p30',
-      '--duration',
-      '8s',
-      '--json',
-      '--on-state',
-      hook,
-    ]);
-    await run.waitFor((e) => e.type === 'state' && e.destination === 'bad' && e.state === 'reconnecting');
-    for (let i = 0; i < 200; i++) {
-      run.proc.kill('SIGUSR1');
-      await new Promise((res) => setTimeout(res, 10));
-    }
-    await run.proc;
-    const lines = readFileSync(log, 'utf8').trim().split('\n');
-    let running = 0;
-    for (const line of lines) {
-      running += line === 'start' ? 1 : -1;
-      assert.ok(running <= 1, 'two hooks ran at once');
-    }
-    const changes = run.events.filter((e) => e.type === 'state').length;
-    const hooks = lines.filter((l) => l === 'start').length;
-    assert.ok(changes > 50, `${changes} state changes`);
-    assert.ok(hooks < changes / 2, `${hooks} hooks for ${changes} changes`);
-    assert.equal(run.events.at(-1)!.type, 'summary');
-  });
+  it(
+    'a flood of state changes (SIGUSR1 ×200 on a refused destination) ' + 'runs one hook at a time, coalesced',
+    async () => {
+      const dir = tempDir('hook-flood');
+      const log = path.join(dir, 'hooks.log');
+      const hook = path.join(dir, 'hook.sh');
+      writeFileSync(hook, `#!/bin/sh\necho start >> '${log}'\nsleep 0.2\necho end >> '${log}'\n`);
+      chmodSync(hook, 0o755);
+      const run = startCli([
+        'start',
+        '--to',
+        'local,bad=rtmp://127.0.0.1:1/live/floodKey1234',
+        '--preset',
+        '360p30',
+        '--duration',
+        '8s',
+        '--json',
+        '--on-state',
+        hook,
+      ]);
+      await run.waitFor((e) => e.type === 'state' && e.destination === 'bad' && e.state === 'reconnecting');
+      for (let i = 0; i < 200; i++) {
+        run.proc.kill('SIGUSR1');
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      await run.proc;
+      const lines = readFileSync(log, 'utf8').trim().split('\n');
+      let running = 0;
+      for (const line of lines) {
+        running += line === 'start' ? 1 : -1;
+        assert.ok(running <= 1, 'two hooks ran at once');
+      }
+      const changes = run.events.filter((e) => e.type === 'state').length;
+      const hooks = lines.filter((l) => l === 'start').length;
+      assert.ok(changes > 50, `${changes} state changes`);
+      assert.ok(hooks < changes / 2, `${hooks} hooks for ${changes} changes`);
+      assert.equal(run.events.at(-1)!.type, 'summary');
+    },
+  );
 });
 
 describe('a stop signal in the first moments', () => {
@@ -134,34 +137,37 @@ describe('signals and encoder wrappers', () => {
     assert.equal(last.destinations.d.finalState, 'stopped');
   });
 
-  it('an --ffmpeg wrapper that does not exec: stopping ends the wrapper and its ffmpeg, and rtmpush at once', async () => {
-    const dir = tempDir('wrapper');
-    const pidFile = path.join(dir, 'ffmpeg.pid');
-    const wrapper = path.join(dir, 'ffmpeg-wrapper.sh');
-    // ffmpeg in the background (its stdin is then /dev/null, so `q` never reaches it), the wrapper waits
-    writeFileSync(wrapper, `#!/bin/sh\nffmpeg "$@" &\necho $! > '${pidFile}'\nwait\n`);
-    chmodSync(wrapper, 0o755);
-    const run = startCli([
-      'start',
-      '--to',
-      `w=${nginx.url('live', 'wrapKey12345')}`,
-      '--ffmpeg',
-      wrapper,
-      '--preset',
-      '360p30',
-      '--duration',
-      '60s',
-      '--json',
-      '--uplink',
-      'off',
-    ]);
-    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
-    const ffmpeg = Number(readFileSync(pidFile, 'utf8'));
-    const stopped = Date.now();
-    run.proc.kill('SIGTERM');
-    const r = await run.proc;
-    assert.ok(Date.now() - stopped < 12_000, `rtmpush ended ${Date.now() - stopped} ms after SIGTERM`);
-    assert.equal(r.exitCode, 0);
-    assert.equal(isRunning(ffmpeg), false, "the wrapper's ffmpeg is gone");
-  });
+  it(
+    'an --ffmpeg wrapper that does not exec: ' + 'stopping ends the wrapper and its ffmpeg, and rtmpush at once',
+    async () => {
+      const dir = tempDir('wrapper');
+      const pidFile = path.join(dir, 'ffmpeg.pid');
+      const wrapper = path.join(dir, 'ffmpeg-wrapper.sh');
+      // ffmpeg in the background (its stdin is then /dev/null, so `q` never reaches it), the wrapper waits
+      writeFileSync(wrapper, `#!/bin/sh\nffmpeg "$@" &\necho $! > '${pidFile}'\nwait\n`);
+      chmodSync(wrapper, 0o755);
+      const run = startCli([
+        'start',
+        '--to',
+        `w=${nginx.url('live', 'wrapKey12345')}`,
+        '--ffmpeg',
+        wrapper,
+        '--preset',
+        '360p30',
+        '--duration',
+        '60s',
+        '--json',
+        '--uplink',
+        'off',
+      ]);
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live');
+      const ffmpeg = Number(readFileSync(pidFile, 'utf8'));
+      const stopped = Date.now();
+      run.proc.kill('SIGTERM');
+      const r = await run.proc;
+      assert.ok(Date.now() - stopped < 12_000, `rtmpush ended ${Date.now() - stopped} ms after SIGTERM`);
+      assert.equal(r.exitCode, 0);
+      assert.equal(isRunning(ffmpeg), false, "the wrapper's ffmpeg is gone");
+    },
+  );
 });

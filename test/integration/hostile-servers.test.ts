@@ -28,7 +28,10 @@ function zeroChunkFlood(socket: import('node:net').Socket): void {
   more();
 }
 
-/** After the publish: messages of 60 000 bytes (under the size bound) started on thousands of chunk streams, never finished. */
+/**
+ * After the publish: messages of 60 000 bytes (under the size bound) started on thousands of chunk streams, never
+ * finished.
+ */
 function unfinishedMessages(socket: import('node:net').Socket): void {
   socket.write(setChunkSize(4096));
   let csid = 64;

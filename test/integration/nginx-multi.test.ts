@@ -48,22 +48,25 @@ describe('start: one encode to three nginx-rtmp destinations', () => {
     assert.ok(last.outTimeMs >= 11_000, `outTimeMs ${last.outTimeMs}`);
   });
 
-  it('the stats figures are true: the encoder at 30 fps and speed 1, each destination live and taking the stream', () => {
-    // a second from the end: every destination live, the encoder at its steady pace
-    const s = result.events.filter((e) => e.type === 'stats').at(-2)!;
-    assert.ok(s.fps >= 27 && s.fps <= 33, `fps ${s.fps}`);
-    assert.ok(s.speed >= 0.95 && s.speed <= 1.05, `speed ${s.speed}`);
-    assert.equal(s.droppedFrames, 0);
-    assert.ok(s.frame >= 9 * FPS, `frame ${s.frame}`);
-    for (const label of ['d1', 'd2', 'd3']) {
-      const d = s.destinations[label];
-      assert.equal(d.state, 'live', label);
-      // 360p30: 800 kbps video + 96 kbps audio, with FLV and RTMP framing on top
-      assert.ok(d.deliveredKbps >= 650 && d.deliveredKbps <= 1300, `${label} delivered ${d.deliveredKbps} kbps`);
-      assert.deepEqual([d.congested, d.droppedFrames, d.reconnects], [false, 0, 0], label);
-      assert.ok(d.liveMs >= 8000 && d.liveMs <= 12_500, `${label} live ${d.liveMs} ms`);
-    }
-  });
+  it(
+    'the stats figures are true: ' + 'the encoder at 30 fps and speed 1, each destination live and taking the stream',
+    () => {
+      // a second from the end: every destination live, the encoder at its steady pace
+      const s = result.events.filter((e) => e.type === 'stats').at(-2)!;
+      assert.ok(s.fps >= 27 && s.fps <= 33, `fps ${s.fps}`);
+      assert.ok(s.speed >= 0.95 && s.speed <= 1.05, `speed ${s.speed}`);
+      assert.equal(s.droppedFrames, 0);
+      assert.ok(s.frame >= 9 * FPS, `frame ${s.frame}`);
+      for (const label of ['d1', 'd2', 'd3']) {
+        const d = s.destinations[label];
+        assert.equal(d.state, 'live', label);
+        // 360p30: 800 kbps video + 96 kbps audio, with FLV and RTMP framing on top
+        assert.ok(d.deliveredKbps >= 650 && d.deliveredKbps <= 1300, `${label} delivered ${d.deliveredKbps} kbps`);
+        assert.deepEqual([d.congested, d.droppedFrames, d.reconnects], [false, 0, 0], label);
+        assert.ok(d.liveMs >= 8000 && d.liveMs <= 12_500, `${label} live ${d.liveMs} ms`);
+      }
+    },
+  );
 
   it('each server recorded H.264 + AAC 48 kHz stereo at 640x360', () => {
     for (const r of received) {
@@ -124,31 +127,35 @@ describe('start: a refused destination does not disturb the others', () => {
   });
   after(() => nginx.dispose());
 
-  it('the refused one is reconnecting with attempt, delay, next try and reason, backing off; then failed; exit code 3', () => {
-    assert.equal(result.exitCode, 3, result.stderr);
-    const bad = result.events.filter((e) => e.type === 'state' && e.destination === 'bad');
-    assert.equal(bad[0]?.state, 'connecting');
-    const retries = bad.filter((e) => e.state === 'reconnecting');
-    assert.ok(retries.length >= 3, `retries: ${retries.length}`);
-    retries.forEach((e, i) => {
-      assert.equal(e.attempt, i + 1);
-      assert.match(e.reason, /127\.0\.0\.1:1 connection refused/);
-      assert.ok(
-        e.delayMs >= 800 * 1.5 ** i * 0.99 && e.delayMs <= 1200 * 1.5 ** i * 1.01,
-        `delay ${e.delayMs} at attempt ${i + 1}`,
+  it(
+    'the refused one is reconnecting with attempt, delay, next try and reason, backing off; ' +
+      'then failed; exit code 3',
+    () => {
+      assert.equal(result.exitCode, 3, result.stderr);
+      const bad = result.events.filter((e) => e.type === 'state' && e.destination === 'bad');
+      assert.equal(bad[0]?.state, 'connecting');
+      const retries = bad.filter((e) => e.state === 'reconnecting');
+      assert.ok(retries.length >= 3, `retries: ${retries.length}`);
+      retries.forEach((e, i) => {
+        assert.equal(e.attempt, i + 1);
+        assert.match(e.reason, /127\.0\.0\.1:1 connection refused/);
+        assert.ok(
+          e.delayMs >= 800 * 1.5 ** i * 0.99 && e.delayMs <= 1200 * 1.5 ** i * 1.01,
+          `delay ${e.delayMs} at attempt ${i + 1}`,
+        );
+        assert.ok(
+          Math.abs(Date.parse(e.nextRetryAt) - Date.parse(e.time) - e.delayMs) < 50,
+          'nextRetryAt = time + delay',
+        );
+      });
+      assert.equal(bad.at(-1)?.state, 'failed');
+      const summary = result.events.at(-1)!;
+      assert.deepEqual(
+        [summary.destinations.good.finalState, summary.destinations.bad.finalState],
+        ['stopped', 'failed'],
       );
-      assert.ok(
-        Math.abs(Date.parse(e.nextRetryAt) - Date.parse(e.time) - e.delayMs) < 50,
-        'nextRetryAt = time + delay',
-      );
-    });
-    assert.equal(bad.at(-1)?.state, 'failed');
-    const summary = result.events.at(-1)!;
-    assert.deepEqual(
-      [summary.destinations.good.finalState, summary.destinations.bad.finalState],
-      ['stopped', 'failed'],
-    );
-  });
+    },
+  );
 
   it('the good one recorded the whole run', () => {
     assert.ok(good.videoFrames >= 7 * FPS, `frames ${good.videoFrames}`);

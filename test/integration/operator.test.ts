@@ -128,38 +128,44 @@ describe('operator hooks', () => {
     assert.match(out, /\x1b\[3\dm/, 'colour');
   });
 
-  it('on a terminal: a destination that drops shows reconnecting with its attempt, then live with its reconnect counted', async () => {
-    const nginx = new NginxRtmp();
-    await nginx.start();
-    try {
-      const env: Record<string, string | undefined> = {
-        ...process.env,
-        TERM: 'xterm-256color',
-        FORCE_COLOR: undefined,
-      };
-      delete env.CI;
-      const cmd = `stty cols 120 rows 30; node ${BIN} start --to d=${nginx.url('live', 'ttyKey4242')} --preset 360p30 --duration 14s`;
-      const proc = execa('script', ['-qec', cmd, '/dev/null'], {
-        reject: false,
-        env,
-        extendEnv: false,
-        stdin: 'ignore',
-        timeout: 60_000,
-      });
-      await new Promise((res) => setTimeout(res, 5000));
-      const port = nginx.port;
-      await nginx.stop();
-      await new Promise((res) => setTimeout(res, 1500));
-      await nginx.start(port);
-      const r = await proc;
-      const out = String(r.stdout);
-      assert.equal(r.exitCode, 0, out.slice(-1500));
-      assert.match(out, /d: reconnecting \(attempt 1\) — /);
-      assert.match(out, /d: live · \d+ kbps · live 00:00:\d\d · 1 reconnect/);
-      assert.match(out, /d: stopped, live 00:00:\d\d, 1 reconnect/);
-      assert.ok(!out.includes('ttyKey4242'));
-    } finally {
-      await nginx.dispose();
-    }
-  });
+  it(
+    'on a terminal: a destination that drops shows reconnecting with its attempt, ' +
+      'then live with its reconnect counted',
+    async () => {
+      const nginx = new NginxRtmp();
+      await nginx.start();
+      try {
+        const env: Record<string, string | undefined> = {
+          ...process.env,
+          TERM: 'xterm-256color',
+          FORCE_COLOR: undefined,
+        };
+        delete env.CI;
+        const cmd =
+          `stty cols 120 rows 30; node ${BIN} ` +
+          `start --to d=${nginx.url('live', 'ttyKey4242')} --preset 360p30 --duration 14s`;
+        const proc = execa('script', ['-qec', cmd, '/dev/null'], {
+          reject: false,
+          env,
+          extendEnv: false,
+          stdin: 'ignore',
+          timeout: 60_000,
+        });
+        await new Promise((res) => setTimeout(res, 5000));
+        const port = nginx.port;
+        await nginx.stop();
+        await new Promise((res) => setTimeout(res, 1500));
+        await nginx.start(port);
+        const r = await proc;
+        const out = String(r.stdout);
+        assert.equal(r.exitCode, 0, out.slice(-1500));
+        assert.match(out, /d: reconnecting \(attempt 1\) — /);
+        assert.match(out, /d: live · \d+ kbps · live 00:00:\d\d · 1 reconnect/);
+        assert.match(out, /d: stopped, live 00:00:\d\d, 1 reconnect/);
+        assert.ok(!out.includes('ttyKey4242'));
+      } finally {
+        await nginx.dispose();
+      }
+    },
+  );
 });

@@ -42,30 +42,34 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
     assert.ok(got.videoFrames >= 3 * 30, `frames ${got.videoFrames}`);
   });
 
-  it('RTMPUSH_CA_FILE adds a CA, it does not replace the store: a front the store trusts and one the file trusts, both live in one run (and in doctor)', async () => {
-    const other = new NginxRtmp();
-    const systemCa = await makeTestCa();
-    try {
-      await other.start(undefined, { cert: systemCa.cert, key: systemCa.key });
-      // NODE_EXTRA_CA_CERTS is how a CA gets into Node's own store (as a company CA or a distribution's would)
-      const env = { NODE_EXTRA_CA_CERTS: systemCa.caCert, RTMPUSH_CA_FILE: ca.caCert };
-      const to = `store=${url(other, 'tlsKey5555')},file=${url(trusted, 'tlsKey6666')}`;
-      const r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '5s', '--json'], env);
-      assert.equal(r.exitCode, 0, r.stdout + r.stderr);
-      for (const label of ['store', 'file'])
-        assert.deepEqual(
-          states(r.events, label).map((e) => e.state),
-          ['connecting', 'live', 'stopped'],
-          label,
-        );
-      const doctor = await runCli(['doctor', '--to', to, '--json'], env);
-      assert.equal(doctor.exitCode, 0, doctor.stdout);
-      assert.equal(doctor.events.filter((e) => e.step === 'tls' && e.status === 'pass').length, 2);
-    } finally {
-      await other.dispose();
-      systemCa.dispose();
-    }
-  });
+  it(
+    'RTMPUSH_CA_FILE adds a CA, it does not replace the store: ' +
+      'a front the store trusts and one the file trusts, both live in one run (and in doctor)',
+    async () => {
+      const other = new NginxRtmp();
+      const systemCa = await makeTestCa();
+      try {
+        await other.start(undefined, { cert: systemCa.cert, key: systemCa.key });
+        // NODE_EXTRA_CA_CERTS is how a CA gets into Node's own store (as a company CA or a distribution's would)
+        const env = { NODE_EXTRA_CA_CERTS: systemCa.caCert, RTMPUSH_CA_FILE: ca.caCert };
+        const to = `store=${url(other, 'tlsKey5555')},file=${url(trusted, 'tlsKey6666')}`;
+        const r = await runCli(['start', '--to', to, '--preset', '360p30', '--duration', '5s', '--json'], env);
+        assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+        for (const label of ['store', 'file'])
+          assert.deepEqual(
+            states(r.events, label).map((e) => e.state),
+            ['connecting', 'live', 'stopped'],
+            label,
+          );
+        const doctor = await runCli(['doctor', '--to', to, '--json'], env);
+        assert.equal(doctor.exitCode, 0, doctor.stdout);
+        assert.equal(doctor.events.filter((e) => e.step === 'tls' && e.status === 'pass').length, 2);
+      } finally {
+        await other.dispose();
+        systemCa.dispose();
+      }
+    },
+  );
 
   it('without that CA the certificate is not trusted: rejected with the reason at once, exit 3', async () => {
     const r = await runCli([

@@ -148,34 +148,37 @@ describe('an early SIGUSR1 does not open the inspector', () => {
   before(() => silent.start());
   after(() => silent.stop());
 
-  it('sent while start is still measuring the uplink (before any of its own handlers exist): no debugger on 9229', async () => {
-    const env = {
-      RTMPUSH_TWITCH_URL: `rtmp://127.0.0.1:${silent.port}/app`,
-      RTMPUSH_TWITCH_KEY: 'live_inspectorKey99',
-    };
-    const proc = execa('node', [BIN, 'start', '--to', 'twitch', '--duration', '5s', '--json'], {
-      env: { ...env, XDG_CACHE_HOME: tempDir('usr1-cache'), XDG_CONFIG_HOME: tempDir('usr1-config') },
-      reject: false,
-      stdin: 'ignore',
-    });
-    // the measurement waits on a server that never answers; the signal comes meanwhile
-    await new Promise((r) => setTimeout(r, 700));
-    assert.equal(silent.connections.length, 1, 'start is measuring the uplink');
-    proc.kill('SIGUSR1');
-    await new Promise((r) => setTimeout(r, 700));
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(9229, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
+  it(
+    'sent while start is still measuring the uplink ' + '(before any of its own handlers exist): no debugger on 9229',
+    async () => {
+      const env = {
+        RTMPUSH_TWITCH_URL: `rtmp://127.0.0.1:${silent.port}/app`,
+        RTMPUSH_TWITCH_KEY: 'live_inspectorKey99',
+      };
+      const proc = execa('node', [BIN, 'start', '--to', 'twitch', '--duration', '5s', '--json'], {
+        env: { ...env, XDG_CACHE_HOME: tempDir('usr1-cache'), XDG_CONFIG_HOME: tempDir('usr1-config') },
+        reject: false,
+        stdin: 'ignore',
       });
-      s.once('error', () => resolve(false));
-    });
-    proc.kill('SIGKILL');
-    const r = await proc;
-    assert.equal(open, false, 'nothing listens on 127.0.0.1:9229');
-    assert.ok(!String(r.stderr).includes('Debugger listening'), String(r.stderr));
-  });
+      // the measurement waits on a server that never answers; the signal comes meanwhile
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(silent.connections.length, 1, 'start is measuring the uplink');
+      proc.kill('SIGUSR1');
+      await new Promise((r) => setTimeout(r, 700));
+      const open = await new Promise<boolean>((resolve) => {
+        const s = net.connect(9229, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+      proc.kill('SIGKILL');
+      const r = await proc;
+      assert.equal(open, false, 'nothing listens on 127.0.0.1:9229');
+      assert.ok(!String(r.stderr).includes('Debugger listening'), String(r.stderr));
+    },
+  );
 });
 
 describe('no child process holds a key in its environment', () => {

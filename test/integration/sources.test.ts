@@ -64,35 +64,38 @@ describe('sources and the record leg, against nginx-rtmp', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a looped file plays for the whole duration, scaled to the preset, and --record keeps a Matroska copy', async () => {
-    const record = path.join(dir, 'archive.mkv');
-    const r = await runCli([
-      'start',
-      '--to',
-      `a=${nginx.url('live', 'loopKey1234')}`,
-      '--source',
-      clip,
-      '--loop',
-      '--preset',
-      '360p30',
-      '--duration',
-      '8s',
-      '--record',
-      record,
-      '--json',
-    ]);
-    assert.equal(r.exitCode, 0, r.stderr);
-    const got = await probe(nginx.recording('loopKey1234'));
-    assert.deepEqual([got.width, got.height, got.audioCodec], [640, 360, 'aac']);
-    assert.ok(got.videoFrames >= 7 * 30, `looped: ${got.videoFrames} frames`);
-    const archived = await probe(record);
-    assert.equal(archived.videoCodec, 'h264');
-    assert.equal(archived.audioCodec, 'aac');
-    assert.ok(
-      Math.abs(archived.videoFrames - got.videoFrames) <= 30,
-      `archive ${archived.videoFrames} vs sent ${got.videoFrames}`,
-    );
-  });
+  it(
+    'a looped file plays for the whole duration, ' + 'scaled to the preset, and --record keeps a Matroska copy',
+    async () => {
+      const record = path.join(dir, 'archive.mkv');
+      const r = await runCli([
+        'start',
+        '--to',
+        `a=${nginx.url('live', 'loopKey1234')}`,
+        '--source',
+        clip,
+        '--loop',
+        '--preset',
+        '360p30',
+        '--duration',
+        '8s',
+        '--record',
+        record,
+        '--json',
+      ]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const got = await probe(nginx.recording('loopKey1234'));
+      assert.deepEqual([got.width, got.height, got.audioCodec], [640, 360, 'aac']);
+      assert.ok(got.videoFrames >= 7 * 30, `looped: ${got.videoFrames} frames`);
+      const archived = await probe(record);
+      assert.equal(archived.videoCodec, 'h264');
+      assert.equal(archived.audioCodec, 'aac');
+      assert.ok(
+        Math.abs(archived.videoFrames - got.videoFrames) <= 30,
+        `archive ${archived.videoFrames} vs sent ${got.videoFrames}`,
+      );
+    },
+  );
 
   it('a file without audio gets a silent track (platforms need both)', async () => {
     const r = await runCli([

@@ -102,20 +102,24 @@ describe('ChunkReader under random and hostile input', () => {
     assert.ok(held <= 2 * LIMITS.maxMessageBytes, `held ${held} bytes`);
   });
 
-  it('a header that shortens a message already under way: refused, never read backwards (in one read or across two)', () => {
-    const first = writeChunks(
-      { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(300, 1) },
-      128,
-    ).subarray(0, 12 + 128);
-    const shorter = writeChunks(
-      { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(10, 2) },
-      128,
-    );
-    assert.throws(() => new ChunkReader(LIMITS).push(Buffer.concat([first, shorter])), RtmpProtocolError);
-    const reader = new ChunkReader(LIMITS);
-    reader.push(first);
-    assert.throws(() => reader.push(shorter), /shortens a message already 128 bytes long/);
-  });
+  it(
+    'a header that shortens a message already under way: ' +
+      'refused, never read backwards (in one read or across two)',
+    () => {
+      const first = writeChunks(
+        { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(300, 1) },
+        128,
+      ).subarray(0, 12 + 128);
+      const shorter = writeChunks(
+        { csid: 3, typeId: MSG.CommandAmf0, streamId: 0, timestamp: 0, payload: Buffer.alloc(10, 2) },
+        128,
+      );
+      assert.throws(() => new ChunkReader(LIMITS).push(Buffer.concat([first, shorter])), RtmpProtocolError);
+      const reader = new ChunkReader(LIMITS);
+      reader.push(first);
+      assert.throws(() => reader.push(shorter), /shortens a message already 128 bytes long/);
+    },
+  );
 
   it('a continuation (type 1–3) on a chunk stream that never started a message: refused', () => {
     assert.throws(() => new ChunkReader(LIMITS).push(Buffer.from([0xc5, 1, 2, 3])), /type-3 chunk on chunk stream 5/);

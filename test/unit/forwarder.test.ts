@@ -97,30 +97,37 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
     assert.equal(f.droppedFrames, 1, 'the inter frame before the keyframe');
   });
 
-  it('a keyframe interval too long to replay (over two seconds of stream) is not kept: wait for the next keyframe', () => {
-    const f = new MediaForwarder(10_000);
-    f.encoderStarted();
-    for (const m of [avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)]) f.media(m);
-    f.sessionReset();
-    assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
-  });
+  it(
+    'a keyframe interval too long to replay (over two seconds of stream) ' + 'is not kept: wait for the next keyframe',
+    () => {
+      const f = new MediaForwarder(10_000);
+      f.encoderStarted();
+      for (const m of [avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)]) f.media(m);
+      f.sessionReset();
+      assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
+    },
+  );
 
-  it('an encoder restart: its clock starts at 0 again; the upstream timeline goes on 40 ms after the last frame sent', () => {
-    const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    f.media(key(0));
-    f.sessionStarted();
-    assert.deepEqual(feed(f, [inter(33), inter(66), inter(5000)]), ['inter@33', 'inter@66', 'inter@5000']);
-    f.encoderStarted(); // the watchdog restarted ffmpeg
-    // its headers go at the timeline's current point (never back to 0), then its first keyframe 40 ms on
-    assert.deepEqual(feed(f, [meta(0), avc(0), inter(0), audio(10), key(40), inter(73)]), [
-      'meta@5000',
-      'avc@5000',
-      'key@5040',
-      'inter@5073',
-    ]);
-    assert.equal(f.droppedFrames, 1);
-  });
+  it(
+    'an encoder restart: its clock starts at 0 again; ' +
+      'the upstream timeline goes on 40 ms after the last frame sent',
+    () => {
+      const f = new MediaForwarder(ALLOWANCE);
+      f.encoderStarted();
+      f.media(key(0));
+      f.sessionStarted();
+      assert.deepEqual(feed(f, [inter(33), inter(66), inter(5000)]), ['inter@33', 'inter@66', 'inter@5000']);
+      f.encoderStarted(); // the watchdog restarted ffmpeg
+      // its headers go at the timeline's current point (never back to 0), then its first keyframe 40 ms on
+      assert.deepEqual(feed(f, [meta(0), avc(0), inter(0), audio(10), key(40), inter(73)]), [
+        'meta@5000',
+        'avc@5000',
+        'key@5040',
+        'inter@5073',
+      ]);
+      assert.equal(f.droppedFrames, 1);
+    },
+  );
 
   it('congestion: past the window plus two seconds of stream it drops to the next keyframe, then recovers', () => {
     const f = new MediaForwarder(ALLOWANCE);

@@ -36,13 +36,17 @@ describe('precedence: defaults → config file → environment → flags', () =>
       ['flag'],
     );
   });
-  it('a key typed in --to is warned about (other local users see the command line); one from the environment is not', () => {
-    const typed = resolveStream({ to: ['a=rtmp://h/live/typedKey99'] }, { env: {}, cwd: dir, os: 'linux' });
-    assert.ok(typed.config.warnings.some((w) => /a: a key typed in --to is visible to other local users/.test(w)));
-    const fromEnv = resolveStream(
-      { to: [] },
-      { env: { RTMPUSH_TO: 'a=rtmp://h/live/typedKey99' }, cwd: dir, os: 'linux' },
-    );
-    assert.ok(!fromEnv.config.warnings.some((w) => /typed in --to/.test(w)));
-  });
+  it(
+    'a key typed in --to is warned about (other local users see the command line); ' +
+      'one from the environment is not',
+    () => {
+      const typed = resolveStream({ to: ['a=rtmp://h/live/typedKey99'] }, { env: {}, cwd: dir, os: 'linux' });
+      assert.ok(typed.config.warnings.some((w) => /a: a key typed in --to is visible to other local users/.test(w)));
+      const fromEnv = resolveStream(
+        { to: [] },
+        { env: { RTMPUSH_TO: 'a=rtmp://h/live/typedKey99' }, cwd: dir, os: 'linux' },
+      );
+      assert.ok(!fromEnv.config.warnings.some((w) => /typed in --to/.test(w)));
+    },
+  );
 });

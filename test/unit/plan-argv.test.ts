@@ -129,7 +129,8 @@ describe('buildFfmpegArgv', () => {
       ['-progress', 'pipe:1'],
       [
         '-fifo_options',
-        'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600',
+        'attempt_recovery=1:recovery_wait_time=1:recover_any_error=1:' +
+          'drop_pkts_on_overflow=1:restart_with_keyframe=1:queue_size=600',
       ],
     ];
     for (const [flag, value] of expectPairs) assert.equal(valueAfter(argv, flag), value, flag);

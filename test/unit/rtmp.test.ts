@@ -157,20 +157,24 @@ describe('RTMP chunks', () => {
     }
   });
 
-  it('writeChunks of a received message, with a new stream id and timestamp, is the spec’s bytes; another chunk size reads back', () => {
-    const payload = Buffer.from(Array.from({ length: 9_000 }, (_, i) => i % 7));
-    const reader = new ChunkReader();
-    reader.chunkSize = 4096;
-    const [m] = reader.push(writeChunks(msg({ payload, timestamp: 500 }), 4096));
-    const out = Buffer.alloc(chunkedLength(m!, 4096, 40));
-    chunkInto(m!, 4096, { streamId: 3, timestamp: 40 }, out, 0);
-    assert.deepEqual(out, referenceChunks(msg({ payload, timestamp: 40, streamId: 3 }), 4096));
-    // re-chunked at another size
-    const again = new ChunkReader();
-    again.chunkSize = 1000;
-    const [n] = again.push(writeChunks(m!, 1000));
-    assert.ok(n!.payload.equals(payload));
-  });
+  it(
+    'writeChunks of a received message, with a new stream id and timestamp, ' +
+      'is the spec’s bytes; another chunk size reads back',
+    () => {
+      const payload = Buffer.from(Array.from({ length: 9_000 }, (_, i) => i % 7));
+      const reader = new ChunkReader();
+      reader.chunkSize = 4096;
+      const [m] = reader.push(writeChunks(msg({ payload, timestamp: 500 }), 4096));
+      const out = Buffer.alloc(chunkedLength(m!, 4096, 40));
+      chunkInto(m!, 4096, { streamId: 3, timestamp: 40 }, out, 0);
+      assert.deepEqual(out, referenceChunks(msg({ payload, timestamp: 40, streamId: 3 }), 4096));
+      // re-chunked at another size
+      const again = new ChunkReader();
+      again.chunkSize = 1000;
+      const [n] = again.push(writeChunks(m!, 1000));
+      assert.ok(n!.payload.equals(payload));
+    },
+  );
 
   it('chunkInto writes exactly the spec’s bytes, at an offset, and chunkedLength says how much', () => {
     let seed = 11;

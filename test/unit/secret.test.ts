@@ -11,7 +11,8 @@ describe('source URLs', () => {
     parseSource({ source: 'https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00', os: 'linux' });
     assert.equal(
       redact(
-        'rtmp://feed.example/live/srcStreamKey77 srt://h:9000?passphrase=srtPassPhrase88&latency=200 https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00',
+        'rtmp://feed.example/live/srcStreamKey77 srt://h:9000?passphrase=srtPassPhrase88&latency=200 ' +
+          'https://user:httpPassWord99@h/x.m3u8?token=tok3nValue00',
       ),
       'rtmp://feed.example/live/**** srt://h:9000?passphrase=****&latency=200 https://user:****@h/x.m3u8?token=****',
     );

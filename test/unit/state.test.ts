@@ -107,16 +107,19 @@ describe('retryDelay', () => {
       [1000, 1500, 2250, 3375],
     );
   });
-  it('never waits longer than the cap; at the cap the jitter only shortens, so capped destinations still spread', () => {
-    const capped = [0, 0.25, 0.5, 0.75, 0.999999].map((r) => retryDelay(DEFAULT_RETRY, 50, false, r));
-    assert.deepEqual(capped, [30_000, 28_500, 27_000, 25_500, 24_000]);
-    const short = { ...DEFAULT_RETRY, maxMs: 1000 };
-    for (let attempt = 1; attempt <= 6; attempt++) {
-      for (const r of [0, 0.3, 0.6, 0.999999])
-        assert.ok(retryDelay(short, attempt, false, r) <= 1000, `attempt ${attempt}, random ${r}`);
-    }
-    assert.equal(retryDelay(short, 1, true, 0.999999), 800, 'a refusal is capped too');
-  });
+  it(
+    'never waits longer than the cap; ' + 'at the cap the jitter only shortens, so capped destinations still spread',
+    () => {
+      const capped = [0, 0.25, 0.5, 0.75, 0.999999].map((r) => retryDelay(DEFAULT_RETRY, 50, false, r));
+      assert.deepEqual(capped, [30_000, 28_500, 27_000, 25_500, 24_000]);
+      const short = { ...DEFAULT_RETRY, maxMs: 1000 };
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        for (const r of [0, 0.3, 0.6, 0.999999])
+          assert.ok(retryDelay(short, attempt, false, r) <= 1000, `attempt ${attempt}, random ${r}`);
+      }
+      assert.equal(retryDelay(short, 1, true, 0.999999), 800, 'a refusal is capped too');
+    },
+  );
   it('jitter spreads ±20 %', () => {
     assert.equal(retryDelay(DEFAULT_RETRY, 1, false, 0), 800);
     assert.equal(retryDelay(DEFAULT_RETRY, 1, false, 0.999999), 1200);
