@@ -17,9 +17,10 @@ export class Secret {
     this.#value = value;
     if (value.length > 0) {
       known.add(value);
-      // ffmpeg and URLs may print the key percent-encoded.
-      const encoded = encodeURIComponent(value);
-      if (encoded !== value) known.add(encoded);
+      // ffmpeg and URLs may print the key percent-encoded; JSON escapes its quotes and backslashes.
+      for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
+        if (form !== value) known.add(form);
+      }
     }
   }
 
@@ -84,9 +85,13 @@ export function childEnv(env: NodeJS.ProcessEnv = process.env): Record<string, s
   return out;
 }
 
+/** Whether a variable's value holds a key: anywhere for a long key, as the whole value or a word for a short one. */
 function holdsSecret(value: string): boolean {
   for (const secret of known) {
-    if (secret.length >= SHORT ? value.includes(secret) : redact(value) !== value) return true;
+    if (secret.length >= SHORT ? value.includes(secret) : wordIn(value, secret)) return true;
   }
   return false;
 }
+
+const wordIn = (text: string, word: string): boolean =>
+  new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(word)}($|[^A-Za-z0-9_-])`).test(text);

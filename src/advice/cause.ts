@@ -1,5 +1,6 @@
 import type { DialFailure } from '../net/dial.js';
 import type { SessionEnd } from '../rtmp/publisher.js';
+import { peerText } from '../util/text.js';
 
 /** Why a destination's session ended: what the dial or the RTMP session reported, in their terms. */
 export type Cause = SessionEnd | DialFailure;
@@ -43,7 +44,8 @@ export function describeCause(cause: Cause, ctx: CauseContext): string {
   const where = `${ctx.host.includes(':') ? `[${ctx.host}]` : ctx.host}:${ctx.port}`;
   switch (cause.kind) {
     case 'refused': {
-      const status = cause.description ? `${cause.code}: ${cause.description}` : cause.code;
+      // The server's own words: printed without control characters, cut to 200 characters (util/text.ts).
+      const status = peerText(cause.description ? `${cause.code}: ${cause.description}` : cause.code);
       const what = `the server refused ${cause.phase === 'connect' ? 'the connection' : 'the publish'}: ${status}`;
       if (/already publishing|BadName/i.test(status))
         return `${what} — another encoder is publishing with this key; stop it or use a fresh key`;

@@ -6,7 +6,6 @@ import type { Reporter } from '../report/reporter.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
-import { loadConfig } from '../config/load.js';
 import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
@@ -14,31 +13,31 @@ import type { RehearsalFlags } from '../rehearse/rules.js';
 import { Recorder } from '../run/recorder.js';
 import { runSession } from '../run/session.js';
 import type { CliIo } from './io.js';
-import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
+import { hostOs, type ResolvedStream, resolveStream, type RawStreamFlags } from './options.js';
 
 /**
  * --uplink auto: with no measurement from today (or with --remeasure), measure now when a destination has a
- * test mode (twitch, restream), so the bitrate is capped from a real figure before going live.
+ * test mode (twitch, restream, by platform or by config name), so the bitrate is capped from a real figure before
+ * going live. Runs after the input was checked: bad input never costs a measurement. True if it measured.
  */
-async function measureUplinkIfNeeded(flags: RawStreamFlags, io: CliIo): Promise<void> {
-  if ((flags.uplink ?? 'auto') !== 'auto' || flags.rehearse) return;
-  if (readCachedUplink(io.env) && !flags.remeasure) return;
-  const capable = flags.to
-    .flatMap((t) => t.split(','))
-    .map((t) => t.trim())
-    .find((t) => hasTestMode(findPlatform(t)));
-  const configured = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env }).config.uplink?.target;
+async function measureUplinkIfNeeded(resolved: ResolvedStream, flags: RawStreamFlags, io: CliIo): Promise<boolean> {
+  if ((flags.uplink ?? 'auto') !== 'auto' || flags.rehearse) return false;
+  if (readCachedUplink(io.env) && !flags.remeasure) return false;
+  const capable = resolved.plan.destinations.find((d) => hasTestMode(d.platform))?.label;
+  const configured = resolved.config.config.uplink?.target;
   if (!capable && !configured) {
     if (flags.remeasure)
       throw new UsageError(
         '--remeasure needs a twitch or restream destination (their test modes), or uplink.target in the config file',
       );
-    return;
+    return false;
   }
   // Human lines go to stderr during start; JSON stays on stdout with the rest of the events.
-  const code = await uplinkCommand({ to: capable, json: flags.json }, flags.json ? io : { ...io, stdout: io.stderr });
+  const out = flags.json ? io : { ...io, stdout: io.stderr };
+  const code = await uplinkCommand({ to: capable, config: flags.config, json: flags.json }, out);
   if (code !== 0)
     io.stderr.write('rtmpush: going on without an uplink figure: the bitrate is not capped by the uplink\n');
+  return code === 0;
 }
 
 export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Promise<Reporter> {
@@ -54,8 +53,10 @@ export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Prom
 
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
-  await measureUplinkIfNeeded(flags, io);
-  const resolved = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+  const context = { env: io.env, cwd: io.cwd, os: hostOs() };
+  let resolved = resolveStream(flags, context);
+  // With a new uplink figure, the plan is made again from it.
+  if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;
   let rehearse: { platforms: Platform[]; flags: RehearsalFlags } | undefined;

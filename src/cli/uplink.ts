@@ -10,10 +10,10 @@ import { tlsPolicy } from '../net/tls-policy.js';
 import { exitCodeFor } from '../run/exit-code.js';
 import type { CliIo } from './io.js';
 
-export function testDestination(flags: { to?: string; target?: string }, io: CliIo): Destination {
+export function testDestination(flags: { to?: string; target?: string; config?: string }, io: CliIo): Destination {
   if (flags.to && flags.target) throw new UsageError('uplink: give --to or --target, not both');
   if (flags.target) return { ...parseFullUrl(flags.target, '--target'), label: 'target' };
-  const config = loadConfig({ cwd: io.cwd, env: io.env });
+  const config = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env });
   // uplink.target in the config file: a test URL, or a destination with a test mode
   const fromConfig = config.config.uplink?.target;
   if (!flags.to && fromConfig && fromConfig.includes('://'))
@@ -40,7 +40,7 @@ export function testDestination(flags: { to?: string; target?: string }, io: Cli
 
 /** `rtmpush uplink`: measures sustained upload throughput to an ingest, from what it acknowledged. */
 export async function uplinkCommand(
-  flags: { to?: string; target?: string; seconds?: string; json?: boolean },
+  flags: { to?: string; target?: string; seconds?: string; json?: boolean; config?: string },
   io: CliIo,
 ): Promise<number> {
   const seconds = flags.seconds === undefined ? 10 : Number(flags.seconds);

@@ -109,14 +109,18 @@ export async function diagnose(
   });
   if (!outcome.ok) {
     const want = platform ? expectedApp(platform) : undefined;
-    const fix =
-      want && want !== endpoint.app
-        ? `${platform!.name} expects the app "${want}": ${defaultIngest(platform!)}/KEY`
-        : `check the app path "${endpoint.app}" in the URL`;
+    let fix = `check that ${endpoint.host}:${endpoint.port} is an RTMP ingest (the URL from your platform)`;
+    if (outcome.appProblem) {
+      fix =
+        want && want !== endpoint.app
+          ? `${platform!.name} expects the app "${want}": ${defaultIngest(platform!)}/KEY`
+          : `check the app path "${endpoint.app}" in the URL`;
+    }
     return fail({
       step: 'rtmp',
       status: 'fail',
-      detail: `connect to app "${endpoint.app}" refused: ${outcome.detail}`,
+      // what happened, in the words the relay uses (a timeout or garbage is not a refusal)
+      detail: `connect to app "${endpoint.app}": ${outcome.detail}`,
       fix,
       ms: outcome.handshakeMs,
     });

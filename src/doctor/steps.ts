@@ -61,6 +61,8 @@ export interface ConnectOutcome {
   detail: string;
   /** RTMP handshake round trip (C0+C1 sent → S0+S1+S2 received). */
   handshakeMs: number;
+  /** Whether the app path is the likely cause: a refusal, or a close with no answer to `connect`. */
+  appProblem: boolean;
 }
 
 /**
@@ -84,8 +86,13 @@ export function rtmpConnect(
         onEnd: (end) =>
           resolve(
             answer !== undefined
-              ? { ok: true, detail: peerText(answer), handshakeMs: session.handshakeMs }
-              : { ok: false, detail: describeCause(end, { ...ctx, wasLive: false }), handshakeMs: session.handshakeMs },
+              ? { ok: true, detail: peerText(answer), handshakeMs: session.handshakeMs, appProblem: false }
+              : {
+                  ok: false,
+                  detail: describeCause(end, { ...ctx, wasLive: false }),
+                  handshakeMs: session.handshakeMs,
+                  appProblem: end.kind === 'refused' || (end.kind === 'closed' && end.phase === 'connect'),
+                },
           ),
       },
     );

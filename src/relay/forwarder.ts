@@ -1,4 +1,4 @@
-import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { ACK_WINDOW, MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
 import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
 
 /** One message to send upstream, at this (rebased) timestamp. */
@@ -13,12 +13,9 @@ export interface LinkState {
   queued: number;
   /** Bytes of a new session's first burst the server has not acknowledged yet: not congestion. */
   burstPending: number;
-  /** Whether this session has sent any media yet. */
-  sentMedia: boolean;
 }
 
-/** The window the relay asks servers to acknowledge; unacknowledged data up to it is normal. */
-export const ACK_WINDOW = 65_536;
+export { ACK_WINDOW };
 
 /**
  * The media side of a relay, pure: what to send upstream and when. It keeps the encoder's metadata and codec
@@ -41,6 +38,8 @@ export class MediaForwarder {
   /** After an encoder restart: the upstream timestamp its first keyframe gets. */
   #resumeFrom: number | undefined;
   #lastTs = 0;
+  /** Whether this session has sent a frame yet (headers do not count): its first keyframe starts the timeline at 0. */
+  #sentFrames = false;
   #restarted = false;
 
   /** `allowanceBytes`: two seconds of the stream (at least 256 KiB). */
@@ -61,6 +60,7 @@ export class MediaForwarder {
     this.#waitingKeyframe = true;
     this.#resumeFrom = undefined;
     this.#lastTs = 0;
+    this.#sentFrames = false;
   }
 
   /** Publish.Start: metadata and codec headers at 0, then the frames since the encoder's latest keyframe. */
@@ -71,6 +71,7 @@ export class MediaForwarder {
     if (!first || !this.#waitingKeyframe || this.#resumeFrom !== undefined) return out;
     this.#base = first.timestamp;
     this.#waitingKeyframe = false;
+    this.#sentFrames = true;
     for (const msg of this.#gop) if (msg.timestamp >= this.#base) out.push(this.#at(msg, msg.timestamp - this.#base));
     return out;
   }
@@ -108,9 +109,10 @@ export class MediaForwarder {
       if (this.#resumeFrom !== undefined) {
         this.#base = msg.timestamp - this.#resumeFrom;
         this.#resumeFrom = undefined;
-      } else if (!link.sentMedia) {
+      } else if (!this.#sentFrames) {
         this.#base = msg.timestamp;
       }
+      this.#sentFrames = true;
       this.#waitingKeyframe = false;
       if (link.queued < limit / 2) this.congested = false;
     }

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import { MSG, ReceivedMessage, payloadHead, payloadLength, payloadParts, type RtmpMessage } from '../rtmp/message.js';
-import { encodeAmf0 } from '../rtmp/amf0.js';
-import { FlvReader } from '../rtmp/flv.js';
+import { asPublished, FlvReader } from '../rtmp/flv.js';
+import type { RtmpMessage } from '../rtmp/message.js';
 import { restClock } from './rest-clock.js';
 
 /**
@@ -15,10 +14,6 @@ import { restClock } from './rest-clock.js';
 export const READ_BATCH_MS = 250;
 export const BATCH_BYTES = 96 * 1024;
 const MIN_REST_MS = 10;
-
-/** What an RTMP publisher puts before the metadata; ffmpeg's flv muxer writes `onMetaData` and the object alone. */
-const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
-const ON_METADATA = encodeAmf0('onMetaData');
 
 /**
  * One tee leg of the encoder: an FLV stream on a pipe that rtmpush handed to ffmpeg, so nothing but that ffmpeg
@@ -100,28 +95,9 @@ export class EncoderLeg {
       this.onFault(error instanceof Error ? error.message : String(error));
       return this.close();
     }
-    for (const msg of messages) this.onMedia(isOnMetaData(msg) ? asDataFrame(msg) : msg);
+    for (const msg of messages) this.onMedia(asPublished(msg));
   }
 }
-
-/** Metadata as an RTMP publisher sends it: `@setDataFrame`, then the `onMetaData` name and object from the tag. */
-function asDataFrame(msg: RtmpMessage): RtmpMessage {
-  return new ReceivedMessage(
-    msg.csid,
-    msg.typeId,
-    msg.streamId,
-    msg.timestamp,
-    [SET_DATA_FRAME, ...payloadParts(msg)],
-    SET_DATA_FRAME.length + payloadLength(msg),
-  );
-}
-
-const isOnMetaData = (msg: RtmpMessage): boolean =>
-  msg.typeId === MSG.DataAmf0 &&
-  payloadLength(msg) >= ON_METADATA.length &&
-  (payloadHead(msg).length >= ON_METADATA.length ? payloadHead(msg) : msg.payload)
-    .subarray(0, ON_METADATA.length)
-    .equals(ON_METADATA);
 
 /** How long to rest before the next read: what gathers at the leg's recent rate stays about BATCH_BYTES. */
 export function nextRestMs(bytes: number, sinceMs: number, maxMs = READ_BATCH_MS): number {

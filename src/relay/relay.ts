@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { type Cause, describeCause, isFinal, isRefusal } from '../advice/cause.js';
 import { DialError, dial } from '../net/dial.js';
-import { CHUNK_SIZE, PublisherSession } from '../rtmp/publisher.js';
+import { CHUNK_SIZE } from '../rtmp/message.js';
+import { PublisherSession } from '../rtmp/publisher.js';
 import { afterLoss, type RetryCounters } from '../state/backoff.js';
 import { BatchWriter } from './batch-writer.js';
 import { MediaForwarder } from './forwarder.js';
@@ -171,7 +172,6 @@ export class DestinationRelay {
         ? {
             queued: session.everAcked ? session.sent - session.acked : session.writableLength,
             burstPending: session.acked < conn!.burstEnd ? conn!.burstEnd - session.publishedAt : 0,
-            sentMedia: session.sent > session.publishedAt,
           }
         : undefined,
     );

@@ -1,5 +1,11 @@
 /** nginx-rtmp sets its received-bytes count back to 0 once it reaches this (ngx_rtmp_recv). */
 export const NGINX_ACK_RESET = 0xf0000000;
+/**
+ * nginx counts a read before it checks the reset point, and drops what that read took past it: up to one read,
+ * a chunk (4096 here) and its header. The count is taken to go on from the far end of that read: an estimate a little
+ * high is corrected by "never above what was sent"; one a little low would add up over weeks into false congestion.
+ */
+const NGINX_OVERSHOOT = 4096 + 18;
 /** A server may count the handshake (1 + 2 × 1536 bytes) that our own count leaves out. */
 const SLACK = 3073;
 /** A step back of at most this is an old acknowledgement arriving late, not a reset. */
@@ -32,7 +38,7 @@ export class AckCounter {
     if (candidate > sent + SLACK) {
       const viaReset =
         last !== undefined && last < NGINX_ACK_RESET ? this.#acked + (NGINX_ACK_RESET - last) + seq : Infinity;
-      candidate = viaReset <= sent + SLACK ? viaReset : sent;
+      candidate = viaReset <= sent + SLACK ? viaReset + NGINX_OVERSHOOT : sent;
     }
     this.#acked = Math.max(this.#acked, Math.min(candidate, sent));
     this.#last = seq;

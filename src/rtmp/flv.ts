@@ -1,4 +1,5 @@
-import { MSG, ReceivedMessage, type RtmpMessage } from './message.js';
+import { encodeAmf0 } from './amf0.js';
+import { MSG, payloadHead, payloadLength, payloadParts, ReceivedMessage, type RtmpMessage } from './message.js';
 
 /** What an FLV audio or video payload is, from its first bytes. */
 export const isVideoKeyframe = (payload: Buffer): boolean => payload.length > 0 && payload[0]! >> 4 === 1;
@@ -20,8 +21,10 @@ const CSID: Record<number, number> = { [MSG.Audio]: 4, [MSG.Video]: 6, [MSG.Data
 
 /**
  * Reads an FLV byte stream (what ffmpeg's flv muxer writes to a pipe) into messages as RTMP carries them: audio,
- * video and script data with their 32-bit timestamps. Payloads stay slices of the buffers pushed in. A stream that
- * is not FLV, or a tag of another type, throws FlvError: the input is ffmpeg's own, so anything else is a fault.
+ * video and script data. ffmpeg writes 31-bit timestamps (they go back to 0 after 24.8 days): the reader unwraps
+ * them, so they keep rising for as long as the stream runs. Payloads stay slices of the buffers pushed in. A
+ * stream that is not FLV, or a tag of another type, throws FlvError: the input is ffmpeg's own, so anything else is
+ * a fault.
  * What it holds is bounded by one tag (at most 16 MiB, the format's limit).
  */
 export class FlvReader {
@@ -34,6 +37,9 @@ export class FlvReader {
   #got = 0;
   /** Bytes of the PreviousTagSize after a payload still to skip. */
   #skip = 0;
+  /** 2^31 for each time the timestamps went back to 0, and the latest unwrapped timestamp. */
+  #epoch = 0;
+  #latest = 0;
 
   push(input: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
@@ -70,7 +76,7 @@ export class FlvReader {
         const typeId = head[0]! & 0x1f;
         if (typeId !== MSG.Audio && typeId !== MSG.Video && typeId !== MSG.DataAmf0)
           throw new FlvError(`unexpected FLV tag type ${typeId}`);
-        const timestamp = (head.readUIntBE(4, 3) | (head[7]! << 24)) >>> 0;
+        const timestamp = this.#unwrap((head.readUIntBE(4, 3) | ((head[7]! & 0x7f) << 24)) >>> 0);
         this.#tag = { typeId, size: head.readUIntBE(1, 3), timestamp };
         this.#parts = [];
         this.#got = 0;
@@ -96,6 +102,17 @@ export class FlvReader {
     }
     return out;
   }
+
+  /** A timestamp more than 2^30 ms (12 days) before the latest one is the 31-bit clock going round. */
+  #unwrap(raw: number): number {
+    let timestamp = raw + this.#epoch;
+    if (timestamp + 2 ** 30 < this.#latest) {
+      this.#epoch += 2 ** 31;
+      timestamp += 2 ** 31;
+    }
+    this.#latest = Math.max(this.#latest, timestamp);
+    return timestamp;
+  }
 }
 
 /** An FLV file's header (audio and video) and the first PreviousTagSize. */
@@ -112,4 +129,32 @@ export function encodeFlvTag(typeId: number, timestamp: number, payload: Buffer)
   payload.copy(out, TAG_HEADER);
   out.writeUInt32BE(TAG_HEADER + payload.length, TAG_HEADER + payload.length);
   return out;
+}
+
+/** What an RTMP publisher puts before the metadata; ffmpeg's flv muxer writes `onMetaData` and the object alone. */
+const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
+const ON_METADATA = encodeAmf0('onMetaData');
+
+/** A tag as an RTMP publisher sends it: `onMetaData` gets `@setDataFrame` before it; anything else is as it is. */
+export function asPublished(msg: RtmpMessage): RtmpMessage {
+  const head = payloadHead(msg).length >= ON_METADATA.length ? payloadHead(msg) : msg.payload;
+  if (msg.typeId !== MSG.DataAmf0 || !head.subarray(0, ON_METADATA.length).equals(ON_METADATA)) return msg;
+  const parts = [SET_DATA_FRAME, ...payloadParts(msg)];
+  return new ReceivedMessage(
+    msg.csid,
+    msg.typeId,
+    msg.streamId,
+    msg.timestamp,
+    parts,
+    SET_DATA_FRAME.length + payloadLength(msg),
+  );
+}
+
+/** A published message as an FLV tag (what a recording holds): metadata without the `@setDataFrame` before it. */
+export function asFlvTag(msg: RtmpMessage): Buffer {
+  let payload = msg.payload;
+  if (msg.typeId === MSG.DataAmf0 && payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME)) {
+    payload = payload.subarray(SET_DATA_FRAME.length);
+  }
+  return encodeFlvTag(msg.typeId, msg.timestamp, payload);
 }

@@ -10,6 +10,14 @@ export interface RtmpMessage {
   payload: Buffer;
 }
 
+/** The chunk size rtmpush sends with, after the first message (ffmpeg copies the server's: 4096 for nginx). */
+export const CHUNK_SIZE = 4096;
+/**
+ * The Window Acknowledgement Size rtmpush asks of a server (nginx-rtmp sends no Acknowledgement otherwise):
+ * unacknowledged data up to it is normal.
+ */
+export const ACK_WINDOW = 65_536;
+
 export const MSG = {
   SetChunkSize: 1,
   Abort: 2,

@@ -4,7 +4,16 @@ import type { Amf0Object } from './amf0.js';
 import { ChunkReader, RtmpProtocolError, writeChunks } from './chunk.js';
 import { endpointUrl, type RtmpEndpoint } from './endpoint.js';
 import { ClientHandshake } from './handshake.js';
-import { command, MSG, parseCommand, setChunkSize, windowAckSize, type RtmpMessage } from './message.js';
+import {
+  command,
+  MSG,
+  parseCommand,
+  setChunkSize,
+  windowAckSize,
+  type RtmpMessage,
+  ACK_WINDOW,
+  CHUNK_SIZE,
+} from './message.js';
 
 /** Where a publisher session is: the handshake, `connect`, `createStream` + `publish`, then media. */
 export type PublishPhase = 'handshake' | 'connect' | 'publish' | 'streaming';
@@ -42,10 +51,6 @@ export interface PublisherEvents {
   onEnd: (end: SessionEnd) => void;
 }
 
-/** Chunk size for everything after the first message. */
-export const CHUNK_SIZE = 4096;
-/** The Window Acknowledgement Size sent to servers: nginx-rtmp sends no Acknowledgement otherwise. */
-export const ACK_WINDOW = 65_536;
 /** What a publisher's server sends back is small: bounds for the reader, and a flood's limit per second. */
 const SERVER_LIMITS = { maxMessageBytes: 64 * 1024, maxChunkStreams: 16 };
 const SERVER_BYTES_PER_S = 1024 * 1024;

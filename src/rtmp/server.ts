@@ -10,6 +10,7 @@ import {
   type RtmpMessage,
   u32,
   windowAckSize,
+  CHUNK_SIZE,
 } from './message.js';
 
 export interface ServerOptions {
@@ -27,8 +28,6 @@ export interface ServerEvents {
   /** Exactly once: why the session ended ("unpublished", "closed", or what the publisher did wrong). */
   onEnd?: (reason: string) => void;
 }
-
-const OUT_CHUNK = 4096;
 
 /**
  * The server side of one RTMP publish over a connected socket: handshake, `connect`, `createStream`, `publish`
@@ -124,7 +123,7 @@ export class ServerSession {
         this.#app = typeof app === 'string' ? app : '';
         this.#send(windowAckSize(5_000_000));
         this.#send(setPeerBandwidth(5_000_000));
-        this.#send(setChunkSize(OUT_CHUNK));
+        this.#send(setChunkSize(CHUNK_SIZE));
         const info = {
           level: 'status',
           code: 'NetConnection.Connect.Success',

@@ -35,6 +35,7 @@ export class DestinationBoard {
     plan: Plan,
     opts: { retry: RetryPolicy; tls: TlsPolicy },
     private readonly emit: Emit,
+    private readonly onLegFault: (reason: string) => void = () => {},
   ) {
     this.#streamKbps = plan.video.kbps + plan.audio.kbps;
     for (const dest of plan.destinations) {
@@ -140,12 +141,8 @@ export class DestinationBoard {
       case 'failed':
         return this.#apply(label, { type: 'failed', at, reason: e.reason });
       case 'leg-fault':
-        return this.emit({
-          type: 'warning',
-          message:
-            `${label}: the encoder's leg cannot be read ` +
-            `(${e.reason}); this destination gets nothing until the encoder restarts`,
-        });
+        // rtmpush's own side: the encoder is restarted (this destination would get nothing from it otherwise)
+        return this.onLegFault(`${label}: the encoder's leg cannot be read (${e.reason})`);
       case 'congested': {
         if (!e.congested) return;
         const delivered = this.#entries.get(label)?.meter.kbps();

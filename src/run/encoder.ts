@@ -19,6 +19,8 @@ export interface EncoderOptions {
   /** Each new encoder's pipes: one per tee leg, in the order of slaveTargets(plan). */
   onStart: (legs: Duplex[]) => void;
   onProgress: (p: Progress) => void;
+  /** Gets the function that restarts the encoder now (as the watchdog does), with the reason to report. */
+  onRestarter?: (restart: (reason: string) => void) => void;
 }
 
 export interface EncoderOutcome {
@@ -90,15 +92,18 @@ export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOut
     if (list) current.pipes[targets.length]!.end(list);
     proc = current;
     if (stoppedByUs) void current.stop();
+    const restart = (reason: string): void => {
+      if (stoppedByUs || stalled) return;
+      stalled = true;
+      emit({ type: 'warning', message: `${reason}: restarting it` });
+      current.kill();
+    };
+    opts.onRestarter?.(restart);
     // The watchdog: an encoder that makes no progress is killed and started again.
     const watchdog = setInterval(() => {
-      if (stoppedByUs || Date.now() - lastProgressAt <= opts.watchdogMs) return;
-      stalled = true;
-      emit({
-        type: 'warning',
-        message: `the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s: restarting it`,
-      });
-      current.kill();
+      if (Date.now() - lastProgressAt > opts.watchdogMs) {
+        restart(`the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s`);
+      }
     }, 1000);
     exit = await current.exited;
     clearInterval(watchdog);

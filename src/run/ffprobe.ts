@@ -1,5 +1,9 @@
 import { execa } from 'execa';
 import { summarizeProbe, type ProbeJson, type ReceivedSummary } from '../probe/summary.js';
+import { childEnv } from '../secret.js';
+
+/** ffprobe gets no keys in its environment, as ffmpeg and hooks do not. */
+const keyless = () => ({ env: childEnv(), extendEnv: false }) as const;
 
 /** Reads a recording (or stream) with ffprobe: streams and every packet. */
 export async function probeReceived(ffprobe: string, input: string): Promise<ReceivedSummary> {
@@ -16,7 +20,7 @@ export async function probeReceived(ffprobe: string, input: string): Promise<Rec
       'json',
       input,
     ],
-    { timeout: 60_000 },
+    { timeout: 60_000, ...keyless() },
   );
   return summarizeProbe(JSON.parse(stdout) as ProbeJson);
 }
@@ -29,6 +33,7 @@ export async function probeSourceFile(
   const r = await execa(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file], {
     reject: false,
     timeout: 30_000,
+    ...keyless(),
   });
   if (r.exitCode !== 0) return { ok: false, hasVideo: false, hasAudio: false, error: String(r.stderr).split('\n')[0] };
   const streams = (JSON.parse(String(r.stdout)) as ProbeJson).streams ?? [];
@@ -40,6 +45,6 @@ export async function probeSourceFile(
 }
 
 export async function toolVersion(tool: string): Promise<string> {
-  const r = await execa(tool, ['-version'], { reject: false, timeout: 10_000 });
+  const r = await execa(tool, ['-version'], { reject: false, timeout: 10_000, ...keyless() });
   return String(r.stdout).split('\n')[0] ?? 'unknown';
 }

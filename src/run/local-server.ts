@@ -2,12 +2,13 @@ import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync, statSyn
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeAmf0 } from '../rtmp/amf0.js';
-import { encodeFlvTag, FLV_FILE_HEADER } from '../rtmp/flv.js';
-import { MSG, type RtmpMessage } from '../rtmp/message.js';
+import { asFlvTag, FLV_FILE_HEADER } from '../rtmp/flv.js';
 import { ServerSession } from '../rtmp/server.js';
 
-const SET_DATA_FRAME = encodeAmf0('@setDataFrame');
+/** At once: the relays of one run, and a redial or two. */
+const MAX_CONNECTIONS = 16;
+/** A connection that has not published by then is closed. */
+const PUBLISH_WITHIN_MS = 10_000;
 
 /**
  * The embedded RTMP server behind `--to local` and `--rehearse`: rtmpush's own server session on a free loopback
@@ -51,8 +52,10 @@ export class LocalServer {
 
   /** Stops taking connections, ends the sessions and waits until every recording is on disk. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    // Sessions first: close() waits for every connection to end, and another local user's idle one never would.
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of this.#sessions) session.close();
+    await closed;
     const open = [...this.#files].filter((f) => !f.closed);
     await Promise.all(open.map((f) => new Promise<void>((resolve) => f.once('close', () => resolve()))));
   }
@@ -62,6 +65,10 @@ export class LocalServer {
   }
 
   #onConnection(socket: net.Socket): void {
+    // Only rtmpush's own relays publish here: a few connections, each publishing at once. Anything else is cut off.
+    if (this.#sessions.size >= MAX_CONNECTIONS) return void socket.destroy();
+    const idle = setTimeout(() => !stream && session.close(), PUBLISH_WITHIN_MS);
+    socket.once('close', () => clearTimeout(idle));
     let file: WriteStream | undefined;
     let stream = '';
     const session = new ServerSession(
@@ -80,7 +87,7 @@ export class LocalServer {
           this.#publishing.add(name);
           file = this.#open(app, name);
         },
-        onMedia: (msg) => file?.write(flvTagOf(msg)),
+        onMedia: (msg) => file?.write(asFlvTag(msg)),
         onEnd: () => {
           this.#sessions.delete(session);
           if (stream) this.#publishing.delete(stream);
@@ -100,12 +107,4 @@ export class LocalServer {
     file.once('close', () => this.#files.delete(file));
     return file;
   }
-}
-
-/** A message as an FLV tag; metadata without the `@setDataFrame` an RTMP publisher puts before it. */
-function flvTagOf(msg: RtmpMessage): Buffer {
-  let payload = msg.payload;
-  if (msg.typeId === MSG.DataAmf0 && payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME))
-    payload = payload.subarray(SET_DATA_FRAME.length);
-  return encodeFlvTag(msg.typeId, msg.timestamp, payload);
 }

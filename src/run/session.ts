@@ -56,7 +56,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         ),
       };
     }
-    const board = new DestinationBoard(plan, opts, emit);
+    let restartEncoder = (_reason: string): void => {};
+    const board = new DestinationBoard(plan, opts, emit, (reason) => restartEncoder(reason));
     opts.onRetryNow?.(() => board.retryNow());
     emit(startEvent(plan, opts.ffmpeg));
     board.start();
@@ -73,6 +74,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         if (opts.recorder) opts.recorder.attach(legs[board.relays.length]!);
       },
       onProgress: (p) => emit(board.stats(p)),
+      onRestarter: (restart) => {
+        restartEncoder = restart;
+      },
     });
     // ffmpeg has flushed its legs into the relays; now each relay unpublishes cleanly.
     await board.stop();
@@ -87,6 +91,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     if (!encoder.failed && Object.values(destinations).every((d) => d.liveMs === 0)) {
       emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
     }
+    // What the embedded server recorded is on disk once it has stopped.
+    await local?.stop();
     const received = local
       ? await reportLocal(local, plan, { ffprobe: opts.ffprobe, emit, rehearse: opts.rehearse })
       : 'ok';

@@ -15,8 +15,11 @@ export interface FakeBehaviour {
   afterPublish?: (socket: net.Socket) => void;
   /** The first acknowledgement's sequence number starts here (a counter near the 32-bit wrap). */
   ackStart?: number;
-  /** Refuse the publish with an _error that quotes the stream name (as some servers do). */
-  refuseEchoingName?: boolean;
+  /**
+   * Refuse the publish quoting the stream name (as some servers do), in an onStatus or an _error, with terminal
+   * escapes after it (OSC 52 writes the clipboard, ESC[2J clears the screen).
+   */
+  refuseEchoingName?: 'onStatus' | '_error';
   /** Never send an Acknowledgement (as node-media-server). */
   noAcks?: boolean;
   /** Answer `connect` with an _error (NetConnection.Connect.Rejected). */
@@ -121,12 +124,15 @@ export class FakeServer {
             );
           else if (name === 'createStream') send(command(0, '_result', txn, null, 1));
           else if (name === 'publish' && b.refuseEchoingName) {
+            const info = {
+              level: 'error',
+              code: 'NetStream.Publish.BadName',
+              description: `stream ${String(args[1])} is not allowed here\u001b]52;c;aGk=\u0007\u001b[2J`,
+            };
             send(
-              command(1, 'onStatus', 0, null, {
-                level: 'error',
-                code: 'NetStream.Publish.BadName',
-                description: `stream ${String(args[1])} is not allowed here`,
-              }),
+              b.refuseEchoingName === '_error'
+                ? command(0, '_error', txn, null, info)
+                : command(1, 'onStatus', 0, null, info),
             );
           } else if (name === 'publish') {
             send({

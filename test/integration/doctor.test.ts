@@ -43,7 +43,7 @@ describe('rtmpush doctor against nginx-rtmp', () => {
     // the same words as the relay's (advice/cause.ts)
     assert.match(
       last.detail,
-      /app "nope" refused: the server closed the connection after the handshake without answering connect/,
+      /app "nope": the server closed the connection after the handshake without answering connect/,
     );
   });
 

@@ -7,7 +7,7 @@ import { connectTcp } from '../../src/net/dial.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { FakeServer } from '../helpers/fake-server.js';
-import { isAvcHeader, isKeyframe, videoTags } from '../helpers/flv.js';
+import { flvTags, isAvcHeader, isKeyframe, videoTags } from '../helpers/flv.js';
 import { NodeMediaServer } from '../helpers/nms.js';
 import { probe } from '../helpers/probe.js';
 import { commandOf, startCli } from '../helpers/spawn.js';
@@ -279,8 +279,12 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
   it('d2 resumed on a keyframe with its codec headers', async () => {
     // the recording holds the session after the restart (record_unique off): in file order, the AVC header, then a
     // keyframe at the start of the new timeline, then frames with rising timestamps
+    const tags = flvTags(servers[1]!.recording(keys[1]!));
+    assert.equal(tags[0]!.type, 18, 'the metadata first');
+    const audio = tags.filter((t) => t.type === 8);
+    assert.deepEqual([...audio[0]!.data.subarray(0, 2)], [0xaf, 0], 'the AAC header before any audio');
     const video = videoTags(servers[1]!.recording(keys[1]!));
-    assert.ok(isAvcHeader(video[0]!), 'the codec header first');
+    assert.ok(isAvcHeader(video[0]!), 'the AVC header before any video');
     assert.ok(isKeyframe(video[1]!), 'then a keyframe');
     assert.ok(video[1]!.timestamp <= 100, `the keyframe at ${video[1]!.timestamp} ms`);
     for (let i = 2; i < video.length; i++)

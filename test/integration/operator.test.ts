@@ -38,7 +38,7 @@ describe('operator hooks', () => {
       emitted.map((e) => `${e.destination}:${e.state}`).sort(),
     );
     assert.ok(hooked.every((e) => e.type === 'state' && typeof e.time === 'string'));
-    assert.ok(!readFileSync(log, 'utf8').includes('hookKey8080'));
+    // (a key in a hook's input is checked where a server quotes it back: hostile-servers.test.ts)
   });
 
   it('rtmpush uplink takes uplink.target from the config file, and says plainly when it cannot measure', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -186,48 +186,51 @@ describe('no child process holds a key in its environment', () => {
   before(() => nginx.start());
   after(() => nginx.dispose());
 
-  it("ffmpeg's and the --on-state hook's environments hold no key, by name or by value", async () => {
+  it("ffmpeg's, ffprobe's and the --on-state hook's environments hold no key, by name or by value", async () => {
     const dir = tempDir('env');
     const config = path.join(dir, 'rtmpush.config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        destinations: { studio: { url: `rtmp://127.0.0.1:${nginx.port}/live`, keyEnv: 'STUDIO_STREAM' } },
-      }),
-    );
+    const url = `rtmp://127.0.0.1:${nginx.port}/live`;
+    // a long key and a short one (5 characters: a whole variable's value, not a word in others)
+    const destinations = { studio: { url, keyEnv: 'STUDIO_STREAM' }, show: { url, keyEnv: 'SHOW_KEY' } };
+    writeFileSync(config, JSON.stringify({ destinations }));
+    // a file source, so ffprobe runs too (through a wrapper that keeps its environment)
+    const clip = path.join(dir, 'clip.mp4');
+    await execa('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-t', '2', clip]);
+    const probeEnv = path.join(dir, 'ffprobe.env');
+    const ffprobe = path.join(dir, 'ffprobe-wrapper.sh');
+    writeFileSync(ffprobe, `#!/bin/sh\nenv >> '${probeEnv}'\nexec ffprobe "$@"\n`);
+    chmodSync(ffprobe, 0o755);
     const hookEnv = path.join(dir, 'hook.env');
-    const env = { STUDIO_STREAM: 'studioEnvKey7788', RTMPUSH_TWITCH_KEY: 'live_unusedTwitchKey55', OTHER: 'kept' };
-    const run = startCli(
-      [
-        'start',
-        '--to',
-        'studio',
-        '--config',
-        config,
-        '--preset',
-        '360p30',
-        '--duration',
-        '6s',
-        '--json',
-        '--uplink',
-        'off',
-        '--on-state',
-        `env > ${hookEnv}`,
-      ],
-      env,
-    );
+    const env = {
+      STUDIO_STREAM: 'studioEnvKey7788',
+      SHOW_KEY: 'show1',
+      RTMPUSH_TWITCH_KEY: 'live_unusedTwitchKey55',
+      OTHER: 'kept',
+    };
+    const args = ['start', '--to', 'studio,show', '--config', config, '--source', clip, '--loop', '--preset', '360p30'];
+    const more = [
+      '--duration',
+      '6s',
+      '--json',
+      '--uplink',
+      'off',
+      '--ffprobe',
+      ffprobe,
+      '--on-state',
+      `env > ${hookEnv}`,
+    ];
+    const run = startCli([...args, ...more], env);
     await run.waitFor((e) => e.type === 'state' && e.state === 'live');
     const ffmpeg = tree(run.proc.pid!).slice(1);
     assert.ok(ffmpeg.length >= 1);
-    const environ = ffmpeg.map((p) => readFileSync(`/proc/${p}/environ`, 'latin1')).join('\n');
+    const environ = ffmpeg.map((p) => readFileSync(`/proc/${p}/environ`, 'latin1').replaceAll('\0', '\n')).join('\n');
     await run.proc;
-    assert.ok(environ.includes('OTHER=kept'), 'the rest of the environment is passed on');
-    for (const secret of ['studioEnvKey7788', 'STUDIO_STREAM', 'live_unusedTwitchKey55', 'RTMPUSH_TWITCH_KEY']) {
-      assert.ok(!environ.includes(secret), `ffmpeg's environment holds ${secret}`);
+    const children = { ffmpeg: environ, ffprobe: readFileSync(probeEnv, 'utf8'), hook: readFileSync(hookEnv, 'utf8') };
+    for (const [who, text] of Object.entries(children)) {
+      assert.ok(text.includes('OTHER=kept'), `${who}: the rest of the environment is passed on`);
+      for (const secret of ['studioEnvKey7788', 'STUDIO_STREAM', '=show1', 'SHOW_KEY', 'live_unusedTwitchKey55']) {
+        assert.ok(!text.includes(secret), `${who}'s environment holds ${secret}`);
+      }
     }
-    const hooked = readFileSync(hookEnv, 'utf8');
-    assert.ok(hooked.includes('OTHER=kept'));
-    for (const secret of ['studioEnvKey7788', 'live_unusedTwitchKey55'])
-      assert.ok(!hooked.includes(secret), `the hook's environment holds ${secret}`);
   });
 });

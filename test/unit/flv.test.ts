@@ -64,4 +64,11 @@ describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
     const [m] = reader.push(big.subarray(500_000));
     assert.equal(m!.payload.length, 1_000_000);
   });
+
+  it("past 24.8 days: ffmpeg's 31-bit timestamps go back to 0; the reader's keep rising", () => {
+    const near = 2 ** 31 - 40;
+    const tags = [near, near + 33, 26, 59].map((t) => flvTag(MSG.Video, t % 2 ** 31, Buffer.from([0x27, 1])));
+    const got = read([Buffer.concat([FLV_HEADER, ...tags])]).map((m) => m.ts);
+    assert.deepEqual(got, [near, near + 33, 2 ** 31 + 26, 2 ** 31 + 59]);
+  });
 });

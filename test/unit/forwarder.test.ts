@@ -65,8 +65,7 @@ const name = ({ msg, timestamp }: Send): string => {
   return `${what}@${timestamp}`;
 };
 const ALLOWANCE = 256 * 1024;
-const healthy: LinkState = { queued: 0, burstPending: 0, sentMedia: true };
-const fresh: LinkState = { queued: 0, burstPending: 0, sentMedia: false };
+const healthy: LinkState = { queued: 0, burstPending: 0 };
 
 /** Feeds messages while streaming on `link`; returns what was sent, by name. */
 const feed = (f: MediaForwarder, msgs: RtmpMessage[], link: LinkState = healthy): string[] =>
@@ -92,7 +91,7 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
     for (const m of [meta(), avc(), inter(500)]) f.media(m);
     f.sessionReset();
     assert.deepEqual(f.sessionStarted().map(name), ['meta@0', 'avc@0']);
-    assert.deepEqual(feed(f, [inter(533), audio(540), key(600), inter(633)], fresh), ['key@0', 'inter@33']);
+    assert.deepEqual(feed(f, [inter(533), audio(540), key(600), inter(633)], healthy), ['key@0', 'inter@33']);
     assert.deepEqual(feed(f, [inter(666)]), ['inter@66']);
     assert.equal(f.droppedFrames, 1, 'the inter frame before the keyframe');
   });
@@ -128,6 +127,27 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
       assert.equal(f.droppedFrames, 1);
     },
   );
+
+  it('no keyframe kept at Publish.Start, an hour into the encode: its first keyframe still starts at 0', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    for (const m of [avc(), inter(3_600_000)]) f.media(m);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
+    assert.deepEqual(feed(f, [inter(3_600_033), key(3_600_066), inter(3_600_100)]), ['key@0', 'inter@34']);
+  });
+
+  it('an encoder restart and then a new session: the new session starts at 0 on the new encoder’s keyframe', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    f.media(key(500_000));
+    f.sessionStarted();
+    feed(f, [inter(500_033)]);
+    f.encoderStarted(); // a new encoder: its clock starts at 0, far below the old timeline's base
+    f.sessionReset(); // and the destination was dialled again
+    assert.deepEqual(f.sessionStarted().map(name), []);
+    assert.deepEqual(feed(f, [avc(0), key(66), inter(100)]), ['avc@0', 'key@0', 'inter@34']);
+  });
 
   it('congestion: past the window plus two seconds of stream it drops to the next keyframe, then recovers', () => {
     const f = new MediaForwarder(ALLOWANCE);
