@@ -14,6 +14,7 @@ import {
   ACK_WINDOW,
   CHUNK_SIZE,
 } from './message.js';
+import { FloodMeter, SERVER_BYTES_PER_S, SERVER_MESSAGES_PER_S } from './flood.js';
 
 /** Where a publisher session is: the handshake, `connect`, `createStream` + `publish`, then media. */
 export type PublishPhase = 'handshake' | 'connect' | 'publish' | 'streaming';
@@ -53,9 +54,6 @@ export interface PublisherEvents {
 
 /** What a publisher's server sends back is small: bounds for the reader, and a flood's limit per second. */
 const SERVER_LIMITS = { maxMessageBytes: 64 * 1024, maxChunkStreams: 16 };
-const SERVER_BYTES_PER_S = 1024 * 1024;
-/** Messages other than acknowledgements a server may send a second (acknowledgements are bounded by bytes). */
-const SERVER_MESSAGES_PER_S = 20_000;
 
 /**
  * One RTMP publish over a connected socket (TCP or TLS): handshake, connect, createStream, publish, the server's
@@ -73,9 +71,7 @@ export class PublisherSession {
   readonly #started = performance.now();
   #phase: PublishPhase = 'handshake';
   #ended = false;
-  #heard = 0;
-  #heardMessages = 0;
-  #heardSince = Date.now();
+  readonly #flood = new FloodMeter();
   /** From a server that never acknowledges: when its socket last had little left to take. */
   #drainedAt = 0;
   #sent = 0;
@@ -95,9 +91,16 @@ export class PublisherSession {
       opts.deadlineMs,
     );
     socket.on('data', (data: Buffer) => this.#onData(data));
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      this.#end({ kind: 'network', code: error.code ?? 'EIO', message: error.message }),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // Before media flows, a reset or a broken pipe is the server closing on us in that phase (nginx's `deny
+      // publish` closes while the publish is still being written): the same answer as a clean close.
+      const closedEarly = this.#phase !== 'streaming' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+      this.#end(
+        closedEarly
+          ? { kind: 'closed', phase: this.#phase }
+          : { kind: 'network', code: error.code ?? 'EIO', message: error.message },
+      );
+    });
     socket.on('close', () => this.#end({ kind: 'closed', phase: this.#phase }));
     socket.write(this.#handshake.start());
   }
@@ -180,7 +183,7 @@ export class PublisherSession {
 
   #onData(data: Buffer): void {
     if (this.#ended) return;
-    if (this.#flooded(data.length))
+    if (this.#flood.bytes(data.length))
       return this.#end({
         kind: 'protocol',
         detail: `it sent more than ${SERVER_BYTES_PER_S / 1024 / 1024} MiB in a second unasked`,
@@ -215,8 +218,7 @@ export class PublisherSession {
         detail: error instanceof RtmpProtocolError ? error.message : 'its data cannot be read as RTMP',
       });
     }
-    for (const msg of messages) if (msg.typeId !== MSG.Acknowledgement) this.#heardMessages++;
-    if (this.#heardMessages > SERVER_MESSAGES_PER_S) {
+    if (this.#flood.messages(messages.filter((m) => m.typeId !== MSG.Acknowledgement).length)) {
       return this.#end({
         kind: 'protocol',
         detail: `it sent more than ${SERVER_MESSAGES_PER_S} messages in a second unasked`,
@@ -227,17 +229,6 @@ export class PublisherSession {
       if (msg.typeId === MSG.Acknowledgement && msg.payload.length >= 4) this.#onAck(msg.payload.readUInt32BE(0));
       else if (msg.typeId === MSG.CommandAmf0) this.#onCommand(msg);
     }
-  }
-
-  #flooded(bytes: number): boolean {
-    const now = Date.now();
-    if (now - this.#heardSince >= 1000) {
-      this.#heard = 0;
-      this.#heardMessages = 0;
-      this.#heardSince = now;
-    }
-    this.#heard += bytes;
-    return this.#heard > SERVER_BYTES_PER_S + 3073;
   }
 
   #onAck(sequence: number): void {

@@ -24,6 +24,8 @@ export interface FakeBehaviour {
   noAcks?: boolean;
   /** Answer `connect` with an _error (NetConnection.Connect.Rejected). */
   refuseConnect?: boolean;
+  /** Reset the connection (TCP RST) when asked to publish, as a denying server can look from the client's side. */
+  resetOnPublish?: boolean;
 }
 
 export interface FakeConnection {
@@ -123,6 +125,7 @@ export class FakeServer {
               ),
             );
           else if (name === 'createStream') send(command(0, '_result', txn, null, 1));
+          else if (name === 'publish' && b.resetOnPublish) return void socket.resetAndDestroy();
           else if (name === 'publish' && b.refuseEchoingName) {
             const info = {
               level: 'error',

@@ -71,7 +71,7 @@ describe('exit 3: the destinations’ side, even when no destination was ever li
     const r = await runCli(['start', '--to', `d=${nginx.url('deny', 'denyAllKey77')}`, '--duration', '4s', '--json']);
     assert.equal(r.exitCode, 3, r.stdout);
     assert.ok(errors(r.events).includes('never-live'));
-    assert.equal(r.events.at(-1)!.destinations.d.finalState, 'rejected');
+    assert.equal(r.events.at(-1)!.destinations.d.finalState, 'rejected', r.stdout);
   });
 });
 

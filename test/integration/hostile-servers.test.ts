@@ -87,6 +87,7 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
     empties: new FakeServer({ afterPublish: emptyMessages }),
     chatter: new FakeServer({ afterPublish: chatter }),
     noconnect: new FakeServer({ refuseConnect: true }),
+    reset: new FakeServer({ resetOnPublish: true }),
   };
   const hookLog = path.join(tempDir('hostile'), 'states.ndjson');
   let run: ReturnType<typeof startCli>;
@@ -212,6 +213,13 @@ describe('silent, garbled and hostile servers, side by side with a healthy one (
     assert.ok(rejected, JSON.stringify(states('noconnect')));
     assert.equal(rejected.reason, 'the server refused the connection: NetConnection.Connect.Rejected: app not allowed');
     assert.ok(rejected.delayMs >= 4000, `retried after ${rejected.delayMs} ms`);
+  });
+
+  it('a reset when asked to publish is the server closing on the publish: rejected (not a network fault)', () => {
+    const rejected = states('reset').find((e) => e.state === 'rejected');
+    assert.ok(rejected, JSON.stringify(states('reset')));
+    assert.match(rejected.reason, /^the server closed the connection when asked to publish: check the key/);
+    assert.ok(!states('reset').some((e) => e.state === 'reconnecting'), JSON.stringify(states('reset')));
   });
 
   it('the last refusal is reported as final (no next try), and the run exits 3', () => {
