@@ -71,7 +71,7 @@ export class PublisherSession {
   readonly #started = performance.now();
   #phase: PublishPhase = 'handshake';
   #ended = false;
-  readonly #flood = new FloodMeter();
+  readonly #flood = new FloodMeter(() => this.#sent);
   /** From a server that never acknowledges: when its socket last had little left to take. */
   #drainedAt = 0;
   #sent = 0;
