@@ -13,6 +13,7 @@ import { destinationsCommand, presetsCommand } from './list.js';
 import { addStreamOptions, type RawStreamFlags } from './options.js';
 import { planCommand } from './plan.js';
 import { startCommand } from './start.js';
+import { addControlCommands } from './control-commands.js';
 
 const EXAMPLES_START = `
 Examples:
@@ -60,9 +61,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   addStreamOptions(
     program
       .command('start')
-      .description('stream until stopped (Ctrl-C, SIGTERM) or --duration')
+      .description('stream until stopped (Ctrl-C, SIGTERM, rtmpush stop) or --duration')
       .addHelpText('after', EXAMPLES_START),
   )
+    .option('--name <name>', 'this stream’s name for rtmpush status/add/remove/… (default: default)')
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (read-only)')
     .exitOverride()
     .action(async (opts: RawStreamFlags) => {
       exitCode = await startCommand(opts, io);
@@ -134,6 +137,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .action((opts: { json?: boolean; config?: string }) => {
       exitCode = destinationsCommand(opts, io);
     });
+
+  addControlCommands(program, io, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

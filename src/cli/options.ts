@@ -15,6 +15,10 @@ import { readCachedUplink } from '../uplink/cache.js';
 /** The flags `start` and `plan` share, as commander gives them (unchecked). */
 export interface RawStreamFlags {
   to: string[];
+  /** start: the stream's name on this machine (its control socket). */
+  name?: string;
+  /** start: HOST:PORT to serve Prometheus metrics on. */
+  metrics?: string;
   source?: string;
   preset?: string;
   loop?: boolean;

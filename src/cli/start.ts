@@ -11,7 +11,11 @@ import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
 import type { RehearsalFlags } from '../rehearse/rules.js';
 import { Recorder } from '../run/recorder.js';
-import { runSession } from '../run/session.js';
+import { type LiveSession, runSession } from '../run/session.js';
+import { makeController } from '../control/controller.js';
+import { checkName, ensureRuntimeDir, runtimeDir, socketPath } from '../control/paths.js';
+import { ControlServer } from '../control/server.js';
+import { parseMetricsAddress } from '../control/address.js';
 import type { CliIo } from './io.js';
 import { hostOs, type ResolvedStream, resolveStream, type RawStreamFlags } from './options.js';
 
@@ -54,7 +58,59 @@ export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Prom
 /** `rtmpush start`: validate everything, then stream until the duration, Ctrl-C or SIGTERM. Returns the exit code. */
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
   const context = { env: io.env, cwd: io.cwd, os: hostOs() };
-  let resolved = resolveStream(flags, context);
+  const first = resolveStream(flags, context);
+  // The name is taken before anything starts: a second run of it is bad input, and nothing is measured or started.
+  const name = checkName(flags.name ?? 'default');
+  const dir = runtimeDir(io.env);
+  ensureRuntimeDir(dir);
+  const controller = new AbortController();
+  const listeners = new Set<(json: string) => void>();
+  let live: LiveSession | undefined;
+  const control = new ControlServer(
+    socketPath(dir, name),
+    makeController({
+      name,
+      startedAt: new Date(),
+      live: () => live,
+      resolve: (to) => resolveDestinations([to], { env: io.env, config: first.config.config })[0]!,
+      stop: () => controller.abort(),
+      onEvent: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    }),
+  );
+  const metricsAt = flags.metrics ? parseMetricsAddress(flags.metrics) : undefined;
+  await control.listen(name);
+  // prom-client is loaded only when metrics are asked for: every other run starts without it.
+  const metrics = metricsAt
+    ? await import('../control/metrics.js').then((m) => new m.MetricsServer(m.streamRegistry(() => live)))
+    : undefined;
+  try {
+    if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
+    return await stream(first, flags, io, {
+      controller,
+      onLive: (s) => (live = s),
+      toListeners: jsonReporter((t) => {
+        for (const l of listeners) l(t.trimEnd());
+      }),
+    });
+  } finally {
+    await metrics?.close();
+    await control.close();
+  }
+}
+
+interface Control {
+  controller: AbortController;
+  onLive: (live: LiveSession) => void;
+  /** Every event, as --json prints it, to the control API's followers. */
+  toListeners: Reporter;
+}
+
+async function stream(first: ResolvedStream, flags: RawStreamFlags, io: CliIo, ctl: Control): Promise<number> {
+  const context = { env: io.env, cwd: io.cwd, os: hostOs() };
+  let resolved = first;
   // With a new uplink figure, the plan is made again from it.
   if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);
   const { config, retry, tls, watchdogMs } = resolved;
@@ -90,7 +146,10 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     plan.source.hasAudio = probe.hasAudio;
   }
   const reporter = await chooseReporter(flags, io);
-  const hook = withStateHook((e) => reporter.handle(e), flags.onState);
+  const hook = withStateHook((e) => {
+    reporter.handle(e);
+    ctl.toListeners.handle(e);
+  }, flags.onState);
   const emit = hook.emit;
   // The file is created now, before anything starts: one that cannot be is bad input.
   const recorder = plan.record
@@ -107,7 +166,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     : undefined;
   for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });
 
-  const controller = new AbortController();
+  const { controller } = ctl;
   const onSignal = (): void => controller.abort();
   let retryNow = (): void => {};
   const onUsr1 = (): void => retryNow();
@@ -129,6 +188,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       emit,
       signal: controller.signal,
       onRetryNow: (handler) => (retryNow = handler),
+      onLive: ctl.onLive,
     });
     // The hooks' last changes and warnings come before the summary, which is always the last line.
     await hook.close();

@@ -23,17 +23,14 @@ export const FIFO_OPTIONS =
 export const FIRST_LEG_FD = 3;
 
 /**
- * Each tee leg writes to a pipe rtmpush handed ffmpeg: a destination's FLV goes to its relay, which holds the URL
- * and the key (never in ffmpeg's command line), and the recording goes to rtmpush, which writes the file. Nothing
+ * Each tee leg writes to a pipe rtmpush handed ffmpeg: the destinations' FLV goes to their relays, which hold the
+ * URLs and keys (never in ffmpeg's command line); the recording goes to rtmpush, which writes the file. Nothing
  * but this ffmpeg can write to those pipes: there is no port or path for another local user to reach.
  */
 export function slaveTargets(plan: Plan): SlaveTarget[] {
-  const targets: SlaveTarget[] = plan.destinations.map((d, i) => ({
-    label: d.label,
-    format: 'flv',
-    url: `pipe:${FIRST_LEG_FD + i}`,
-    options: [],
-  }));
+  // One leg for every destination: rtmpush reads it once and feeds each relay, so destinations can come and go
+  // without touching the encoder.
+  const targets: SlaveTarget[] = [{ label: 'destinations', format: 'flv', url: `pipe:${FIRST_LEG_FD}`, options: [] }];
   if (plan.record)
     targets.push({ label: 'record', format: 'matroska', url: `pipe:${FIRST_LEG_FD + targets.length}`, options: [] });
   return targets;

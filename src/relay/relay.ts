@@ -1,12 +1,11 @@
-import type { Readable } from 'node:stream';
 import { type Cause, describeCause, isFinal, isRefusal } from '../advice/cause.js';
 import { DialError, dial } from '../net/dial.js';
 import { CHUNK_SIZE } from '../rtmp/message.js';
 import { PublisherSession } from '../rtmp/publisher.js';
 import { afterLoss, type RetryCounters } from '../state/backoff.js';
 import { BatchWriter } from './batch-writer.js';
+import type { MediaSink } from './feed.js';
 import { MediaForwarder } from './forwarder.js';
-import { EncoderLeg } from './leg.js';
 import type { RelayOptions } from './types.js';
 
 export type { RelayEvent, RelayHints, RelayOptions, RelayTarget } from './types.js';
@@ -32,17 +31,18 @@ interface Connection {
  * forwarder (what to send, when); a batch writer sends it through a publisher session, dialled anew after each
  * loss with backoff, or more slowly after a refusal. Events say what the server answered, in plain words.
  */
-export class DestinationRelay {
+export class DestinationRelay implements MediaSink {
   readonly #opts: RelayOptions;
   readonly #forwarder: MediaForwarder;
   readonly #writer: BatchWriter;
-  #leg: EncoderLeg | undefined;
   #conn: Connection | undefined;
   /** The latest session, kept after it ends for its counters. */
   #latest: PublisherSession | undefined;
+  #deliveredBefore = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #counters: RetryCounters = { attempt: 0, rejections: 0 };
   #stopping = false;
+  #paused = false;
   #done = false;
 
   constructor(opts: RelayOptions) {
@@ -65,6 +65,10 @@ export class DestinationRelay {
   get lastAckAt(): number {
     return this.#latest?.lastAckAt ?? 0;
   }
+  /** Bytes the server acknowledged (or, where it never acknowledges, took) over every session so far. */
+  get deliveredTotal(): number {
+    return this.#deliveredBefore + this.#delivered(this.#latest);
+  }
   get droppedFrames(): number {
     return this.#forwarder.droppedFrames;
   }
@@ -72,35 +76,53 @@ export class DestinationRelay {
     return this.#forwarder.congested;
   }
 
-  /** Dials the destination; the encoder's leg is attached when the encoder starts. */
+  #delivered(session: PublisherSession | undefined): number {
+    if (!session) return 0;
+    return session.everAcked ? session.acked : Math.max(0, session.sent - session.publishedAt);
+  }
+
+  /** Dials the destination; media comes through the feed once an encoder runs. */
   start(): void {
     void this.#dial();
   }
 
-  /** The encoder's leg for this destination: an FLV stream (a pipe from ffmpeg). A new one replaces the last. */
-  attach(stream: Readable): void {
+  /** A new encoder feeds this destination (the first, or after a restart): its clock starts again. */
+  encoderStarted(): void {
     this.#forwarder.encoderStarted();
-    this.#leg?.close();
-    this.#leg = new EncoderLeg(
-      stream,
-      (msg) => this.#onMedia(msg),
-      (reason) => this.#opts.onEvent({ type: 'leg-fault', reason }),
-    );
   }
 
-  /** An operator says the server is back: retry now instead of waiting out the delay. */
-  retryNow(): void {
-    if (this.#retryTimer === undefined || this.#stopping) return;
+  /** An operator says the server is back: retry now instead of waiting out the delay. True if it was waiting. */
+  retryNow(): boolean {
+    if (this.#retryTimer === undefined || this.#stopping || this.#paused) return false;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     void this.#dial();
+    return true;
   }
 
-  /** Clean stop: what the encoder wrote last goes out, then FCUnpublish + deleteStream. */
+  /** Clean stop: what the encoder wrote last has gone out (the feed drained first); FCUnpublish + deleteStream. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    await this.#unpublish();
+  }
+
+  /** An operator's pause: a clean unpublish, and no retry until resumed. Media is still kept for the resume. */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await this.#unpublish();
+  }
+
+  /** After a pause: dial again, with the retry counters of a fresh start. */
+  resume(): void {
+    if (!this.#paused || this.#stopping) return;
+    this.#paused = false;
+    this.#counters.attempt = this.#counters.rejections = 0;
+    if (!this.#done) void this.#dial();
+  }
+
+  async #unpublish(): Promise<void> {
     clearTimeout(this.#retryTimer);
-    await this.#leg?.drain();
+    this.#retryTimer = undefined;
     const conn = this.#conn;
     if (!conn) return;
     clearTimeout(conn.openTimer);
@@ -109,7 +131,7 @@ export class DestinationRelay {
   }
 
   async #dial(): Promise<void> {
-    if (this.#stopping || this.#done) return;
+    if (this.#stopping || this.#paused || this.#done) return;
     this.#retryTimer = undefined;
     this.#forwarder.sessionReset();
     this.#writer.reset(undefined);
@@ -122,7 +144,7 @@ export class DestinationRelay {
       if (!(error instanceof DialError)) throw error;
       return this.#ended(error.failure, false);
     }
-    if (this.#stopping) return void socket.destroy();
+    if (this.#stopping || this.#paused) return void socket.destroy();
     const conn: Connection = { live: false, burstEnd: 0 } as Connection;
     conn.session = new PublisherSession(
       socket,
@@ -148,6 +170,7 @@ export class DestinationRelay {
       },
     );
     this.#conn = conn;
+    this.#deliveredBefore += this.#delivered(this.#latest);
     this.#latest = conn.session;
     this.#writer.reset(conn.session);
   }
@@ -159,7 +182,8 @@ export class DestinationRelay {
     conn.burstEnd = conn.session.sent;
   }
 
-  #onMedia(msg: Parameters<MediaForwarder['media']>[0]): void {
+  /** A message from the encoder (through the feed). */
+  media(msg: Parameters<MediaForwarder['media']>[0]): void {
     const conn = this.#conn;
     const session = conn?.session;
     const streaming = session?.phase === 'streaming';
@@ -196,7 +220,7 @@ export class DestinationRelay {
 
   /** The session ended (or could not start): say why, then retry as the policy says, or give up. */
   #ended(cause: Cause, wasLive: boolean): void {
-    if (this.#stopping || this.#done) return;
+    if (this.#stopping || this.#paused || this.#done) return;
     const { target, hints, retry } = this.#opts;
     const reason = describeCause(cause, { host: target.host, port: target.port, app: target.app, ...hints, wasLive });
     const loss = isFinal(cause) ? 'final' : isRefusal(cause, wasLive) ? 'refused' : 'network';

@@ -20,9 +20,7 @@ export type RelayEvent =
   /** The server refused. `final` once it refused rejectLimit times in a row; until then a longer retry is scheduled. */
   | { type: 'rejected'; reason: string; final: boolean; attempt?: number; delayMs?: number; nextRetryAt?: number }
   | { type: 'failed'; reason: string }
-  | { type: 'congested'; congested: boolean }
-  /** The encoder's leg could not be read (not FLV): a fault in rtmpush or ffmpeg, not the destination's. */
-  | { type: 'leg-fault'; reason: string };
+  | { type: 'congested'; congested: boolean };
 
 export interface RelayOptions {
   target: RelayTarget;

@@ -21,6 +21,7 @@ const COLOR: Record<DestinationStateName, (s: string) => string> = {
   rejected: chalk.red,
   failed: chalk.red,
   stopped: chalk.gray,
+  paused: chalk.cyan,
 };
 
 /** A terminal: a spinner on stderr with one line per destination and the encoder's numbers. */

@@ -1,7 +1,9 @@
 import type { Progress } from '../ffmpeg/progress.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
+import type { Destination } from '../platforms/destinations.js';
 import { platformHints } from '../platforms/table.js';
+import { MediaFeed } from '../relay/feed.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import {
@@ -12,89 +14,157 @@ import {
   liveMsAt,
   nextState,
 } from '../state/destination.js';
-import type { DestinationStats, Emit, RunEvent } from './events.js';
+import type { DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
 import { ThroughputMeter } from './throughput.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
 interface Entry {
+  dest: Destination;
   relay: DestinationRelay;
   state: DestinationState;
+  /** What the server took since the destination last went live (reset each time). */
   meter: ThroughputMeter;
 }
 
+export interface DestinationMetrics extends DestinationStatus {
+  deliveredBytes: number;
+}
+
+/** Why an operator's request about one destination cannot be done: the API answers 404 or 409 with it. */
+export class BoardRefusal extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * Every destination of a stream: its relay, its state (relay events through the pure state machine, reported as
- * `state` events when they change), and the figures `stats` shows for it.
+ * Every destination of a stream: its relay, fed from the encoder's one media feed; its state (relay events
+ * through the pure state machine, reported as `state` events when they change); the figures `stats` and the
+ * status show. Destinations can be added, removed, paused and resumed while the encoder runs.
  */
 export class DestinationBoard {
   readonly #entries = new Map<string, Entry>();
   readonly #streamKbps: number;
+  readonly #encoderMeter = new ThroughputMeter();
+  readonly feed: MediaFeed;
 
   constructor(
     plan: Plan,
-    opts: { retry: RetryPolicy; tls: TlsPolicy },
+    private readonly opts: { retry: RetryPolicy; tls: TlsPolicy },
     private readonly emit: Emit,
-    private readonly onLegFault: (reason: string) => void = () => {},
+    onLegFault: (reason: string) => void = () => {},
   ) {
     this.#streamKbps = plan.video.kbps + plan.audio.kbps;
-    for (const dest of plan.destinations) {
-      const relay = new DestinationRelay({
-        target: { ...dest.endpoint, key: dest.key },
-        retry: opts.retry,
-        tls: opts.tls,
-        bitrateKbps: this.#streamKbps,
-        hints: platformHints(dest.platform),
-        onEvent: (e) => this.#onRelayEvent(dest.label, e),
-      });
-      this.#entries.set(dest.label, { relay, state: initialState(Date.now()), meter: new ThroughputMeter() });
-    }
+    // rtmpush's own side: the encoder is restarted (no destination would get anything from it otherwise)
+    this.feed = new MediaFeed((reason) => onLegFault(`the encoder's leg cannot be read (${reason})`));
+    for (const dest of plan.destinations) this.#create(dest);
   }
 
-  /** The relays, in the order of the plan's destinations (the tee's legs are in the same order). */
-  get relays(): DestinationRelay[] {
-    return [...this.#entries.values()].map((e) => e.relay);
+  get labels(): string[] {
+    return [...this.#entries.keys()];
   }
 
   /** Every destination starts dialling and is reported `connecting`. */
   start(): void {
-    for (const [label, { relay }] of this.#entries) {
-      relay.start();
-      this.emit({ type: 'state', destination: label, state: 'connecting' });
-    }
+    for (const label of this.#entries.keys()) this.#begin(label);
   }
 
-  /** Every destination waiting to retry tries now (SIGUSR1). */
-  retryNow(): void {
-    for (const { relay } of this.#entries.values()) relay.retryNow();
+  /** A destination added while streaming: fed at once from the encoder's latest keyframe, and dialled. */
+  add(dest: Destination): DestinationStatus {
+    if (this.#entries.has(dest.label)) throw new BoardRefusal(409, `${dest.label} is already a destination`);
+    this.#create(dest);
+    this.#begin(dest.label);
+    return this.status().find((d) => d.label === dest.label)!;
   }
 
-  /** Each relay sends what the encoder wrote last and unpublishes; every destination reaches its final state. */
+  /** A clean unpublish, then the destination is gone (the others are not touched). */
+  async remove(label: string): Promise<void> {
+    const entry = this.#entry(label);
+    this.#entries.delete(label);
+    this.feed.unsubscribe(entry.relay);
+    await entry.relay.stop();
+    this.emit({ type: 'state', destination: label, state: 'stopped', reason: 'removed' });
+  }
+
+  async pause(label: string): Promise<void> {
+    const entry = this.#entry(label);
+    if (entry.state.terminal) throw new BoardRefusal(409, `${label} has ended (${entry.state.name})`);
+    if (entry.state.name === 'paused') return;
+    this.#apply(label, { type: 'pause', at: Date.now() });
+    await entry.relay.pause();
+  }
+
+  resume(label: string): void {
+    const entry = this.#entry(label);
+    if (entry.state.name !== 'paused') throw new BoardRefusal(409, `${label} is not paused (${entry.state.name})`);
+    this.#apply(label, { type: 'resume', at: Date.now() });
+    entry.relay.resume();
+  }
+
+  /** Destinations waiting to retry try now (SIGUSR1, or the API for one). The labels that did. */
+  retryNow(label?: string): string[] {
+    const entries = label === undefined ? [...this.#entries] : [[label, this.#entry(label)] as const];
+    return entries.filter(([, e]) => e.relay.retryNow()).map(([l]) => l);
+  }
+
+  /** The feed has been drained; each relay unpublishes; every destination reaches its final state. */
   async stop(): Promise<void> {
-    await Promise.all(this.relays.map((r) => r.stop()));
+    await Promise.all([...this.#entries.values()].map((e) => e.relay.stop()));
     const at = Date.now();
     for (const label of this.#entries.keys()) this.#apply(label, { type: 'stop', at });
   }
 
-  /** The per-destination figures for a `stats` event, sampled now (the encoder's progress paces them). */
-  stats(p: Progress): RunEvent {
+  /** The figures for a `stats` event, sampled now (the encoder's progress paces them). */
+  stats(p: Progress): Extract<RunEvent, { type: 'stats' }> {
     const now = Date.now();
     const destinations: Record<string, DestinationStats> = {};
-    for (const [label, { relay, state, meter }] of this.#entries) {
-      // Acked counts are sampled at the instant they arrived: 64 KiB steps would otherwise swing a slow link's figure.
-      if (relay.everAcked) meter.add(relay.lastAckAt, relay.ackedBytes);
-      else meter.add(now, relay.sentBytes);
+    for (const [label, entry] of this.#entries) {
+      const { relay, state } = entry;
       destinations[label] = {
         state: state.name,
-        deliveredKbps: meter.kbps(),
+        deliveredKbps: this.#delivered(entry, now),
         congested: relay.congested,
         droppedFrames: relay.droppedFrames,
         liveMs: liveMsAt(state, now),
         reconnects: state.reconnects,
       };
     }
-    const { fps, speed, bitrateKbps, droppedFrames, outTimeMs, frame } = p;
+    // ffmpeg gives no bitrate when its outputs are pipes: what it wrote into the feed is the figure.
+    this.#encoderMeter.add(now, this.feed.bytes);
+    const { fps, speed, droppedFrames, outTimeMs, frame } = p;
+    const bitrateKbps = p.bitrateKbps ?? this.#encoderMeter.kbps();
     return { type: 'stats', fps, speed, bitrateKbps, droppedFrames, outTimeMs, frame, destinations };
+  }
+
+  /** What the control API's status shows for each destination, true at this instant. */
+  status(): DestinationStatus[] {
+    const now = Date.now();
+    return [...this.#entries].map(([label, entry]) => {
+      const { dest, relay, state } = entry;
+      return {
+        label,
+        platform: dest.platform?.id ?? null,
+        state: state.name,
+        reason: state.reason ?? null,
+        attempt: state.attempt,
+        nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt).toISOString() : null,
+        deliveredKbps: this.#delivered(entry, now),
+        congested: relay.congested,
+        droppedFrames: relay.droppedFrames,
+        liveMs: liveMsAt(state, now),
+        reconnects: state.reconnects,
+        paused: state.name === 'paused',
+      };
+    });
+  }
+
+  /** The status and what Prometheus counts besides: bytes delivered over every session. */
+  metrics(): DestinationMetrics[] {
+    return this.status().map((d) => ({ ...d, deliveredBytes: this.#entries.get(d.label)!.relay.deliveredTotal }));
   }
 
   /** Each destination's final state, as the summary shows it. */
@@ -109,6 +179,41 @@ export class DestinationBoard {
       };
     }
     return out;
+  }
+
+  #create(dest: Destination): void {
+    const label = dest.label;
+    const relay = new DestinationRelay({
+      target: { ...dest.endpoint, key: dest.key },
+      retry: this.opts.retry,
+      tls: this.opts.tls,
+      bitrateKbps: this.#streamKbps,
+      hints: platformHints(dest.platform),
+      onEvent: (e) => this.#entries.get(label)?.relay === relay && this.#onRelayEvent(label, e),
+    });
+    this.#entries.set(label, { dest, relay, state: initialState(Date.now()), meter: new ThroughputMeter() });
+  }
+
+  #begin(label: string): void {
+    const { relay } = this.#entry(label);
+    this.feed.subscribe(relay);
+    relay.start();
+    this.emit({ type: 'state', destination: label, state: 'connecting' });
+  }
+
+  #entry(label: string): Entry {
+    const entry = this.#entries.get(label);
+    if (!entry) throw new BoardRefusal(404, `no destination ${label}`);
+    return entry;
+  }
+
+  /** Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live. */
+  #delivered(entry: Entry, now: number): number {
+    if (entry.state.name !== 'live') return 0;
+    const { relay, meter } = entry;
+    if (relay.everAcked) meter.add(relay.lastAckAt, relay.ackedBytes);
+    else meter.add(now, relay.sentBytes);
+    return meter.kbps() ?? 0;
   }
 
   #apply(label: string, event: DestinationEvent): void {
@@ -132,17 +237,20 @@ export class DestinationBoard {
   #onRelayEvent(label: string, e: RelayEvent): void {
     const at = Date.now();
     switch (e.type) {
-      case 'live':
+      case 'live': {
+        // The figure starts afresh from this moment's count: the burst the session started with is not in it.
+        const entry = this.#entries.get(label)!;
+        entry.meter = new ThroughputMeter();
+        const { relay } = entry;
+        if (relay.everAcked) entry.meter.add(relay.lastAckAt, relay.ackedBytes);
+        else entry.meter.add(at, relay.sentBytes);
         return this.#apply(label, { type: 'live', at });
+      }
       case 'retry':
-        return this.#apply(label, { ...e, at });
       case 'rejected':
         return this.#apply(label, { ...e, at });
       case 'failed':
         return this.#apply(label, { type: 'failed', at, reason: e.reason });
-      case 'leg-fault':
-        // rtmpush's own side: the encoder is restarted (this destination would get nothing from it otherwise)
-        return this.onLegFault(`${label}: the encoder's leg cannot be read (${e.reason})`);
       case 'congested': {
         if (!e.congested) return;
         const delivered = this.#entries.get(label)?.meter.kbps();

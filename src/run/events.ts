@@ -55,12 +55,32 @@ export type RunEvent =
 
 export interface DestinationStats {
   state: string;
-  /** What the server acknowledged over the last seconds (what left the socket where it does not ack). */
-  deliveredKbps: number | null;
+  /**
+   * What the server acknowledged over the last seconds (what left the socket where it does not ack): 0 when not
+   * live.
+   */
+  deliveredKbps: number;
   congested: boolean;
   droppedFrames: number;
   liveMs: number;
   reconnects: number;
+}
+
+/** One destination as the control API's status shows it: true at the instant it is asked. */
+export interface DestinationStatus {
+  label: string;
+  platform: string | null;
+  state: DestinationStateName;
+  reason: string | null;
+  attempt: number;
+  nextRetryAt: string | null;
+  /** 0 when not live; from the first acknowledgements on when live. */
+  deliveredKbps: number;
+  congested: boolean;
+  droppedFrames: number;
+  liveMs: number;
+  reconnects: number;
+  paused: boolean;
 }
 
 export type Emit = (event: RunEvent) => void;

@@ -29,7 +29,8 @@ export function exitCodeFor(outcome: Outcome): 0 | 1 | 3 {
   switch (outcome.command) {
     case 'start': {
       if (outcome.encoderFailed || outcome.nothingReceived) return 1;
-      const allLive = outcome.destinations.every((s) => s === 'stopped');
+      // A destination an operator paused and left paused is as asked.
+      const allLive = outcome.destinations.every((s) => s === 'stopped' || s === 'paused');
       return allLive && !outcome.recordFailed && !outcome.breaksRules ? 0 : 3;
     }
     case 'doctor':

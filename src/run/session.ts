@@ -1,3 +1,4 @@
+import type { Progress } from '../ffmpeg/progress.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
 import { describeSource } from '../plan/source.js';
@@ -31,6 +32,15 @@ export interface SessionOptions {
   watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
   onRetryNow?: (handler: () => void) => void;
+  /** The running stream, once its destinations exist: for the control API. */
+  onLive?: (live: LiveSession) => void;
+}
+
+/** A running stream as the control API sees it: its destinations and the encoder's latest figures. */
+export interface LiveSession {
+  board: DestinationBoard;
+  encoder: () => Progress | undefined;
+  restarts: () => number;
 }
 
 export type SessionSummary = Omit<Extract<RunEvent, { type: 'summary' }>, 'type'>;
@@ -59,6 +69,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     let restartEncoder = (_reason: string): void => {};
     const board = new DestinationBoard(plan, opts, emit, (reason) => restartEncoder(reason));
     opts.onRetryNow?.(() => board.retryNow());
+    let latest: Progress | undefined;
+    let encoders = 0;
+    opts.onLive?.({ board, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
     emit(startEvent(plan, opts.ffmpeg));
     board.start();
     const encoder = await superviseEncoder({
@@ -68,17 +81,23 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       verbose: opts.verbose,
       emit,
       signal: opts.signal,
-      // The legs are in the order of the tee's outputs: the destinations', then the recording's.
+      // The tee's legs: the destinations' media (one leg, read once for all of them), then the recording's.
       onStart: (legs) => {
-        for (const [i, relay] of board.relays.entries()) relay.attach(legs[i]!);
-        if (opts.recorder) opts.recorder.attach(legs[board.relays.length]!);
+        encoders++;
+        board.feed.attach(legs[0]!);
+        if (opts.recorder) opts.recorder.attach(legs[1]!);
       },
-      onProgress: (p) => emit(board.stats(p)),
+      onProgress: (p) => {
+        const stats = board.stats(p);
+        latest = { ...p, bitrateKbps: stats.bitrateKbps };
+        emit(stats);
+      },
       onRestarter: (restart) => {
         restartEncoder = restart;
       },
     });
-    // ffmpeg has flushed its legs into the relays; now each relay unpublishes cleanly.
+    // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
+    await board.feed.drain();
     await board.stop();
     await opts.recorder?.close();
     if (encoder.failed) {

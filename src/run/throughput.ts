@@ -18,10 +18,13 @@ export class ThroughputMeter {
     while (this.#samples.length > 2 && this.#samples[1]!.at <= at - this.windowMs) this.#samples.shift();
   }
 
+  /** Null with fewer than two samples; the rate between the two ends until they span 2 s; then the slope. */
   kbps(): number | null {
     const s = this.#samples;
     const n = s.length;
-    if (n < 2 || s[n - 1]!.at - s[0]!.at < 2000) return null;
+    if (n < 2) return null;
+    const span = s[n - 1]!.at - s[0]!.at;
+    if (span < 2000) return Math.round(((s[n - 1]!.bytes - s[0]!.bytes) / span) * 8);
     let meanAt = 0;
     let meanBytes = 0;
     for (const x of s) {

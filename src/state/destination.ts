@@ -1,4 +1,12 @@
-export type DestinationStateName = 'connecting' | 'live' | 'reconnecting' | 'rejected' | 'failed' | 'stopped';
+export type DestinationStateName =
+  | 'connecting'
+  | 'live'
+  | 'reconnecting'
+  | 'rejected'
+  | 'failed'
+  | 'stopped'
+  /** An operator paused it (the control API): unpublished, no retries, until resumed. */
+  | 'paused';
 
 export interface DestinationState {
   name: DestinationStateName;
@@ -29,6 +37,8 @@ export type DestinationEvent =
       nextRetryAt?: number;
     }
   | { type: 'failed'; at: number; reason: string }
+  | { type: 'pause'; at: number }
+  | { type: 'resume'; at: number }
   | { type: 'stop'; at: number };
 
 export function initialState(at: number): DestinationState {
@@ -76,8 +86,13 @@ export function nextState(s: DestinationState, e: DestinationEvent): Destination
       });
     case 'failed':
       return move(s, 'failed', e.at, { reason: e.reason, terminal: true });
+    case 'pause':
+      return move(s, 'paused', e.at);
+    case 'resume':
+      return s.name === 'paused' ? move(s, 'connecting', e.at, { attempt: 0 }) : s;
     case 'stop':
       if (s.name === 'live') return move(s, 'stopped', e.at, { terminal: true });
+      if (s.name === 'paused') return { ...s, terminal: true };
       if (s.name === 'rejected') return { ...s, terminal: true, delayMs: undefined, nextRetryAt: undefined };
       return move(s, 'failed', e.at, { reason: s.reason ?? 'never went live', terminal: true });
   }

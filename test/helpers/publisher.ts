@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { MediaFeed } from '../../src/relay/feed.js';
 import { MSG } from '../../src/rtmp/message.js';
 import type { DestinationRelay } from '../../src/relay/relay.js';
 
@@ -20,6 +21,17 @@ export function flvTag(type: number, timestamp: number, data: Buffer): Buffer {
   return Buffer.concat([head, data, size]);
 }
 
+/** An encoder's leg into this relay, through a media feed as the run makes one: write FLV to it. */
+export function legInto(relay: DestinationRelay): PassThrough {
+  const leg = new PassThrough();
+  const feed = new MediaFeed((reason) => {
+    throw new Error(`the leg cannot be read: ${reason}`);
+  });
+  feed.subscribe(relay);
+  feed.attach(leg);
+  return leg;
+}
+
 /**
  * Plays ffmpeg's part for a relay in this process: an FLV stream on the relay's leg, as the tee writes it to the
  * relay's pipe. Returns `video(timestamp, payload)` to send FLV video payloads, and `end()` to close the leg.
@@ -28,8 +40,7 @@ export function feedRelay(relay: DestinationRelay): {
   video: (timestamp: number, payload: Buffer) => void;
   end: () => void;
 } {
-  const leg = new PassThrough();
-  relay.attach(leg);
+  const leg = legInto(relay);
   leg.write(FLV_HEADER);
   return {
     video: (timestamp, payload) => void leg.write(flvTag(MSG.Video, timestamp, payload)),

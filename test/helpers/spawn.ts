@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
-import { BIN, ISOLATED, ROOT } from './cli.js';
+import { BIN, ISOLATED, ownRuntimeDir, ROOT } from './cli.js';
 
 /** Starts the CLI in the background and collects its NDJSON events as they come. */
 export function startCli(
@@ -11,14 +11,16 @@ export function startCli(
   events: Record<string, any>[];
   waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>>;
 } {
+  const own = ownRuntimeDir(env);
   const proc = execa('node', [BIN, ...args], {
     cwd: ROOT,
-    env: { ...ISOLATED, ...env },
+    env: { ...ISOLATED, ...own.env },
     reject: false,
     buffer: false,
     stdin: 'ignore',
     stderr: 'ignore',
   });
+  void proc.then(own.cleanup, own.cleanup);
   const events: Record<string, any>[] = [];
   let pending = '';
   proc.stdout!.on('data', (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
+import type { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { NGINX_ACK_RESET } from '../../src/rtmp/ack.js';
 import { MSG } from '../../src/rtmp/message.js';
@@ -10,7 +10,7 @@ import { DEFAULT_RETRY } from '../../src/state/backoff.js';
 import { FakeServer } from '../helpers/fake-server.js';
 import { videoTags } from '../helpers/flv.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, FLV_HEADER, flvTag } from '../helpers/publisher.js';
+import { AVC_SEQUENCE_HEADER, FLV_HEADER, flvTag, legInto } from '../helpers/publisher.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,8 +53,7 @@ async function feed(
 
 /** Starts the leg (header, codec header, a keyframe) and sends frames until the relay is live. */
 async function untilLive(relay: DestinationRelay, events: RelayEvent[]): Promise<PassThrough> {
-  const leg = new PassThrough();
-  relay.attach(leg);
+  const leg = legInto(relay);
   leg.write(FLV_HEADER);
   leg.write(flvTag(MSG.Video, 0, AVC_SEQUENCE_HEADER));
   leg.write(flvTag(MSG.Video, 0, frame(100_000, true)));
@@ -195,8 +194,7 @@ describe('a server that never acknowledges, then hangs', () => {
       onEvent: (event) => events.push({ event, at: Date.now() }),
     });
     relay.start();
-    const leg = new PassThrough();
-    relay.attach(leg);
+    const leg = legInto(relay);
     leg.write(FLV_HEADER);
     leg.write(flvTag(MSG.Video, 0, AVC_SEQUENCE_HEADER));
     // 10 MB/s of frames for 16 s: live on an open publish (no acks), then the server stops reading

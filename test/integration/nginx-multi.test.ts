@@ -165,8 +165,8 @@ describe('start: a refused destination does not disturb the others', () => {
   it("ffmpeg's own lines (--verbose) hold no key: ffmpeg only knows the pipes rtmpush handed it", () => {
     const logs = result.events.filter((e) => e.type === 'log').map((e) => e.line as string);
     assert.ok(
-      logs.some((l) => l.includes('pipe:4')),
-      'the second leg is named by its pipe',
+      logs.some((l) => l.includes('pipe:3')),
+      'the destinations’ leg is named by its pipe',
     );
     assert.ok(!logs.some((l) => l.includes('rtmp://')), 'no RTMP URL in ffmpeg at all');
     assert.ok(!result.stdout.includes('refusedKey4410') && !result.stderr.includes('refusedKey4410'));

@@ -156,7 +156,12 @@ describe('an early SIGUSR1 does not open the inspector', () => {
         RTMPUSH_TWITCH_KEY: 'live_inspectorKey99',
       };
       const proc = execa('node', [BIN, 'start', '--to', 'twitch', '--duration', '5s', '--json'], {
-        env: { ...env, XDG_CACHE_HOME: tempDir('usr1-cache'), XDG_CONFIG_HOME: tempDir('usr1-config') },
+        env: {
+          ...env,
+          XDG_CACHE_HOME: tempDir('usr1-cache'),
+          XDG_CONFIG_HOME: tempDir('usr1-config'),
+          RTMPUSH_RUNTIME_DIR: tempDir('usr1-run'),
+        },
         reject: false,
         stdin: 'ignore',
       });

@@ -1,0 +1,114 @@
+import type { StatusBody } from '../control/api.js';
+import { type Reply, request } from '../control/client.js';
+import { checkName, runtimeDir, socketPath } from '../control/paths.js';
+import { RunError, UsageError } from '../errors.js';
+import { formatClock } from '../report/format.js';
+import type { DestinationStatus } from '../run/events.js';
+import { redact } from '../secret.js';
+import type { CliIo } from './io.js';
+
+export interface ControlFlags {
+  name?: string;
+  json?: boolean;
+}
+
+/** What a client command asks of the running stream `--name`. */
+type Ask = { method: string; path: string; body?: unknown };
+
+const enc = encodeURIComponent;
+
+/** The client commands: each one request to the running stream's socket. */
+export const CONTROL_ACTIONS = {
+  add: (to: string): Ask => ({ method: 'POST', path: '/v1/destinations', body: { to } }),
+  remove: (label: string): Ask => ({ method: 'DELETE', path: `/v1/destinations/${enc(label)}` }),
+  pause: (label: string): Ask => ({ method: 'POST', path: `/v1/destinations/${enc(label)}/pause` }),
+  resume: (label: string): Ask => ({ method: 'POST', path: `/v1/destinations/${enc(label)}/resume` }),
+  retry: (label?: string): Ask => ({
+    method: 'POST',
+    path: label === undefined ? '/v1/retry' : `/v1/destinations/${enc(label)}/retry`,
+  }),
+  stop: (): Ask => ({ method: 'POST', path: '/v1/stop' }),
+} as const;
+
+async function ask(flags: ControlFlags, io: CliIo, what: Ask): Promise<Reply> {
+  const name = checkName(flags.name ?? 'default');
+  const reply = await request(socketPath(runtimeDir(io.env), name), name, what.method, what.path, what.body);
+  const message = typeof reply.body.error === 'string' ? reply.body.error : `answered ${reply.status}`;
+  if (reply.status >= 500) throw new RunError('control', message);
+  if (reply.status >= 400) throw new UsageError(message);
+  return reply;
+}
+
+/** `rtmpush add|remove|pause|resume|retry|stop`: one line saying what was done (or the answer, with --json). */
+export async function controlCommand(
+  action: keyof typeof CONTROL_ACTIONS,
+  arg: string | undefined,
+  flags: ControlFlags,
+  io: CliIo,
+): Promise<number> {
+  const reply = await ask(flags, io, CONTROL_ACTIONS[action](arg as string));
+  if (flags.json) {
+    io.stdout.write(`${redact(JSON.stringify(reply.body))}\n`);
+    return 0;
+  }
+  const b = reply.body;
+  const line =
+    action === 'add'
+      ? `added ${String(b.label)}: ${String(b.state)}`
+      : action === 'remove'
+        ? `removed ${String(b.removed)}`
+        : action === 'retry'
+          ? `retrying now: ${(b.retried as string[]).join(', ') || 'none was waiting'}`
+          : action === 'stop'
+            ? 'stopping'
+            : `${String(b.label)}: ${String(b.state)}`;
+  io.stdout.write(`${redact(line)}\n`);
+  return 0;
+}
+
+/** `rtmpush status`: a table a person reads (or the status as JSON); exit 3 when a destination is not live. */
+export async function statusCommand(flags: ControlFlags, io: CliIo): Promise<number> {
+  const reply = await ask(flags, io, { method: 'GET', path: '/v1/status' });
+  const s = reply.body as unknown as StatusBody;
+  io.stdout.write(redact(flags.json ? `${JSON.stringify(s)}\n` : statusText(s, Date.now())));
+  // paused is an operator's choice, as in start's exit code
+  return s.destinations.every((d) => d.state === 'live' || d.state === 'paused') ? 0 : 3;
+}
+
+export function statusText(s: StatusBody, now: number): string {
+  const e = s.encoder;
+  const since = formatClock(now - Date.parse(s.startedAt));
+  const fps = e.fps === null ? '-' : e.fps.toFixed(1);
+  const speed = e.speed === null ? '-' : `${e.speed.toFixed(2)}x`;
+  const rate = e.bitrateKbps === null ? '-' : `${e.bitrateKbps} kbps`;
+  const rows = [['DESTINATION', 'PLATFORM', 'STATE', 'LIVE', 'DELIVERED', 'RECONNECTS', 'NOTE']];
+  for (const d of s.destinations) rows.push(row(d, now));
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const table = rows.map((r) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  return (
+    `rtmpush \`${s.name}\` (pid ${s.pid}), streaming for ${since}\n` +
+    `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts\n` +
+    `${table.join('\n')}\n`
+  );
+}
+
+function row(d: DestinationStatus, now: number): string[] {
+  const next = d.nextRetryAt
+    ? `next try in ${Math.max(0, Math.round((Date.parse(d.nextRetryAt) - now) / 1000))} s`
+    : '';
+  const note = [d.congested ? 'congested' : '', next, d.reason ?? ''].filter(Boolean).join('; ');
+  return [
+    d.label,
+    d.platform ?? '-',
+    d.state,
+    formatClock(d.liveMs),
+    `${d.deliveredKbps} kbps`,
+    String(d.reconnects),
+    note,
+  ];
+}

@@ -1,0 +1,10 @@
+import { UsageError } from '../errors.js';
+
+/** `--metrics HOST:PORT`: where Prometheus scrapes. Bad input is exit 2. */
+export function parseMetricsAddress(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : 0;
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`--metrics ${value}: give HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464`);
+  return { host: m[1] ?? m[2]!, port };
+}

@@ -1,0 +1,117 @@
+import type { DestinationStatus } from '../run/events.js';
+
+/** What `GET /v1/status` answers. */
+export interface StatusBody {
+  name: string;
+  pid: number;
+  startedAt: string;
+  encoder: {
+    fps: number | null;
+    speed: number | null;
+    bitrateKbps: number | null;
+    droppedFrames: number;
+    frame: number;
+    outTimeMs: number;
+    restarts: number;
+  };
+  destinations: DestinationStatus[];
+}
+
+/** What a running stream lets the control API do. Errors: UsageError (400) and BoardRefusal (404/409). */
+export interface Controller {
+  status(): StatusBody;
+  /** `to`: what `--to` takes for one destination. */
+  add(to: string): DestinationStatus;
+  remove(label: string): Promise<void>;
+  pause(label: string): Promise<DestinationStatus>;
+  resume(label: string): DestinationStatus;
+  /** Destinations waiting to retry try now (one, or all): the labels that did. */
+  retry(label?: string): string[];
+  /** As SIGTERM: a clean stop. */
+  stop(): void;
+  /** Every event the run reports, as `--json` prints it (a line of JSON without the newline). */
+  onEvent(listener: (json: string) => void): () => void;
+}
+
+/** An answer: status and a JSON body. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+const error = (status: number, message: string): Answer => ({ status, body: { error: message } });
+
+/** Bodies are tiny: `{"to": "..."}`. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * The API's routes, apart from the socket: a method, a path and a body in, an answer out. `/v1/events` (a stream)
+ * is served by the server itself.
+ */
+export async function route(c: Controller, method: string, url: string, body: string): Promise<Answer> {
+  const pathname = url.split('?')[0]!;
+  const parts = pathname.split('/').filter(Boolean);
+  if (parts[0] !== 'v1') return error(404, `no such path: ${pathname} (the API is under /v1)`);
+  const [, what, label, action] = parts.map((p) => safeDecode(p));
+  const only = (m: string): Answer | undefined =>
+    method === m ? undefined : error(405, `${pathname} takes ${m}, not ${method}`);
+
+  if (what === 'status' && parts.length === 2) return only('GET') ?? { status: 200, body: c.status() };
+  if (what === 'stop' && parts.length === 2) {
+    const wrong = only('POST');
+    if (wrong) return wrong;
+    c.stop();
+    return { status: 202, body: { stopping: true } };
+  }
+  if (what === 'retry' && parts.length === 2) return only('POST') ?? { status: 200, body: { retried: c.retry() } };
+  if (what !== 'destinations') return error(404, `no such path: ${pathname}`);
+  if (parts.length === 2) {
+    const wrong = only('POST');
+    if (wrong) return wrong;
+    const to = parseTo(body);
+    if (typeof to !== 'string') return to;
+    return { status: 201, body: c.add(to) };
+  }
+  if (label === undefined || label === null) return error(400, `a destination label in the path is malformed`);
+  if (parts.length === 3) {
+    const wrong = only('DELETE');
+    if (wrong) return wrong;
+    await c.remove(label);
+    return { status: 200, body: { removed: label } };
+  }
+  if (parts.length !== 4) return error(404, `no such path: ${pathname}`);
+  const wrong = only('POST');
+  if (wrong) return wrong;
+  switch (action) {
+    case 'pause':
+      return { status: 200, body: await c.pause(label) };
+    case 'resume':
+      return { status: 200, body: c.resume(label) };
+    case 'retry':
+      return { status: 200, body: { retried: c.retry(label) } };
+    default:
+      return error(404, `no such action: ${String(action)} (pause, resume or retry)`);
+  }
+}
+
+function parseTo(body: string): string | Answer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return error(400, 'the body is not JSON: send {"to": "<what --to takes for one destination>"}');
+  }
+  const to = (parsed as { to?: unknown } | null)?.to;
+  if (typeof to !== 'string' || to.trim() === '')
+    return error(400, 'send {"to": "<what --to takes for one destination>"}, e.g. {"to": "twitch"}');
+  if (to.includes(',')) return error(400, 'one destination at a time: "to" holds no comma');
+  return to.trim();
+}
+
+function safeDecode(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}

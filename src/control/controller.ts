@@ -1,0 +1,70 @@
+import { UsageError } from '../errors.js';
+import type { Destination } from '../platforms/destinations.js';
+import { BoardRefusal } from '../run/board.js';
+import type { LiveSession } from '../run/session.js';
+import type { Controller, StatusBody } from './api.js';
+
+export interface ControllerOptions {
+  name: string;
+  startedAt: Date;
+  /** The running session, once its destinations exist. */
+  live: () => LiveSession | undefined;
+  /** What `--to` does with one item, against the environment and config the run started with. */
+  resolve: (to: string) => Destination;
+  stop: () => void;
+  onEvent: Controller['onEvent'];
+}
+
+/** The control API's view of one running stream. */
+export function makeController(o: ControllerOptions): Controller {
+  const board = () => {
+    const live = o.live();
+    if (!live) throw new BoardRefusal(409, 'the stream is still starting; try again in a moment');
+    return live.board;
+  };
+  const one = (label: string) =>
+    board()
+      .status()
+      .find((d) => d.label === label)!;
+  return {
+    status(): StatusBody {
+      const live = o.live();
+      const figures = live?.encoder();
+      return {
+        name: o.name,
+        pid: process.pid,
+        startedAt: o.startedAt.toISOString(),
+        encoder: {
+          fps: figures?.fps ?? null,
+          speed: figures?.speed ?? null,
+          bitrateKbps: figures?.bitrateKbps ?? null,
+          droppedFrames: figures?.droppedFrames ?? 0,
+          frame: figures?.frame ?? 0,
+          outTimeMs: figures?.outTimeMs ?? 0,
+          restarts: live?.restarts() ?? 0,
+        },
+        destinations: live ? live.board.status() : [],
+      };
+    },
+    add(to) {
+      const dest = o.resolve(to);
+      if (dest.kind === 'local')
+        throw new UsageError('local cannot be added to a running stream: start one with --to local');
+      return board().add(dest);
+    },
+    async remove(label) {
+      await board().remove(label);
+    },
+    async pause(label) {
+      await board().pause(label);
+      return one(label);
+    },
+    resume(label) {
+      board().resume(label);
+      return one(label);
+    },
+    retry: (label) => board().retryNow(label),
+    stop: o.stop,
+    onEvent: o.onEvent,
+  };
+}

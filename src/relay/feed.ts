@@ -1,0 +1,85 @@
+import type { Readable } from 'node:stream';
+import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { EncoderLeg } from './leg.js';
+
+/** What takes the encoder's media: a destination's relay. */
+export interface MediaSink {
+  /** A new encoder: its clock starts again. */
+  encoderStarted(): void;
+  media(msg: RtmpMessage): void;
+}
+
+/** A late joiner gets at most this much of the current GOP (a long keyframe interval: it waits for the next one). */
+const MAX_GOP_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The encoder's media, read once from its leg (a pipe only that ffmpeg can write) and handed to every destination.
+ * Destinations come and go while the encoder runs: one that joins is first given the metadata, the codec headers
+ * and the frames since the latest keyframe, so it can go live at once instead of waiting for the next keyframe.
+ */
+export class MediaFeed {
+  readonly #sinks = new Set<MediaSink>();
+  #leg: EncoderLeg | undefined;
+  #headers = new Map<string, RtmpMessage>();
+  #gop: RtmpMessage[] = [];
+  #gopBytes = 0;
+  /** Media bytes the encoders have written (what `stats` shows as the encoder's bitrate). */
+  bytes = 0;
+
+  constructor(private readonly onFault: (reason: string) => void) {}
+
+  /** A new encoder's leg (the first, or after a restart): the last one is closed. */
+  attach(stream: Readable): void {
+    this.#leg?.close();
+    this.#headers.clear();
+    this.#clearGop();
+    for (const sink of this.#sinks) sink.encoderStarted();
+    this.#leg = new EncoderLeg(stream, (msg) => this.#onMedia(msg), this.onFault);
+  }
+
+  /** A destination joins: it is told an encoder runs and given what it needs to start on a keyframe. */
+  subscribe(sink: MediaSink): void {
+    this.#sinks.add(sink);
+    if (!this.#leg) return;
+    sink.encoderStarted();
+    for (const msg of this.#headers.values()) sink.media(msg);
+    for (const msg of this.#gop) sink.media(msg);
+  }
+
+  unsubscribe(sink: MediaSink): void {
+    this.#sinks.delete(sink);
+  }
+
+  /** Reads what the encoder left in the pipe (a clean stop), then closes it. */
+  async drain(): Promise<void> {
+    await this.#leg?.drain();
+  }
+
+  close(): void {
+    this.#leg?.close();
+  }
+
+  #onMedia(msg: RtmpMessage): void {
+    this.bytes += payloadLength(msg);
+    this.#keep(msg);
+    for (const sink of this.#sinks) sink.media(msg);
+  }
+
+  #keep(msg: RtmpMessage): void {
+    const head = payloadHead(msg);
+    if (msg.typeId === MSG.DataAmf0) return void this.#headers.set('meta', msg);
+    if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return void this.#headers.set('video', msg);
+    if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return void this.#headers.set('audio', msg);
+    if (msg.typeId === MSG.Video && isVideoKeyframe(head)) this.#clearGop();
+    else if (this.#gop.length === 0) return;
+    this.#gop.push(msg);
+    this.#gopBytes += payloadLength(msg);
+    if (this.#gopBytes > MAX_GOP_BYTES) this.#clearGop();
+  }
+
+  #clearGop(): void {
+    this.#gop = [];
+    this.#gopBytes = 0;
+  }
+}
