@@ -5,6 +5,8 @@ export const MASK = '****';
 
 // Every secret ever constructed in this process; redact() hides all of them.
 const known = new Set<string>();
+/** `known`, longest first, made again only when a secret is added. */
+let sorted: string[] = [];
 
 /**
  * A stream key or any other credential. It never prints itself: String(), JSON and
@@ -15,12 +17,13 @@ export class Secret {
 
   constructor(value: string) {
     this.#value = value;
-    if (value.length > 0) {
+    if (value.length > 0 && !known.has(value)) {
       known.add(value);
       // ffmpeg and URLs may print the key percent-encoded; JSON escapes its quotes and backslashes.
       for (const form of [encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]) {
         if (form !== value) known.add(form);
       }
+      sorted = [...known].sort((a, b) => b.length - a.length);
     }
   }
 
@@ -58,8 +61,7 @@ export function redact(text: string): string {
   if (known.size === 0 || text.length === 0) return text;
   let out = text;
   // Longest first, so a key that contains another key is hidden whole.
-  const values = [...known].sort((a, b) => b.length - a.length);
-  for (const value of values) {
+  for (const value of sorted) {
     if (!out.includes(value)) continue;
     out =
       value.length >= SHORT

@@ -1,6 +1,6 @@
 import type { StatusBody } from '../control/api.js';
 import { type Reply, request } from '../control/client.js';
-import { checkName, runtimeDir, socketPath } from '../control/paths.js';
+import { checkName, runtimeDir, socketPath, trustedSocket } from '../control/paths.js';
 import { RunError, UsageError } from '../errors.js';
 import { formatClock } from '../report/format.js';
 import type { DestinationStatus } from '../run/events.js';
@@ -32,7 +32,10 @@ export const CONTROL_ACTIONS = {
 
 async function ask(flags: ControlFlags, io: CliIo, what: Ask): Promise<Reply> {
   const name = checkName(flags.name ?? 'default');
-  const reply = await request(socketPath(runtimeDir(io.env), name), name, what.method, what.path, what.body);
+  const dir = runtimeDir(io.env);
+  const path = trustedSocket(dir, name);
+  if (!path) throw new UsageError(`no rtmpush named ${name} is running (no socket at ${socketPath(dir, name)})`);
+  const reply = await request(path, name, what.method, what.path, what.body);
   const message = typeof reply.body.error === 'string' ? reply.body.error : `answered ${reply.status}`;
   if (reply.status >= 500) throw new RunError('control', message);
   if (reply.status >= 400) throw new UsageError(message);
@@ -46,7 +49,14 @@ export async function controlCommand(
   flags: ControlFlags,
   io: CliIo,
 ): Promise<number> {
-  const reply = await ask(flags, io, CONTROL_ACTIONS[action](arg as string));
+  let value = arg;
+  if (action === 'add' && arg === '-') value = await readStdin();
+  else if (action === 'add' && arg?.includes('://'))
+    io.stderr.write(
+      'rtmpush: warning: a key typed in a command line is visible to other local users (ps); ' +
+        'pass the destination on stdin instead: echo "$DEST" | rtmpush add -\n',
+    );
+  const reply = await ask(flags, io, CONTROL_ACTIONS[action](value as string));
   if (flags.json) {
     io.stdout.write(`${redact(JSON.stringify(reply.body))}\n`);
     return 0;
@@ -66,13 +76,26 @@ export async function controlCommand(
   return 0;
 }
 
+/** `rtmpush add -`: one destination from stdin (first line, at most 16 KiB), so no key is in a command line. */
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.length > 16 * 1024) throw new UsageError('rtmpush add -: stdin holds more than one destination');
+  }
+  const line = text.split('\n')[0]!.trim();
+  if (!line) throw new UsageError('rtmpush add -: give the destination on stdin, e.g. echo "$DEST" | rtmpush add -');
+  return line;
+}
+
 /** `rtmpush status`: a table a person reads (or the status as JSON); exit 3 when a destination is not live. */
 export async function statusCommand(flags: ControlFlags, io: CliIo): Promise<number> {
   const reply = await ask(flags, io, { method: 'GET', path: '/v1/status' });
   const s = reply.body as unknown as StatusBody;
   io.stdout.write(redact(flags.json ? `${JSON.stringify(s)}\n` : statusText(s, Date.now())));
   // paused is an operator's choice, as in start's exit code
-  return s.destinations.every((d) => d.state === 'live' || d.state === 'paused') ? 0 : 3;
+  const fine = (d: DestinationStatus) => d.state === 'live' || d.state === 'paused';
+  return s.destinations.length > 0 && s.destinations.every(fine) ? 0 : 3;
 }
 
 export function statusText(s: StatusBody, now: number): string {

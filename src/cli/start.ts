@@ -72,7 +72,10 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       name,
       startedAt: new Date(),
       live: () => live,
-      resolve: (to) => resolveDestinations([to], { env: io.env, config: first.config.config })[0]!,
+      resolve: (to) => {
+        if (flags.rehearse) throw new UsageError('a rehearsal streams to the embedded server only: nothing to add');
+        return resolveDestinations([to], { env: io.env, config: first.config.config })[0]!;
+      },
       stop: () => controller.abort(),
       onEvent: (listener) => {
         listeners.add(listener);
@@ -80,6 +83,9 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       },
     }),
   );
+  const json = jsonReporter((t) => {
+    for (const l of listeners) l(t.trimEnd());
+  });
   const metricsAt = flags.metrics ? parseMetricsAddress(flags.metrics) : undefined;
   await control.listen(name);
   // prom-client is loaded only when metrics are asked for: every other run starts without it.
@@ -91,9 +97,11 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     return await stream(first, flags, io, {
       controller,
       onLive: (s) => (live = s),
-      toListeners: jsonReporter((t) => {
-        for (const l of listeners) l(t.trimEnd());
-      }),
+      toListeners: {
+        // made into JSON (and redacted) only while someone follows
+        handle: (e) => listeners.size > 0 && json.handle(e),
+        close: () => {},
+      },
     });
   } finally {
     await metrics?.close();
@@ -193,6 +201,7 @@ async function stream(first: ResolvedStream, flags: RawStreamFlags, io: CliIo, c
     // The hooks' last changes and warnings come before the summary, which is always the last line.
     await hook.close();
     reporter.handle({ type: 'summary', ...summary });
+    ctl.toListeners.handle({ type: 'summary', ...summary });
     return summary.exitCode;
   } finally {
     await hook.close();

@@ -22,10 +22,13 @@ export function makeController(o: ControllerOptions): Controller {
     if (!live) throw new BoardRefusal(409, 'the stream is still starting; try again in a moment');
     return live.board;
   };
-  const one = (label: string) =>
-    board()
+  const one = (label: string) => {
+    const found = board()
       .status()
-      .find((d) => d.label === label)!;
+      .find((d) => d.label === label);
+    if (!found) throw new BoardRefusal(404, `no destination ${label} (it was removed meanwhile)`);
+    return found;
+  };
   return {
     status(): StatusBody {
       const live = o.live();
@@ -47,10 +50,9 @@ export function makeController(o: ControllerOptions): Controller {
       };
     },
     add(to) {
-      const dest = o.resolve(to);
-      if (dest.kind === 'local')
+      if (/^(?:[^=]+=)?local$/.test(to))
         throw new UsageError('local cannot be added to a running stream: start one with --to local');
-      return board().add(dest);
+      return board().add(o.resolve(to));
     },
     async remove(label) {
       await board().remove(label);

@@ -33,10 +33,35 @@ export function ensureRuntimeDir(dir: string, uid = process.getuid?.() ?? 0): vo
   } catch (error) {
     throw new UsageError(`cannot create ${dir} for the control socket: ${(error as Error).message}`);
   }
+  checkOwnFolder(dir, uid);
+}
+
+const FIX = 'set RTMPUSH_RUNTIME_DIR to a folder of your own';
+
+/** A folder (not a link to one) this user owns and nobody else may enter; else a UsageError saying so. */
+export function checkOwnFolder(dir: string, uid = process.getuid?.() ?? 0): void {
   const st = lstatSync(dir);
-  const fix = 'set RTMPUSH_RUNTIME_DIR to a folder of your own';
-  if (!st.isDirectory()) throw new UsageError(`${dir} is not a folder; ${fix}`);
-  if (st.uid !== uid) throw new UsageError(`${dir} belongs to another user (uid ${st.uid}); ${fix}`);
+  if (!st.isDirectory()) throw new UsageError(`${dir} is not a folder; ${FIX}`);
+  if (st.uid !== uid) throw new UsageError(`${dir} belongs to another user (uid ${st.uid}); ${FIX}`);
   if ((st.mode & 0o077) !== 0)
-    throw new UsageError(`${dir} can be entered by other users (mode ${(st.mode & 0o777).toString(8)}); ${fix}`);
+    throw new UsageError(`${dir} can be entered by other users (mode ${(st.mode & 0o777).toString(8)}); ${FIX}`);
+}
+
+/**
+ * Before a client talks to a socket: the folder is this user's own and the socket is this user's, so no other user
+ * can have put a socket there to hear what we send (a key in `add`) or to answer with a made-up status. Root may
+ * talk to any user's run. Undefined when there is no socket (nothing runs under that name).
+ */
+export function trustedSocket(dir: string, name: string, uid = process.getuid?.() ?? 0): string | undefined {
+  const path = socketPath(dir, name);
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  if (uid !== 0) checkOwnFolder(dir, uid);
+  if (!st.isSocket()) throw new UsageError(`${path} is not a socket; ${FIX}`);
+  if (uid !== 0 && st.uid !== uid) throw new UsageError(`${path} belongs to another user (uid ${st.uid}); ${FIX}`);
+  return path;
 }

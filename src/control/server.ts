@@ -1,12 +1,13 @@
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { UsageError } from '../errors.js';
 import { BoardRefusal } from '../run/board.js';
 import { redact } from '../secret.js';
 import { type Answer, type Controller, MAX_BODY_BYTES, route } from './api.js';
 
-/** At most this many clients at once (status pollers, event followers). */
-const MAX_CONNECTIONS = 32;
+/** At most this many connections at once; event followers take at most MAX_FOLLOWERS of them. */
+const MAX_CONNECTIONS = 64;
+const MAX_FOLLOWERS = 16;
 /** An event follower that has not read this much is dropped: a stalled client never grows our memory. */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -23,7 +24,13 @@ export class ControlServer {
     readonly path: string,
     controller: Controller,
   ) {
-    this.#server = http.createServer((req, res) => void this.#handle(controller, req, res));
+    this.#server = http.createServer((req, res) => {
+      this.#handle(controller, req, res).catch((error: unknown) => {
+        // never an unhandled rejection: the stream goes on whatever a request does
+        if (!res.headersSent) send(res, { status: 500, body: { error: `internal error: ${String(error)}` } });
+        else res.destroy();
+      });
+    });
     this.#server.maxConnections = MAX_CONNECTIONS;
     this.#server.headersTimeout = 10_000;
     this.#server.requestTimeout = 10_000;
@@ -86,6 +93,8 @@ export class ControlServer {
 
   /** Server-Sent Events: each event `--json` would print, as one `data:` line. */
   #events(c: Controller, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.#followers.size >= MAX_FOLLOWERS)
+      return send(res, { status: 503, body: { error: `already ${MAX_FOLLOWERS} event followers; try later` } });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(': rtmpush events\n\n');
     this.#followers.add(res);
@@ -103,7 +112,7 @@ export class ControlServer {
 }
 
 function send(res: http.ServerResponse, answer: Answer): void {
-  const text = `${redact(JSON.stringify(answer.body))}\n`;
+  const text = `${redact(JSON.stringify(answer.body ?? null))}\n`;
   res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -140,7 +149,7 @@ async function refuseRunning(path: string, name: string): Promise<void> {
   const pid = await runningPid(path);
   if (pid !== undefined)
     throw new UsageError(`rtmpush \`${name}\` is already running (pid ${pid ?? '?'}); pick another --name`);
-  unlinkSync(path);
+  rmSync(path, { force: true });
 }
 
 /** The pid of the run answering on the socket; undefined if nothing answers (a stale socket). */

@@ -61,24 +61,23 @@ export class DestinationRelay implements MediaSink {
   get everAcked(): boolean {
     return this.#latest?.everAcked ?? false;
   }
+  /** Where the current session's first burst (the frames since the latest keyframe) ends, in bytes sent. */
+  get burstEnd(): number {
+    return this.#conn?.burstEnd ?? 0;
+  }
   /** When the latest acknowledgement arrived: the acked count is exact at that instant. */
   get lastAckAt(): number {
     return this.#latest?.lastAckAt ?? 0;
   }
   /** Bytes the server acknowledged (or, where it never acknowledges, took) over every session so far. */
   get deliveredTotal(): number {
-    return this.#deliveredBefore + this.#delivered(this.#latest);
+    return this.#deliveredBefore + (this.#latest?.delivered ?? 0);
   }
   get droppedFrames(): number {
     return this.#forwarder.droppedFrames;
   }
   get congested(): boolean {
     return this.#forwarder.congested;
-  }
-
-  #delivered(session: PublisherSession | undefined): number {
-    if (!session) return 0;
-    return session.everAcked ? session.acked : Math.max(0, session.sent - session.publishedAt);
   }
 
   /** Dials the destination; media comes through the feed once an encoder runs. */
@@ -170,7 +169,7 @@ export class DestinationRelay implements MediaSink {
       },
     );
     this.#conn = conn;
-    this.#deliveredBefore += this.#delivered(this.#latest);
+    this.#deliveredBefore += this.#latest?.delivered ?? 0;
     this.#latest = conn.session;
     this.#writer.reset(conn.session);
   }

@@ -123,6 +123,10 @@ export class PublisherSession {
   get everAcked(): boolean {
     return this.#everAcked;
   }
+  /** What the server took: acknowledged bytes, or (from a server that never acknowledges) media written to it. */
+  get delivered(): number {
+    return this.#everAcked ? this.#acked : Math.max(0, this.#sent - this.#publishedAt);
+  }
   /** `sent` when Publish.Start came: media after it is what acknowledgements prove arrived. */
   get publishedAt(): number {
     return this.#publishedAt;

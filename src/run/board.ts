@@ -14,7 +14,11 @@ import {
   liveMsAt,
   nextState,
 } from '../state/destination.js';
-import type { DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
+import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
+import { BoardRefusal, publishKey } from './operator.js';
+
+export { BoardRefusal };
+export type { DestinationMetrics };
 import { ThroughputMeter } from './throughput.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
@@ -27,20 +31,6 @@ interface Entry {
   meter: ThroughputMeter;
 }
 
-export interface DestinationMetrics extends DestinationStatus {
-  deliveredBytes: number;
-}
-
-/** Why an operator's request about one destination cannot be done: the API answers 404 or 409 with it. */
-export class BoardRefusal extends Error {
-  constructor(
-    readonly status: 404 | 409,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Every destination of a stream: its relay, fed from the encoder's one media feed; its state (relay events
  * through the pure state machine, reported as `state` events when they change); the figures `stats` and the
@@ -48,6 +38,11 @@ export class BoardRefusal extends Error {
  */
 export class DestinationBoard {
   readonly #entries = new Map<string, Entry>();
+  /** Destinations removed while streaming: the summary still tells of them. */
+  readonly #removed = new Map<string, Summary['destinations'][string]>();
+  /** Where destinations still unpublishing after a remove publish (URL and key): not to be added again yet. */
+  readonly #leaving = new Set<string>();
+  #closing = false;
   readonly #streamKbps: number;
   readonly #encoderMeter = new ThroughputMeter();
   readonly feed: MediaFeed;
@@ -75,7 +70,13 @@ export class DestinationBoard {
 
   /** A destination added while streaming: fed at once from the encoder's latest keyframe, and dialled. */
   add(dest: Destination): DestinationStatus {
+    this.#open();
     if (this.#entries.has(dest.label)) throw new BoardRefusal(409, `${dest.label} is already a destination`);
+    const same = [...this.#entries].find(([, e]) => publishKey(e.dest) === publishKey(dest));
+    if (same) throw new BoardRefusal(409, `${same[0]} already publishes there with that key`);
+    if (this.#leaving.has(publishKey(dest)))
+      throw new BoardRefusal(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
+    this.#removed.delete(dest.label);
     this.#create(dest);
     this.#begin(dest.label);
     return this.status().find((d) => d.label === dest.label)!;
@@ -83,14 +84,31 @@ export class DestinationBoard {
 
   /** A clean unpublish, then the destination is gone (the others are not touched). */
   async remove(label: string): Promise<void> {
+    this.#open();
     const entry = this.#entry(label);
+    if (this.#entries.size === 1)
+      throw new BoardRefusal(409, `${label} is the last destination: stop the stream instead (rtmpush stop)`);
     this.#entries.delete(label);
     this.feed.unsubscribe(entry.relay);
-    await entry.relay.stop();
+    const s = entry.state;
+    this.#removed.set(label, {
+      finalState: s.name === 'live' || s.name === 'paused' ? 'stopped' : s.name,
+      liveMs: liveMsAt(s, Date.now()),
+      reconnects: s.reconnects,
+      reason: 'removed',
+    });
+    const url = publishKey(entry.dest);
+    this.#leaving.add(url);
+    try {
+      await entry.relay.stop();
+    } finally {
+      this.#leaving.delete(url);
+    }
     this.emit({ type: 'state', destination: label, state: 'stopped', reason: 'removed' });
   }
 
   async pause(label: string): Promise<void> {
+    this.#open();
     const entry = this.#entry(label);
     if (entry.state.terminal) throw new BoardRefusal(409, `${label} has ended (${entry.state.name})`);
     if (entry.state.name === 'paused') return;
@@ -99,6 +117,7 @@ export class DestinationBoard {
   }
 
   resume(label: string): void {
+    this.#open();
     const entry = this.#entry(label);
     if (entry.state.name !== 'paused') throw new BoardRefusal(409, `${label} is not paused (${entry.state.name})`);
     this.#apply(label, { type: 'resume', at: Date.now() });
@@ -113,6 +132,7 @@ export class DestinationBoard {
 
   /** The feed has been drained; each relay unpublishes; every destination reaches its final state. */
   async stop(): Promise<void> {
+    this.#closing = true;
     await Promise.all([...this.#entries.values()].map((e) => e.relay.stop()));
     const at = Date.now();
     for (const label of this.#entries.keys()) this.#apply(label, { type: 'stop', at });
@@ -167,9 +187,18 @@ export class DestinationBoard {
     return this.status().map((d) => ({ ...d, deliveredBytes: this.#entries.get(d.label)!.relay.deliveredTotal }));
   }
 
-  /** Each destination's final state, as the summary shows it. */
+  /** From now on (the stream is stopping) destinations can no longer be added, removed, paused or resumed. */
+  close(): void {
+    this.#closing = true;
+  }
+
+  #open(): void {
+    if (this.#closing) throw new BoardRefusal(409, 'the stream is stopping');
+  }
+
+  /** Each destination's final state, as the summary shows it (those removed while streaming too). */
   finals(at: number): Summary['destinations'] {
-    const out: Summary['destinations'] = {};
+    const out: Summary['destinations'] = Object.fromEntries(this.#removed);
     for (const [label, { state: s }] of this.#entries) {
       out[label] = {
         finalState: s.name,
@@ -211,7 +240,9 @@ export class DestinationBoard {
   #delivered(entry: Entry, now: number): number {
     if (entry.state.name !== 'live') return 0;
     const { relay, meter } = entry;
-    if (relay.everAcked) meter.add(relay.lastAckAt, relay.ackedBytes);
+    // The session's first burst (up to 2 s of stream sent at once) counts as delivered at once: the figure is the
+    // stream's pace after it, not the burst's (which read twice the rate).
+    if (relay.everAcked) meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
     else meter.add(now, relay.sentBytes);
     return meter.kbps() ?? 0;
   }
@@ -242,7 +273,7 @@ export class DestinationBoard {
         const entry = this.#entries.get(label)!;
         entry.meter = new ThroughputMeter();
         const { relay } = entry;
-        if (relay.everAcked) entry.meter.add(relay.lastAckAt, relay.ackedBytes);
+        if (relay.everAcked) entry.meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
         else entry.meter.add(at, relay.sentBytes);
         return this.#apply(label, { type: 'live', at });
       }

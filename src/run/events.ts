@@ -83,4 +83,9 @@ export interface DestinationStatus {
   paused: boolean;
 }
 
+/** The status and what Prometheus counts besides: bytes delivered over every session. */
+export interface DestinationMetrics extends DestinationStatus {
+  deliveredBytes: number;
+}
+
 export type Emit = (event: RunEvent) => void;

@@ -69,6 +69,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     let restartEncoder = (_reason: string): void => {};
     const board = new DestinationBoard(plan, opts, emit, (reason) => restartEncoder(reason));
     opts.onRetryNow?.(() => board.retryNow());
+    // once a stop is asked for, the control API can no longer add, remove, pause or resume
+    opts.signal.addEventListener('abort', () => board.close(), { once: true });
     let latest: Progress | undefined;
     let encoders = 0;
     opts.onLive?.({ board, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { isAvcHeader, isKeyframe, videoTags } from '../helpers/flv.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
@@ -124,6 +124,11 @@ describe('the control socket: a running stream driven only through its socket an
     );
     assert.equal(taken.status, 409);
     assert.match(taken.body.error, /d1 is already a destination/);
+    const sameKey = await curl('POST', '/v1/destinations', JSON.stringify({ to: `d4=${nginx.url('live', KEYS.d1)}` }));
+    assert.equal(sameKey.status, 409);
+    assert.match(sameKey.body.error, /d1 already publishes there with that key/);
+    const local = await curl('POST', '/v1/destinations', '{"to": "local"}');
+    assert.equal(local.status, 400);
     assert.equal((await curl('DELETE', '/v1/destinations/nope')).status, 404);
     assert.equal((await curl('POST', '/v1/destinations/d1/jump')).status, 404);
     assert.equal((await curl('GET', '/v1/stop')).status, 405);
@@ -150,9 +155,11 @@ describe('the control socket: a running stream driven only through its socket an
     assert.deepEqual(states('d2'), ['connecting', 'live', 'paused', 'connecting', 'live']);
   });
 
-  it('remove: a clean unpublish, then gone from the status', async () => {
-    const r = await client('remove', 'd3');
+  it('remove: a clean unpublish, then gone from the status; a pause racing it disturbs nothing', async () => {
+    const [paused, r] = await Promise.all([curl('POST', '/v1/destinations/d3/pause'), client('remove', 'd3')]);
+    assert.ok([200, 404].includes(paused.status), JSON.stringify(paused));
     assert.equal(r.stdout, 'removed d3');
+    assert.equal((await client('status')).exitCode, 0, 'still running and answering');
     const s = (await curl('GET', '/v1/status')).body;
     assert.deepEqual(
       s.destinations.map((d: any) => d.label),
@@ -204,11 +211,29 @@ describe('the control socket: a running stream driven only through its socket an
     assert.deepEqual(Object.keys(stats.destinations), ['d1', 'd2']);
   });
 
-  it('stop: the stream ends cleanly (exit 0); the socket is gone; a client then hears nobody is running', async () => {
+  it('stop: the stream ends cleanly (exit 0), followers get the summary, nothing can be added meanwhile', async () => {
+    const follower = execa('curl', ['-sN', '--max-time', '30', '--unix-socket', sock, 'http://rtmpush/v1/events']);
+    await new Promise((r) => setTimeout(r, 500));
     assert.equal((await client('stop')).stdout, 'stopping');
+    const late = await curl(
+      'POST',
+      '/v1/destinations',
+      JSON.stringify({ to: `d5=${nginx.url('live', 'lateKey555')}` }),
+    );
+    assert.equal(late.status, 409);
+    assert.match(late.body.error, /the stream is stopping/);
     exitCode = (await run.proc).exitCode;
     assert.equal(exitCode, 0);
-    assert.equal(run.events.at(-1)!.type, 'summary');
+    const summary = run.events.at(-1)!;
+    assert.equal(summary.type, 'summary');
+    // the removed destination is in the summary, as it was
+    assert.deepEqual([summary.destinations.d3.finalState, summary.destinations.d3.reason], ['stopped', 'removed']);
+    const followed = String((await follower).stdout)
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
+    assert.equal(followed.at(-1)?.type, 'summary', 'the follower heard the summary last');
+    printed.push(JSON.stringify(followed));
     assert.ok(!existsSync(sock));
     const r = await client('status');
     assert.equal(r.exitCode, 2);
@@ -247,6 +272,33 @@ describe('the control socket’s folder and stale sockets', () => {
     assert.equal(taken.exitCode, 2);
     assert.match(taken.stderr, /cannot listen there \(EADDRINUSE\)/);
     assert.deepEqual(taken.events, []);
+  });
+
+  it('a client talks to no socket another user could have planted (run as uid nobody)', async () => {
+    const asNobody = (dir: string) =>
+      execa(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'node', BIN, 'status', '--name', 'x'],
+        { env: { RTMPUSH_RUNTIME_DIR: dir, PATH: process.env.PATH ?? '' }, extendEnv: false, reject: false },
+      );
+    // a folder anyone may enter, with a socket in it (made by root: another user for nobody)
+    const open = tempDir('control-planted');
+    chmodSync(open, 0o777);
+    const holderA = execa('node', ['-e', `require('net').createServer().listen(${JSON.stringify(`${open}/x.sock`)})`]);
+    // nobody's own 0700 folder, with a socket root put there
+    const own = tempDir('control-own');
+    chownSync(own, 65534, 65534);
+    const holderB = execa('node', ['-e', `require('net').createServer().listen(${JSON.stringify(`${own}/x.sock`)})`]);
+    for (let i = 0; i < 50 && !(existsSync(`${open}/x.sock`) && existsSync(`${own}/x.sock`)); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const a = await asNobody(open);
+    const b = await asNobody(own);
+    for (const h of [holderA, holderB]) h.kill('SIGKILL');
+    await Promise.allSettled([holderA, holderB]);
+    assert.equal(a.exitCode, 2);
+    assert.match(String(a.stderr), /belongs to another user \(uid 0\); set RTMPUSH_RUNTIME_DIR/);
+    assert.equal(b.exitCode, 2);
+    assert.match(String(b.stderr), /x\.sock belongs to another user \(uid 0\)/);
   });
 
   it('a socket a killed run left behind is replaced', async () => {

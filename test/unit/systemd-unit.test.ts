@@ -22,7 +22,9 @@ describe('the systemd template unit (contrib/systemd/rtmpush@.service)', () => {
     assert.match(text, /^EnvironmentFile=\/etc\/rtmpush\/%i\.env$/m);
     assert.match(text, /^Restart=on-failure$/m);
     assert.match(text, /^RestartPreventExitStatus=2$/m);
-    assert.match(text, /^Environment=RTMPUSH_RUNTIME_DIR=%t\/rtmpush$/m);
+    // a folder per instance: stopping one never removes another's socket
+    assert.match(text, /^RuntimeDirectory=rtmpush\/%i$/m);
+    assert.match(text, /^Environment=RTMPUSH_RUNTIME_DIR=%t\/rtmpush\/%i$/m);
     assert.ok(!/KEY=/.test(text.replace(/^#.*$/gm, '')), 'no key in the unit itself');
   });
 
