@@ -94,7 +94,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     : undefined;
   try {
     if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
-    return await stream(first, flags, io, {
+    return await stream(first, flags, io, context, {
       controller,
       onLive: (s) => (live = s),
       toListeners: {
@@ -116,8 +116,13 @@ interface Control {
   toListeners: Reporter;
 }
 
-async function stream(first: ResolvedStream, flags: RawStreamFlags, io: CliIo, ctl: Control): Promise<number> {
-  const context = { env: io.env, cwd: io.cwd, os: hostOs() };
+async function stream(
+  first: ResolvedStream,
+  flags: RawStreamFlags,
+  io: CliIo,
+  context: Parameters<typeof resolveStream>[1],
+  ctl: Control,
+): Promise<number> {
   let resolved = first;
   // With a new uplink figure, the plan is made again from it.
   if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);

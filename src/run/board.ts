@@ -239,12 +239,14 @@ export class DestinationBoard {
   /** Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live. */
   #delivered(entry: Entry, now: number): number {
     if (entry.state.name !== 'live') return 0;
-    const { relay, meter } = entry;
-    // The session's first burst (up to 2 s of stream sent at once) counts as delivered at once: the figure is the
-    // stream's pace after it, not the burst's (which read twice the rate).
+    this.#sample(entry, now);
+    return entry.meter.kbps() ?? 0;
+  }
+
+  /** What the server took, into the meter; the session's first burst counts at once (its pace read twice the rate). */
+  #sample({ relay, meter }: Entry, now: number): void {
     if (relay.everAcked) meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
     else meter.add(now, relay.sentBytes);
-    return meter.kbps() ?? 0;
   }
 
   #apply(label: string, event: DestinationEvent): void {
@@ -272,9 +274,7 @@ export class DestinationBoard {
         // The figure starts afresh from this moment's count: the burst the session started with is not in it.
         const entry = this.#entries.get(label)!;
         entry.meter = new ThroughputMeter();
-        const { relay } = entry;
-        if (relay.everAcked) entry.meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
-        else entry.meter.add(at, relay.sentBytes);
+        this.#sample(entry, at);
         return this.#apply(label, { type: 'live', at });
       }
       case 'retry':
