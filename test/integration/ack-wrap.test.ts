@@ -250,6 +250,8 @@ describe("rtmpush's own embedded server (--to local)", () => {
     liveAfter = Date.now() - started;
     leg.end();
     await relay.stop();
+    // every recording on disk before a test reads it
+    await local.stop();
   });
   after(async () => {
     await relay?.stop();
