@@ -233,7 +233,15 @@ describe('no child process holds a key in its environment', () => {
       .slice(1)
       .filter((p) => commandOf(p).join(' ') !== own);
     assert.ok(ffmpeg.length >= 1);
-    const environ = ffmpeg.map((p) => readFileSync(`/proc/${p}/environ`, 'latin1').replaceAll('\0', '\n')).join('\n');
+    // a child that has ended meanwhile (a hook) has no environment left to read
+    const environOf = (p: number) => {
+      try {
+        return readFileSync(`/proc/${p}/environ`, 'latin1').replaceAll('\0', '\n');
+      } catch {
+        return '';
+      }
+    };
+    const environ = ffmpeg.map(environOf).join('\n');
     await run.proc;
     const children = { ffmpeg: environ, ffprobe: readFileSync(probeEnv, 'utf8'), hook: readFileSync(hookEnv, 'utf8') };
     for (const [who, text] of Object.entries(children)) {
