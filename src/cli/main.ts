@@ -47,6 +47,9 @@ async function printVersion(io: CliIo): Promise<void> {
 /** Runs the CLI and returns the exit code. The only place that decides exit codes. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   let exitCode = 0;
+  // A terminal that was closed (EIO) or a reader that went away (`| head`: EPIPE) loses what is printed from then
+  // on, nothing more: a stream still stops cleanly, a command still ends with its exit code.
+  for (const out of [io.stdout, io.stderr]) if (out.listenerCount('error') === 0) out.on('error', () => {});
   const program = new Command('rtmpush')
     .description('Encode once with ffmpeg and push live to several RTMP/RTMPS destinations at once.')
     .option('-V, --version', 'print the version and which ffmpeg is used')

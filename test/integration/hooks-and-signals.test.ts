@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { execa } from 'execa';
+import { BIN, ISOLATED, runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { isRunning, startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
+
+async function until(done: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** PIDs of processes whose command line is exactly `argv` (to check what a run left behind; never to kill by name). */
 function processesRunning(argv: string[]): number[] {
@@ -115,26 +124,34 @@ describe('signals and encoder wrappers', () => {
   before(() => nginx.start());
   after(() => nginx.dispose());
 
-  it('SIGHUP stops cleanly: the destination stopped (unpublished), a summary, exit 0', async () => {
-    const run = startCli([
-      'start',
-      '--to',
-      `d=${nginx.url('live', 'hupKey12345')}`,
-      '--preset',
-      '360p30',
-      '--duration',
-      '30s',
-      '--json',
-      '--uplink',
-      'off',
-    ]);
-    await run.waitFor((e) => e.type === 'state' && e.state === 'live');
-    run.proc.kill('SIGHUP');
-    const r = await run.proc;
-    assert.equal(r.exitCode, 0);
-    const last = run.events.at(-1)!;
-    assert.equal(last.type, 'summary');
-    assert.equal(last.destinations.d.finalState, 'stopped');
+  it('a closed terminal (SIGHUP on a terminal) stops cleanly: unpublished, its socket gone, nothing left', async () => {
+    const dir = tempDir('tty');
+    const states = path.join(dir, 'states.ndjson');
+    const runtime = path.join(dir, 'run');
+    const args = ['start', '--to', `d=${nginx.url('live', 'hupKey12345')}`, '--preset', '360p30'];
+    args.push('--duration', '30s', '--uplink', 'off', '--name', 'hup', '--on-state', `cat >> '${states}'`);
+    const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    // `script` gives rtmpush a terminal of its own (stderr a TTY: the spinner), with rtmpush leading its session
+    const terminal = execa('script', ['-qfec', `exec node '${BIN}' ${quoted}`, '/dev/null'], {
+      env: { ...ISOLATED, RTMPUSH_RUNTIME_DIR: runtime },
+      stdin: 'pipe',
+      stdout: 'ignore',
+      reject: false,
+    });
+    const said = () => (existsSync(states) ? readFileSync(states, 'utf8') : '');
+    try {
+      await until(() => said().includes('"state":"live"'), 20_000, 'live');
+      const status = await runCli(['status', '--name', 'hup', '--json'], { RTMPUSH_RUNTIME_DIR: runtime });
+      const pid = JSON.parse(status.stdout).pid as number;
+      // the terminal goes away: the kernel hangs up the session it controlled
+      terminal.kill('SIGKILL');
+      await until(() => !isRunning(pid), 15_000, 'rtmpush ended');
+      assert.match(said(), /"destination":"d","state":"stopped"/);
+      assert.ok(!existsSync(path.join(runtime, 'hup.sock')), 'the control socket was removed');
+    } finally {
+      terminal.kill('SIGKILL');
+      await terminal;
+    }
   });
 
   it(
