@@ -3,6 +3,7 @@ import { locateFfmpeg, locateFfprobe } from '../ffmpeg/locate.js';
 import { jsonReporter } from '../report/ndjson.js';
 import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
+import type { RunEvent } from '../run/events.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
@@ -16,7 +17,9 @@ import { makeController } from '../control/controller.js';
 import { checkName, ensureRuntimeDir, runtimeDir, socketPath } from '../control/paths.js';
 import { ControlServer } from '../control/server.js';
 import { parseMetricsAddress } from '../control/address.js';
+import { Reloader } from '../run/reload.js';
 import type { CliIo } from './io.js';
+import { ConfigReader } from './reload.js';
 import { hostOs, type ResolvedStream, resolveStream, type RawStreamFlags } from './options.js';
 
 /**
@@ -66,6 +69,19 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   const controller = new AbortController();
   const listeners = new Set<(json: string) => void>();
   let live: LiveSession | undefined;
+  let emit: (e: RunEvent) => void = () => {};
+  const reader = new ConfigReader(flags, context, first, (message) => emit({ type: 'warning', message }));
+  const reloader = new Reloader({
+    initial: first.plan.destinations.map((d) => d.label),
+    read: () => reader.read(),
+    emit: (e) => emit(e),
+    onApplied: () => reader.applied(),
+  });
+  // A closed terminal sends SIGHUP: on a terminal it stops the stream; elsewhere (a service) it reloads the config.
+  const hangupStops = Boolean(io.stderr.isTTY);
+  const onHup = (): void => void reloader.reload();
+  if (!hangupStops) process.on('SIGHUP', onHup);
+  controller.signal.addEventListener('abort', () => reloader.close(), { once: true });
   const control = new ControlServer(
     socketPath(dir, name),
     makeController({
@@ -74,7 +90,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       live: () => live,
       resolve: (to) => {
         if (flags.rehearse) throw new UsageError('a rehearsal streams to the embedded server only: nothing to add');
-        return resolveDestinations([to], { env: io.env, config: first.config.config })[0]!;
+        return resolveDestinations([to], { env: io.env, config: reader.current.config.config })[0]!;
       },
       stop: () => controller.abort(),
       onEvent: (listener) => {
@@ -96,7 +112,13 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
     return await stream(first, flags, io, context, {
       controller,
-      onLive: (s) => (live = s),
+      hangupStops,
+      reader,
+      onEmit: (e) => (emit = e),
+      onLive: (s) => {
+        live = s;
+        reloader.attach(s.board);
+      },
       toListeners: {
         // made into JSON (and redacted) only while someone follows
         handle: (e) => listeners.size > 0 && json.handle(e),
@@ -104,6 +126,8 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       },
     });
   } finally {
+    reloader.close();
+    process.off('SIGHUP', onHup);
     await metrics?.close();
     await control.close();
   }
@@ -111,6 +135,12 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
 
 interface Control {
   controller: AbortController;
+  /** On a terminal, SIGHUP (the terminal closed) stops the stream; elsewhere it reloads the config. */
+  hangupStops: boolean;
+  /** Reads the config again on SIGHUP: told which resolution the stream runs with. */
+  reader: ConfigReader;
+  /** Where the reload's events go, once the stream has its reporters. */
+  onEmit: (emit: (e: RunEvent) => void) => void;
   onLive: (live: LiveSession) => void;
   /** Every event, as --json prints it, to the control API's followers. */
   toListeners: Reporter;
@@ -126,6 +156,7 @@ async function stream(
   let resolved = first;
   // With a new uplink figure, the plan is made again from it.
   if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);
+  ctl.reader.current = resolved;
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;
   let rehearse: { platforms: Platform[]; flags: RehearsalFlags } | undefined;
@@ -164,6 +195,7 @@ async function stream(
     ctl.toListeners.handle(e);
   }, flags.onState);
   const emit = hook.emit;
+  ctl.onEmit(emit);
   // The file is created now, before anything starts: one that cannot be is bad input.
   const recorder = plan.record
     ? new Recorder(plan.record, {
@@ -183,8 +215,8 @@ async function stream(
   const onSignal = (): void => controller.abort();
   let retryNow = (): void => {};
   const onUsr1 = (): void => retryNow();
-  // SIGHUP (a closed terminal, or a service manager's reload) stops cleanly too, with a summary and an unpublish.
-  const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  // On a terminal, SIGHUP (it was closed) stops cleanly too, with a summary and an unpublish.
+  const stopSignals = ctl.hangupStops ? (['SIGINT', 'SIGTERM', 'SIGHUP'] as const) : (['SIGINT', 'SIGTERM'] as const);
   for (const sig of stopSignals) process.on(sig, onSignal);
   process.on('SIGUSR1', onUsr1);
   try {

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { Destination } from '../platforms/destinations.js';
-import { BoardRefusal } from '../run/board.js';
+import { BoardRefusal } from '../run/operator.js';
 import type { LiveSession } from '../run/session.js';
 import type { Controller, StatusBody } from './api.js';
 

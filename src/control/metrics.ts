@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { UsageError } from '../errors.js';
-import type { DestinationMetrics } from '../run/board.js';
+import type { DestinationMetrics } from '../run/events.js';
 import type { LiveSession } from '../run/session.js';
 import type { DestinationStateName } from '../state/destination.js';
 

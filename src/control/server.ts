@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { UsageError } from '../errors.js';
-import { BoardRefusal } from '../run/board.js';
+import { BoardRefusal } from '../run/operator.js';
 import { redact } from '../secret.js';
 import { type Answer, type Controller, MAX_BODY_BYTES, route } from './api.js';
 

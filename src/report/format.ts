@@ -33,6 +33,15 @@ export function formatDelivery(d: DestinationStats): string {
   return ` · ${parts.join(' · ')}`;
 }
 
+export function formatReload(e: Of<'reload'>): string {
+  const parts = [
+    e.added.length ? `added ${e.added.join(', ')}` : '',
+    e.removed.length ? `removed ${e.removed.join(', ')}` : '',
+    e.replaced.length ? `replaced ${e.replaced.join(', ')} (new URL or key)` : '',
+  ].filter(Boolean);
+  return `config reloaded: ${parts.length ? parts.join('; ') : 'no destination changed'}`;
+}
+
 export function formatClock(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');

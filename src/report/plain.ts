@@ -4,6 +4,7 @@ import {
   formatDelivery,
   formatReceived,
   formatRehearsal,
+  formatReload,
   formatStart,
   formatState,
   formatStats,
@@ -36,6 +37,8 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
         }
         case 'warning':
           return line(`warning: ${event.message}`);
+        case 'reload':
+          return line(formatReload(event));
         case 'error':
           return line(`error: ${event.message}`);
         case 'log':

@@ -7,6 +7,7 @@ import {
   formatDelivery,
   formatReceived,
   formatRehearsal,
+  formatReload,
   formatStart,
   formatState,
   formatStats,
@@ -58,6 +59,8 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           return refresh();
         case 'warning':
           return print(chalk.yellow(`warning: ${event.message}`));
+        case 'reload':
+          return print(chalk.dim(formatReload(event)));
         case 'error':
           return print(chalk.red(`error: ${event.message}`));
         case 'log':

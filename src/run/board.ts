@@ -16,9 +16,6 @@ import {
 } from '../state/destination.js';
 import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
 import { BoardRefusal, publishKey } from './operator.js';
-
-export { BoardRefusal };
-export type { DestinationMetrics };
 import { ThroughputMeter } from './throughput.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
@@ -59,8 +56,9 @@ export class DestinationBoard {
     for (const dest of plan.destinations) this.#create(dest);
   }
 
-  get labels(): string[] {
-    return [...this.#entries.keys()];
+  /** Each destination's label and where it publishes (URL and key): what a reload compares. */
+  get publishing(): Map<string, string> {
+    return new Map([...this.#entries].map(([label, e]) => [label, publishKey(e.dest)]));
   }
 
   /** Every destination starts dialling and is reported `connecting`. */
@@ -82,11 +80,14 @@ export class DestinationBoard {
     return this.status().find((d) => d.label === dest.label)!;
   }
 
-  /** A clean unpublish, then the destination is gone (the others are not touched). */
-  async remove(label: string): Promise<void> {
+  /**
+   * A clean unpublish, then the destination is gone (the others are not touched). The last one stays, unless a
+   * reload is about to add others.
+   */
+  async remove(label: string, { evenLast = false } = {}): Promise<void> {
     this.#open();
     const entry = this.#entry(label);
-    if (this.#entries.size === 1)
+    if (this.#entries.size === 1 && !evenLast)
       throw new BoardRefusal(409, `${label} is the last destination: stop the stream instead (rtmpush stop)`);
     this.#entries.delete(label);
     this.feed.unsubscribe(entry.relay);

@@ -35,6 +35,8 @@ export type RunEvent =
       destinations?: Record<string, DestinationStats>;
     }
   | { type: 'warning'; message: string }
+  /** SIGHUP applied the config file's destinations: the labels added, removed and replaced (new URL or key). */
+  | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }

@@ -22,6 +22,8 @@ describe('the systemd template unit (contrib/systemd/rtmpush@.service)', () => {
     assert.match(text, /^EnvironmentFile=\/etc\/rtmpush\/%i\.env$/m);
     assert.match(text, /^Restart=on-failure$/m);
     assert.match(text, /^RestartPreventExitStatus=2$/m);
+    // `systemctl reload`: SIGHUP, which reads the config again (no terminal here, so it does not stop)
+    assert.match(text, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     // a folder per instance: stopping one never removes another's socket
     assert.match(text, /^RuntimeDirectory=rtmpush\/%i$/m);
     assert.match(text, /^Environment=RTMPUSH_RUNTIME_DIR=%t\/rtmpush\/%i$/m);
