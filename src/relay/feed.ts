@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+import { isAacSequenceHeader, isAvcSequenceHeader } from '../rtmp/flv.js';
 import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { GopCache } from './gop.js';
 import { EncoderLeg } from './leg.js';
 
 /** What takes the encoder's media: a destination's relay. */
@@ -22,8 +23,7 @@ export class MediaFeed {
   readonly #sinks = new Set<MediaSink>();
   #leg: EncoderLeg | undefined;
   #headers = new Map<string, RtmpMessage>();
-  #gop: RtmpMessage[] = [];
-  #gopBytes = 0;
+  readonly #gop = new GopCache(MAX_GOP_BYTES);
   /** Media bytes the encoders have written (what `stats` shows as the encoder's bitrate). */
   bytes = 0;
 
@@ -33,7 +33,7 @@ export class MediaFeed {
   attach(stream: Readable): void {
     this.#leg?.close();
     this.#headers.clear();
-    this.#clearGop();
+    this.#gop.clear();
     for (const sink of this.#sinks) sink.encoderStarted();
     this.#leg = new EncoderLeg(stream, (msg) => this.#onMedia(msg), this.onFault);
   }
@@ -44,7 +44,7 @@ export class MediaFeed {
     if (!this.#leg) return;
     sink.encoderStarted();
     for (const msg of this.#headers.values()) sink.media(msg);
-    for (const msg of this.#gop) sink.media(msg);
+    for (const msg of this.#gop.messages) sink.media(msg);
   }
 
   unsubscribe(sink: MediaSink): void {
@@ -71,15 +71,6 @@ export class MediaFeed {
     if (msg.typeId === MSG.DataAmf0) return void this.#headers.set('meta', msg);
     if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return void this.#headers.set('video', msg);
     if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return void this.#headers.set('audio', msg);
-    if (msg.typeId === MSG.Video && isVideoKeyframe(head)) this.#clearGop();
-    else if (this.#gop.length === 0) return;
-    this.#gop.push(msg);
-    this.#gopBytes += payloadLength(msg);
-    if (this.#gopBytes > MAX_GOP_BYTES) this.#clearGop();
-  }
-
-  #clearGop(): void {
-    this.#gop = [];
-    this.#gopBytes = 0;
+    this.#gop.keep(msg);
   }
 }

@@ -1,5 +1,6 @@
-import { ACK_WINDOW, MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { ACK_WINDOW, MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
 import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+import { GopCache } from './gop.js';
 
 /** One message to send upstream, at this (rebased) timestamp. */
 export interface Send {
@@ -30,8 +31,7 @@ export class MediaForwarder {
   #metadata: RtmpMessage | undefined;
   #avcHeader: RtmpMessage | undefined;
   #aacHeader: RtmpMessage | undefined;
-  #gop: RtmpMessage[] = [];
-  #gopBytes = 0;
+  readonly #gop: GopCache;
   #waitingKeyframe = true;
   /** Upstream timestamp = encoder timestamp − base. */
   #base = 0;
@@ -43,7 +43,10 @@ export class MediaForwarder {
   #restarted = false;
 
   /** `allowanceBytes`: two seconds of the stream (at least 256 KiB). */
-  constructor(private readonly allowanceBytes: number) {}
+  constructor(private readonly allowanceBytes: number) {
+    // A long keyframe interval: a burst that big would look like congestion; wait for the next keyframe instead.
+    this.#gop = new GopCache(allowanceBytes);
+  }
 
   /** A new encoder (the watchdog restarted it): its clock starts at 0 again; resume on its next keyframe. */
   encoderStarted(): void {
@@ -52,7 +55,7 @@ export class MediaForwarder {
       this.#waitingKeyframe = true;
     }
     this.#restarted = true;
-    this.#clearGop();
+    this.#gop.clear();
   }
 
   /** A new upstream session is being dialled: it starts on a keyframe, at timestamp 0. */
@@ -67,12 +70,13 @@ export class MediaForwarder {
   sessionStarted(): Send[] {
     const out: Send[] = [];
     for (const msg of [this.#metadata, this.#avcHeader, this.#aacHeader]) if (msg) out.push(this.#at(msg, 0));
-    const first = this.#gop[0];
+    const first = this.#gop.messages[0];
     if (!first || !this.#waitingKeyframe || this.#resumeFrom !== undefined) return out;
     this.#base = first.timestamp;
     this.#waitingKeyframe = false;
     this.#sentFrames = true;
-    for (const msg of this.#gop) if (msg.timestamp >= this.#base) out.push(this.#at(msg, msg.timestamp - this.#base));
+    for (const msg of this.#gop.messages)
+      if (msg.timestamp >= this.#base) out.push(this.#at(msg, msg.timestamp - this.#base));
     return out;
   }
 
@@ -84,7 +88,7 @@ export class MediaForwarder {
     if (msg.typeId === MSG.DataAmf0) this.#metadata = msg;
     else if (header && msg.typeId === MSG.Video) this.#avcHeader = msg;
     else if (header) this.#aacHeader = msg;
-    else this.#keep(msg);
+    else this.#gop.keep(msg);
     if (!link) return undefined;
     if (msg.typeId === MSG.DataAmf0 || header) {
       // Before its first keyframe a restarted encoder's headers go at the timeline's current point: never back to 0.
@@ -123,19 +127,5 @@ export class MediaForwarder {
   #at(msg: RtmpMessage, timestamp: number): Send {
     if (timestamp > this.#lastTs) this.#lastTs = timestamp;
     return { msg, timestamp };
-  }
-
-  #keep(msg: RtmpMessage): void {
-    if (msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) this.#clearGop();
-    else if (this.#gop.length === 0) return;
-    this.#gop.push(msg);
-    this.#gopBytes += payloadLength(msg);
-    // A long keyframe interval: a burst that big would look like congestion; wait for the next keyframe instead.
-    if (this.#gopBytes > this.allowanceBytes) this.#clearGop();
-  }
-
-  #clearGop(): void {
-    this.#gop = [];
-    this.#gopBytes = 0;
   }
 }
