@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readSmallFile } from '../util/files.js';
+import { jsonErrorWhere } from '../util/json-error.js';
 import { configSchema, describeIssues, type RtmpushConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -38,8 +39,11 @@ export function loadConfig(lookup: ConfigLookup): LoadedConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    const why = error instanceof SyntaxError ? error.message : 'cannot be read';
-    throw new UsageError(`${file}: not valid JSON (${why}): fix the file or pass --config`, { cause: error });
+    // V8's message quotes the text around the error, which may be a key: only where it is
+    const where = jsonErrorWhere(text);
+    throw new UsageError(`${file}: not valid JSON${where ? ` (at ${where})` : ''}: fix the file or pass --config`, {
+      cause: error,
+    });
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

@@ -53,6 +53,25 @@ describe('config file', () => {
     assert.throws(() => loadConfig({ cwd: dir, env: {} }), /rtmpush\.config\.json: not valid JSON/);
   });
 
+  it('bad JSON is placed by line and column, never quoted: the text around the error may be a key', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'rtmpush.config.json');
+    const cases: [string, RegExp][] = [
+      ['{"destinations": {"box": {"url": "rtmp://h/app", "key": newSecretKe}}}', /at line 1, column 57\)/],
+      ['{\n  "defaults": {\n    "to": [newSecretKe]\n  }\n}', /at line 3, column 12\)/],
+      ['{"key": "newSecretKe"\n"other": 1}', /at line 2, column 1\)/],
+      ['{"key": "newSecretKe', /: not valid JSON: fix the file/],
+    ];
+    for (const [text, where] of cases) {
+      writeFileSync(file, text);
+      assert.throws(
+        () => loadConfig({ cwd: dir, env: {} }),
+        (e: Error) => where.test(e.message) && !/SecretKe|Secret|Ke"/.test(e.message),
+        text,
+      );
+    }
+  });
+
   it('warns when a literal key sits in a file others can read, not when it is private', () => {
     const dir = tmp();
     const file = path.join(dir, 'rtmpush.config.json');
