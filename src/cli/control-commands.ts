@@ -32,6 +32,14 @@ export function addControlCommands(program: Command, io: CliIo, done: (code: num
   one('resume', '<label>', 'publish a paused destination again', 'rtmpush resume youtube');
   one('retry', '[label]', 'destinations waiting to reconnect (or this one) try now', 'rtmpush retry');
   program
+    .command('reload')
+    .description("read the running stream's config file again and apply its destinations (as SIGHUP)")
+    .option(...NAME)
+    .option('--json', 'print what changed as JSON')
+    .addHelpText('after', '\nExample:\n  $ rtmpush reload --name church')
+    .exitOverride()
+    .action(async (opts: ControlFlags) => done(await controlCommand('reload', undefined, opts, io)));
+  program
     .command('stop')
     .description('stop the running stream cleanly (as SIGTERM)')
     .option(...NAME)

@@ -2,7 +2,7 @@ import type { StatusBody } from '../control/api.js';
 import { type Reply, request } from '../control/client.js';
 import { checkName, runtimeDir, socketPath, trustedSocket } from '../control/paths.js';
 import { RunError, UsageError } from '../errors.js';
-import { formatClock } from '../report/format.js';
+import { formatClock, formatReload } from '../report/format.js';
 import type { DestinationStatus } from '../run/events.js';
 import { redact } from '../secret.js';
 import type { CliIo } from './io.js';
@@ -28,6 +28,7 @@ export const CONTROL_ACTIONS = {
     path: label === undefined ? '/v1/retry' : `/v1/destinations/${enc(label)}/retry`,
   }),
   stop: (): Ask => ({ method: 'POST', path: '/v1/stop' }),
+  reload: (): Ask => ({ method: 'POST', path: '/v1/reload' }),
 } as const;
 
 async function ask(flags: ControlFlags, io: CliIo, what: Ask): Promise<Reply> {
@@ -71,7 +72,9 @@ export async function controlCommand(
           ? `retrying now: ${(b.retried as string[]).join(', ') || 'none was waiting'}`
           : action === 'stop'
             ? 'stopping'
-            : `${String(b.label)}: ${String(b.state)}`;
+            : action === 'reload'
+              ? formatReload({ type: 'reload', ...(b as { added: string[]; removed: string[]; replaced: string[] }) })
+              : `${String(b.label)}: ${String(b.state)}`;
   io.stdout.write(`${redact(line)}\n`);
   return 0;
 }

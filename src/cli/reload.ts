@@ -5,40 +5,55 @@ import type { Plan } from '../plan/plan.js';
 import type { RawStreamFlags, ResolveEnv, ResolvedStream } from './options.js';
 import { resolveStream } from './options.js';
 
-/** What the encoder was started with, in words: a reload cannot change it without a restart of the encode. */
+/**
+ * What the operator chose for the encode, in words: the preset and what it makes, the source, the audio. Bitrates
+ * are left out: the platforms' caps and the uplink's share per destination move them with the destinations.
+ */
 function encodeOf(plan: Plan): string {
   const { video: v, audio: a } = plan;
   return (
-    `${plan.preset} ${describeSource(plan.source)} ${v.width}x${v.height}@${v.fps} ${v.kbps} kbps ` +
-    `keyframe ${v.keyintSeconds} s, AAC ${a.kbps} kbps ${a.sampleRate} Hz`
+    `${plan.preset} ${v.width}x${v.height}@${v.fps} keyframe ${v.keyintSeconds} s ` +
+    `from ${describeSource(plan.source)}, AAC ${a.sampleRate} Hz ${a.channels === 2 ? 'stereo' : 'mono'}`
   );
 }
 
 /**
- * How SIGHUP reads the config again: the same flags and environment as at start, the config file as it is now.
- * The destinations it gives are applied; what would change the encode (preset, source, bitrates, caps) waits for
- * the next start, with a warning. `current` is what the control API resolves `add` against.
+ * How a reload reads the config again: the file the stream started with (never another one found since, which
+ * another user may have put in the working folder), with the same flags and environment. The destinations it gives
+ * are applied; what would change the encode waits for the next start, with a warning. `current` is what the
+ * control API resolves `add` against.
  */
 export class ConfigReader {
   #candidate: ResolvedStream | undefined;
+  /** The encode the stream runs: set once, at start. */
+  #running: string;
 
   constructor(
     private readonly flags: RawStreamFlags,
     private readonly ctx: ResolveEnv,
     public current: ResolvedStream,
     private readonly warn: (message: string) => void,
-  ) {}
+  ) {
+    this.#running = encodeOf(current.plan);
+  }
+
+  /** The stream starts with this resolution (made again after an uplink measurement). */
+  started(resolved: ResolvedStream): void {
+    this.current = resolved;
+    this.#running = encodeOf(resolved.plan);
+  }
 
   read(): Destination[] {
     if (this.flags.rehearse) throw new UsageError('a rehearsal streams to the embedded server only');
+    const file = this.current.config.file;
+    if (!file) throw new UsageError('the stream started without a config file: there is none to read again');
     // the recording is under way: its file exists now, and is not the config's to change
-    const next = resolveStream({ ...this.flags, record: undefined }, this.ctx);
-    const before = encodeOf(this.current.plan);
+    const next = resolveStream({ ...this.flags, config: file, record: undefined }, this.ctx);
     const after = encodeOf(next.plan);
-    if (before !== after)
+    if (after !== this.#running)
       this.warn(
-        `reload: with this config the encode would be ${after}; it stays ${before} until the next start ` +
-          '(only destinations change while streaming)',
+        `reload: this config would encode ${after}; the stream goes on with ${this.#running} until the next ` +
+          'start (only destinations change while streaming)',
       );
     this.#candidate = next;
     return next.plan.destinations;

@@ -20,6 +20,7 @@ import { parseMetricsAddress } from '../control/address.js';
 import { Reloader } from '../run/reload.js';
 import type { CliIo } from './io.js';
 import { ConfigReader } from './reload.js';
+import { underTerminal } from './terminal.js';
 import { hostOs, type ResolvedStream, resolveStream, type RawStreamFlags } from './options.js';
 
 /**
@@ -72,15 +73,15 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   let emit: (e: RunEvent) => void = () => {};
   const reader = new ConfigReader(flags, context, first, (message) => emit({ type: 'warning', message }));
   const reloader = new Reloader({
-    initial: first.plan.destinations.map((d) => d.label),
+    initial: first.plan.destinations,
     read: () => reader.read(),
     emit: (e) => emit(e),
     onApplied: () => reader.applied(),
   });
-  // A closed terminal sends SIGHUP: on a terminal it stops the stream; elsewhere (a service) it reloads the config.
-  const hangupStops = Boolean(io.stderr.isTTY);
-  const onHup = (): void => void reloader.reload();
-  if (!hangupStops) process.on('SIGHUP', onHup);
+  // A closed terminal sends SIGHUP: under a terminal it stops the stream; elsewhere (a service) it reloads the
+  // config. The listener stays to the end: a reload asked for while stopping is a no-op, not Node's default (exit).
+  const hangupStops = underTerminal(io);
+  if (!hangupStops) process.on('SIGHUP', () => void reloader.reload());
   controller.signal.addEventListener('abort', () => reloader.close(), { once: true });
   const control = new ControlServer(
     socketPath(dir, name),
@@ -93,6 +94,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
         return resolveDestinations([to], { env: io.env, config: reader.current.config.config })[0]!;
       },
       stop: () => controller.abort(),
+      reload: () => reloader.reload(),
       onEvent: (listener) => {
         listeners.add(listener);
         return () => listeners.delete(listener);
@@ -127,7 +129,6 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     });
   } finally {
     reloader.close();
-    process.off('SIGHUP', onHup);
     await metrics?.close();
     await control.close();
   }
@@ -156,7 +157,7 @@ async function stream(
   let resolved = first;
   // With a new uplink figure, the plan is made again from it.
   if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);
-  ctl.reader.current = resolved;
+  ctl.reader.started(resolved);
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;
   let rehearse: { platforms: Platform[]; flags: RehearsalFlags } | undefined;

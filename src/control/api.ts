@@ -27,6 +27,8 @@ export interface Controller {
   resume(label: string): DestinationStatus;
   /** Destinations waiting to retry try now (one, or all): the labels that did. */
   retry(label?: string): string[];
+  /** As SIGHUP: the config file read again, its destinations applied; what changed. */
+  reload(): Promise<{ added: string[]; removed: string[]; replaced: string[] }>;
   /** As SIGTERM: a clean stop. */
   stop(): void;
   /** Every event the run reports, as `--json` prints it (a line of JSON without the newline). */
@@ -63,6 +65,7 @@ export async function route(c: Controller, method: string, url: string, body: st
     c.stop();
     return { status: 202, body: { stopping: true } };
   }
+  if (what === 'reload' && parts.length === 2) return only('POST') ?? { status: 200, body: await c.reload() };
   if (what === 'retry' && parts.length === 2) return only('POST') ?? { status: 200, body: { retried: c.retry() } };
   if (what !== 'destinations') return error(404, `no such path: ${pathname}`);
   if (parts.length === 2) {

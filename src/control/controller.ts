@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Destination } from '../platforms/destinations.js';
 import { BoardRefusal } from '../run/operator.js';
+import type { ReloadOutcome } from '../run/reload.js';
 import type { LiveSession } from '../run/session.js';
 import type { Controller, StatusBody } from './api.js';
 
@@ -12,6 +13,8 @@ export interface ControllerOptions {
   /** What `--to` does with one item, against the environment and config the run started with. */
   resolve: (to: string) => Destination;
   stop: () => void;
+  /** Reads the config file again and applies its destinations (as SIGHUP). */
+  reload: () => Promise<ReloadOutcome>;
   onEvent: Controller['onEvent'];
 }
 
@@ -66,6 +69,12 @@ export function makeController(o: ControllerOptions): Controller {
       return one(label);
     },
     retry: (label) => board().retryNow(label),
+    async reload() {
+      const r = await o.reload();
+      if (r.ok) return { added: r.added, removed: r.removed, replaced: r.replaced };
+      if (r.status === 400) throw new UsageError(r.error);
+      throw new BoardRefusal(409, r.error);
+    },
     stop: o.stop,
     onEvent: o.onEvent,
   };

@@ -92,8 +92,9 @@ export class DestinationBoard {
     this.#entries.delete(label);
     this.feed.unsubscribe(entry.relay);
     const s = entry.state;
+    // the operator's choice, whatever state it was in: not a destination that failed the run
     this.#removed.set(label, {
-      finalState: s.name === 'live' || s.name === 'paused' ? 'stopped' : s.name,
+      finalState: 'stopped',
       liveMs: liveMsAt(s, Date.now()),
       reconnects: s.reconnects,
       reason: 'removed',

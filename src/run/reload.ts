@@ -15,13 +15,14 @@ export interface DestinationDiff {
 }
 
 /**
- * The difference between the destinations a config gave last time (`applied`) and the ones it gives now, against
- * what the board runs (label → where it publishes). Destinations added through the control API were never named by
- * a config: a reload keeps them. Throws UsageError when the new set cannot be applied while streaming; then nothing
- * is changed.
+ * What a reload changes: the difference between the destinations the config gave last time (`previous`, label →
+ * where it publishes) and the ones it gives now, applied to what the board runs. A label the config names as it did
+ * is left as the operator left it (removed or added through the control API included); a new or changed one is
+ * added, or replaced where the board has it elsewhere; one the config no longer names is removed. Throws UsageError
+ * when the new set cannot be applied while streaming; then nothing is changed.
  */
 export function diffDestinations(
-  applied: ReadonlySet<string>,
+  previous: ReadonlyMap<string, string>,
   next: readonly Destination[],
   board: ReadonlyMap<string, string>,
 ): DestinationDiff {
@@ -29,14 +30,16 @@ export function diffDestinations(
   const diff: DestinationDiff = {
     add: [],
     replace: [],
-    remove: [...applied].filter((l) => board.has(l) && !named.has(l)),
+    remove: [...previous.keys()].filter((l) => board.has(l) && !named.has(l)),
   };
   for (const d of next) {
     const running = board.get(d.label);
     if (d.kind === 'local') {
       // the embedded server's port is chosen at start: `local` is kept as it is, and never added later
-      if (running === undefined) throw new UsageError('local cannot be added to a running stream');
-    } else if (running === undefined) diff.add.push(d);
+      if (running === undefined && !previous.has(d.label))
+        throw new UsageError('local cannot be added to a running stream');
+    } else if (previous.get(d.label) === publishKey(d)) continue;
+    else if (running === undefined) diff.add.push(d);
     else if (running !== publishKey(d)) diff.replace.push(d);
   }
   const leaving = new Set([...diff.remove, ...diff.replace.map((d) => d.label)]);
@@ -47,9 +50,14 @@ export function diffDestinations(
   return diff;
 }
 
+/** What one reload did: the labels changed, or why nothing was (400: the config; 409: the stream's state). */
+export type ReloadOutcome =
+  | { ok: true; added: string[]; removed: string[]; replaced: string[] }
+  | { ok: false; status: 400 | 409; error: string };
+
 export interface ReloaderOptions {
-  /** The labels the config gave at start. */
-  initial: readonly string[];
+  /** The destinations the config gave at start. */
+  initial: readonly Destination[];
   /** Reads the config again: the destinations it gives now. Throws UsageError for a config that does not validate. */
   read: () => Destination[];
   emit: Emit;
@@ -57,19 +65,23 @@ export interface ReloaderOptions {
   onApplied?: () => void;
 }
 
+const keyed = (ds: readonly Destination[]) => new Map(ds.map((d) => [d.label, publishKey(d)]));
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /**
- * SIGHUP: the config is read again and the difference in destinations applied to the running stream, one reload
- * at a time. A config that does not validate changes nothing and is reported as an `error` event.
+ * SIGHUP (or `rtmpush reload`): the config is read again and the difference in destinations applied to the running
+ * stream, one reload at a time. A config that does not validate changes nothing and is reported as an `error` event.
  */
 export class Reloader {
-  #applied: Set<string>;
+  /** What the config gave, as far as it was applied: a reload stopped part way is taken up by the next. */
+  #previous: Map<string, string>;
   #board: DestinationBoard | undefined;
   #pending = false;
   #closed = false;
-  #queue: Promise<void> = Promise.resolve();
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: ReloaderOptions) {
-    this.#applied = new Set(o.initial);
+    this.#previous = keyed(o.initial);
   }
 
   /** The stream's destinations exist: a reload asked for while starting runs now. */
@@ -78,57 +90,68 @@ export class Reloader {
     if (this.#pending) void this.reload();
   }
 
-  /** The stream is stopping: SIGHUP changes nothing from now on. */
+  /** The stream is stopping: nothing is reloaded from now on. */
   close(): void {
     this.#closed = true;
   }
 
-  /** Settles once this reload (and any before it) is done; never rejects. */
-  reload(): Promise<void> {
-    if (this.#closed) return this.#queue;
+  /** Settles once this reload (after any before it) is done; never rejects. */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#closed) return Promise.resolve({ ok: false, status: 409, error: 'the stream is stopping' });
     if (!this.#board) {
+      // SIGHUP while starting: done once the destinations exist
       this.#pending = true;
-      return this.#queue;
+      return Promise.resolve({ ok: false, status: 409, error: 'the stream is still starting; try again in a moment' });
     }
     this.#pending = false;
-    this.#queue = this.#queue.then(() => this.#apply(this.#board!));
-    return this.#queue;
+    const board = this.#board;
+    const done = this.#queue.then(() => this.#apply(board));
+    this.#queue = done;
+    return done;
   }
 
-  async #apply(board: DestinationBoard): Promise<void> {
+  async #apply(board: DestinationBoard): Promise<ReloadOutcome> {
+    if (this.#closed) return { ok: false, status: 409, error: 'the stream is stopping' };
     let diff: DestinationDiff;
     let next: Destination[];
     try {
       next = this.o.read();
-      diff = diffDestinations(this.#applied, next, board.publishing);
+      diff = diffDestinations(this.#previous, next, board.publishing);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.o.emit({ type: 'error', code: 'reload-failed', message: `reload: ${message}; nothing was changed` });
-      return;
+      const message = `reload: ${messageOf(error)}; nothing was changed`;
+      this.o.emit({ type: 'error', code: 'reload-failed', message });
+      return { ok: false, status: 400, error: message };
     }
     const done = { added: [] as string[], removed: [] as string[], replaced: [] as string[] };
+    const previous = this.#previous;
+    let failure: string | undefined;
     try {
       // Unpublished first (a destination may move to another label, or the whole set change), then added.
       const adding = diff.add.length + diff.replace.length > 0;
       for (const label of diff.remove) {
         await board.remove(label, { evenLast: adding });
+        previous.delete(label);
         done.removed.push(label);
       }
-      for (const d of diff.replace) await board.remove(d.label, { evenLast: true });
       for (const d of diff.replace) {
+        await board.remove(d.label, { evenLast: true });
         board.add(d);
+        previous.set(d.label, publishKey(d));
         done.replaced.push(d.label);
       }
       for (const d of diff.add) {
         board.add(d);
+        previous.set(d.label, publishKey(d));
         done.added.push(d.label);
       }
-      this.#applied = new Set(next.map((d) => d.label));
+      for (const d of next) previous.set(d.label, publishKey(d));
+      for (const label of [...previous.keys()]) if (!next.some((d) => d.label === label)) previous.delete(label);
       this.o.onApplied?.();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.o.emit({ type: 'error', code: 'reload-failed', message: `reload stopped part way: ${message}` });
+      failure = `reload stopped part way: ${messageOf(error)}`;
+      this.o.emit({ type: 'error', code: 'reload-failed', message: failure });
     }
     this.o.emit({ type: 'reload', ...done });
+    return failure ? { ok: false, status: 409, error: failure } : { ok: true, ...done };
   }
 }

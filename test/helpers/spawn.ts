@@ -6,6 +6,8 @@ import { BIN, ISOLATED, ownRuntimeDir, ROOT } from './cli.js';
 export function startCli(
   args: string[],
   env: Record<string, string> = {},
+  /** `detached`: in a session of its own, with no controlling terminal (as a service runs). */
+  options: { detached?: boolean } = {},
 ): {
   proc: ResultPromise;
   events: Record<string, any>[];
@@ -19,6 +21,7 @@ export function startCli(
     buffer: false,
     stdin: 'ignore',
     stderr: 'ignore',
+    detached: options.detached ?? false,
   });
   void proc.then(own.cleanup, own.cleanup);
   const events: Record<string, any>[] = [];

@@ -19,6 +19,7 @@ function noting(): Controller & { asked: string[] } {
     resume: (l) => note(`resume ${l}`, status(l)),
     retry: (l) => note(`retry ${l ?? '*'}`, []),
     stop: () => note('stop', undefined),
+    reload: async () => note('reload', { added: [], removed: [], replaced: [] }),
     onEvent: () => () => {},
   };
 }
@@ -32,8 +33,11 @@ describe('the control API’s routes', () => {
     assert.equal((await route(c, 'POST', '/v1/destinations/yt/resume', '')).status, 200);
     assert.equal((await route(c, 'POST', '/v1/destinations/yt/retry', '')).status, 200);
     assert.equal((await route(c, 'POST', '/v1/retry', '')).status, 200);
+    assert.equal((await route(c, 'POST', '/v1/reload', '')).status, 200);
     assert.equal((await route(c, 'POST', '/v1/stop', '')).status, 202);
-    assert.deepEqual(c.asked, ['add twitch', 'remove a b', 'pause yt', 'resume yt', 'retry yt', 'retry *', 'stop']);
+    assert.deepEqual(c.asked, [
+      ...['add twitch', 'remove a b', 'pause yt', 'resume yt', 'retry yt', 'retry *', 'reload', 'stop'],
+    ]);
   });
 
   it('bad requests are 4xx with an error saying what to send, and reach nothing', async () => {
@@ -49,6 +53,7 @@ describe('the control API’s routes', () => {
       ['POST', '/v1/destinations/yt/pause/now', '', 404, /no such path/],
       ['GET', '/status', '', 404, /under \/v1/],
       ['PUT', '/v1/status', '', 405, /takes GET/],
+      ['GET', '/v1/reload', '', 405, /takes POST/],
     ];
     for (const [method, url, body, status, error] of cases) {
       const a = await route(c, method, url, body);
