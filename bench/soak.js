@@ -7,7 +7,7 @@
 // each fault, and the frames lost on the destinations a fault did not touch. Goals: RSS growth < 2 MB/h from minute
 // 10, p99 < 50 ms, every fault back within its retry delay + 2 s, 0 frames lost.
 // SOAK_HEAP_DIR=dir: heap snapshots at minute 3 and one minute before the end (SIGUSR2), to see where memory goes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -84,7 +84,8 @@ const proc = execa(
     ...['start', '--config', config, '--name', 'soak', '--json', '--uplink', 'off'],
     ...['--duration', `${MINUTES * 60 + 60}s`, '--metrics', `127.0.0.1:${metricsPort}`],
   ],
-  { env, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore' },
+  // a session of its own, as a service: SIGHUP reloads (under a terminal it would stop the stream)
+  { env, reject: false, buffer: false, stdin: 'ignore', stderr: 'ignore', detached: true },
 );
 // only what the bench reads is kept: an hour of stats events would be the bench's own memory growth
 const events = [];
@@ -121,9 +122,15 @@ try {
     const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     const m = parseMetrics(await res.text());
     const dropped = (l) => m[`rtmpush_destination_dropped_frames_total{destination="${l}",platform=""}`] ?? 0;
+    // RSS in two parts: anonymous memory (the heap, buffers, malloc) and pages of files mapped (code, libraries)
+    const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
     samples.push({
       minute: (Date.now() - startedAt) / 60_000,
       rss: mb(m.process_resident_memory_bytes),
+      anon: kb('RssAnon') / 1024,
+      file: kb('RssFile') / 1024,
+      heapTotal: mb(m.nodejs_heap_size_total_bytes),
       heap: mb(m.nodejs_heap_size_used_bytes),
       external: mb(m.nodejs_external_memory_bytes),
       p99ms: m.nodejs_eventloop_lag_p99_seconds * 1000,
@@ -222,6 +229,11 @@ console.log(
 console.log(
   `| RSS growth from minute 5 (slope) | ${slopePerHour(from(5).map((s) => [s.minute, s.rss])).toFixed(2)} MB/h | |`,
 );
+const slopeOf = (k, m = 10) => slopePerHour(from(m).map((s) => [s.minute, s[k]]));
+const part = (k) => `${at(10)?.[k].toFixed(1)} → ${last[k].toFixed(1)} MB (${slopeOf(k).toFixed(2)} MB/h)`;
+console.log(`| of which anonymous (heap, buffers, malloc), minute 10 → end | ${part('anon')} | |`);
+console.log(`| of which mapped files (code, libraries), minute 10 → end | ${part('file')} | |`);
+console.log(`| V8 heap committed, minute 10 → end | ${part('heapTotal')} | |`);
 console.log(
   `| heap used, external at minute 10 → end | ${at(10)?.heap.toFixed(1)} → ${last.heap.toFixed(1)} MB, ` +
     `${at(10)?.external.toFixed(1)} → ${last.external.toFixed(1)} MB | |`,

@@ -16,7 +16,7 @@ import { type LiveSession, runSession } from '../run/session.js';
 import { makeController } from '../control/controller.js';
 import { checkName, ensureRuntimeDir, runtimeDir, socketPath } from '../control/paths.js';
 import { ControlServer } from '../control/server.js';
-import { parseMetricsAddress } from '../control/address.js';
+import { metricsExposure, parseMetricsAddress } from '../control/address.js';
 import { Reloader } from '../run/reload.js';
 import type { CliIo } from './io.js';
 import { ConfigReader } from './reload.js';
@@ -105,6 +105,8 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     for (const l of listeners) l(t.trimEnd());
   });
   const metricsAt = flags.metrics ? parseMetricsAddress(flags.metrics) : undefined;
+  const exposed = metricsAt && metricsExposure(flags.metrics!, metricsAt.host);
+  if (exposed) first.config.warnings.push(exposed);
   await control.listen(name);
   // prom-client is loaded only when metrics are asked for: every other run starts without it.
   const metrics = metricsAt

@@ -8,3 +8,17 @@ export function parseMetricsAddress(value: string): { host: string; port: number
     throw new UsageError(`--metrics ${value}: give HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464`);
   return { host: m[1] ?? m[2]!, port };
 }
+
+/** Only this machine reaches it: a loopback address or name. */
+export function isLoopback(host: string): boolean {
+  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || host.toLowerCase() === 'localhost';
+}
+
+/** What to tell the user of metrics served where others can read them, if anything. */
+export function metricsExposure(value: string, host: string): string | undefined {
+  if (isLoopback(host)) return undefined;
+  return (
+    `--metrics ${value}: anyone who can reach this address reads the metrics (destination labels, states and ` +
+    'figures; never a key or URL): serve them on 127.0.0.1, or keep the port behind a firewall'
+  );
+}

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, rmSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { UsageError } from '../errors.js';
 import { BoardRefusal } from '../run/operator.js';
@@ -41,13 +41,20 @@ export class ControlServer {
   /** Takes the socket path: refuses a live one (another run of this name), replaces a stale one. */
   async listen(name: string): Promise<void> {
     await refuseRunning(this.path, name);
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.path, () => {
-        this.#server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject);
+        this.#server.listen(this.path, () => {
+          this.#server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // another start of this name took the path between the check and now
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      await refuseAnswering(this.path, name);
+      throw new UsageError(`${this.path} was taken by another start meanwhile: try again, or pick another --name`);
+    }
     chmodSync(this.path, 0o600);
     this.#ino = lstatSync(this.path).ino;
   }
@@ -139,17 +146,27 @@ function readBody(req: http.IncomingMessage): Promise<string> {
  * is what a killed run left behind, and is removed. Anything else at the path is refused, never removed.
  */
 async function refuseRunning(path: string, name: string): Promise<void> {
-  let isSocket: boolean;
+  let found: { isSocket(): boolean; ino: number };
   try {
-    isSocket = lstatSync(path).isSocket();
+    found = lstatSync(path);
   } catch {
     return;
   }
-  if (!isSocket) throw new UsageError(`${path} exists and is not a socket: move it away, or pick another --name`);
+  if (!found.isSocket())
+    throw new UsageError(`${path} exists and is not a socket: move it away, or pick another --name`);
+  await refuseAnswering(path, name);
+  // Only the stale socket that was found: another start of this name may have replaced it while it was asked.
+  try {
+    if (lstatSync(path).ino === found.ino) unlinkSync(path);
+  } catch {
+    // gone meanwhile
+  }
+}
+
+async function refuseAnswering(path: string, name: string): Promise<void> {
   const pid = await runningPid(path);
   if (pid !== undefined)
     throw new UsageError(`rtmpush \`${name}\` is already running (pid ${pid ?? '?'}); pick another --name`);
-  rmSync(path, { force: true });
 }
 
 /** The pid of the run answering on the socket; undefined if nothing answers (a stale socket). */

@@ -274,6 +274,17 @@ describe('the control socket’s folder and stale sockets', () => {
     assert.deepEqual(taken.events, []);
   });
 
+  it('--metrics on an address other machines reach: a warning saying so', async () => {
+    const port = await freePort();
+    const r = await runCli(['start', '--to', 'local', '--metrics', `0.0.0.0:${port}`, '--duration', '2s', '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    const warnings = r.events.filter((e) => e.type === 'warning').map((e) => e.message);
+    assert.ok(
+      warnings.some((w) => w.startsWith(`--metrics 0.0.0.0:${port}: anyone who can reach this address`)),
+      JSON.stringify(warnings),
+    );
+  });
+
   it('a client talks to no socket another user could have planted (run as uid nobody)', async () => {
     const asNobody = (dir: string) =>
       execa(
