@@ -49,6 +49,12 @@ export class ConfigReader {
     if (!file) throw new UsageError('the stream started without a config file: there is none to read again');
     // the recording is under way: its file exists now, and is not the config's to change
     const next = resolveStream({ ...this.flags, config: file, record: undefined }, this.ctx);
+    const listed = this.flags.to.length > 0 ? '--to' : this.ctx.env.RTMPUSH_TO ? 'RTMPUSH_TO' : undefined;
+    if (listed && next.config.config.defaults?.to)
+      this.warn(
+        `reload: the destinations are the ones ${listed} named at start; the config's defaults.to is not used ` +
+          '(their definitions in the config are); start without it for the config to choose them',
+      );
     const after = encodeOf(next.plan);
     if (after !== this.#running)
       this.warn(

@@ -78,10 +78,12 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     emit: (e) => emit(e),
     onApplied: () => reader.applied(),
   });
-  // A closed terminal sends SIGHUP: under a terminal it stops the stream; elsewhere (a service) it reloads the
-  // config. The listener stays to the end: a reload asked for while stopping is a no-op, not Node's default (exit).
+  // A closed terminal sends SIGHUP: under a terminal it stops the stream (from now on: a hang-up while measuring
+  // or probing starts nothing); elsewhere (a service) it reloads the config. There the listener stays to the end:
+  // a SIGHUP while stopping is a no-op, not Node's default (exit).
   const hangupStops = underTerminal(io);
-  if (!hangupStops) process.on('SIGHUP', () => void reloader.reload());
+  const onHup = hangupStops ? () => controller.abort() : () => void reloader.reload({ whileStarting: true });
+  process.on('SIGHUP', onHup);
   controller.signal.addEventListener('abort', () => reloader.close(), { once: true });
   const control = new ControlServer(
     socketPath(dir, name),
@@ -106,7 +108,6 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   });
   const metricsAt = flags.metrics ? parseMetricsAddress(flags.metrics) : undefined;
   const exposed = metricsAt && metricsExposure(flags.metrics!, metricsAt.host);
-  if (exposed) first.config.warnings.push(exposed);
   await control.listen(name);
   // prom-client is loaded only when metrics are asked for: every other run starts without it.
   const metrics = metricsAt
@@ -116,7 +117,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
     return await stream(first, flags, io, context, {
       controller,
-      hangupStops,
+      warnings: exposed ? [exposed] : [],
       reader,
       onEmit: (e) => (emit = e),
       onLive: (s) => {
@@ -131,6 +132,8 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     });
   } finally {
     reloader.close();
+    // under a terminal the hang-up stops; elsewhere a late SIGHUP stays a no-op (not Node's default: exit)
+    if (hangupStops) process.off('SIGHUP', onHup);
     await metrics?.close();
     await control.close();
   }
@@ -138,8 +141,8 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
 
 interface Control {
   controller: AbortController;
-  /** On a terminal, SIGHUP (the terminal closed) stops the stream; elsewhere it reloads the config. */
-  hangupStops: boolean;
+  /** Said before the stream starts, besides the config's warnings. */
+  warnings: string[];
   /** Reads the config again on SIGHUP: told which resolution the stream runs with. */
   reader: ConfigReader;
   /** Where the reload's events go, once the stream has its reporters. */
@@ -192,6 +195,8 @@ async function stream(
     }
     plan.source.hasAudio = probe.hasAudio;
   }
+  // the terminal was closed while measuring or probing: nothing was started, and nobody is there to watch
+  if (ctl.controller.signal.aborted) return 0;
   const reporter = await chooseReporter(flags, io);
   const hook = withStateHook((e) => {
     reporter.handle(e);
@@ -212,14 +217,14 @@ async function stream(
           emit({ type: 'warning', message: `the encoder was restarted: the recording goes on in ${file}` }),
       })
     : undefined;
-  for (const w of config.warnings) reporter.handle({ type: 'warning', message: w });
+  for (const w of [...config.warnings, ...ctl.warnings]) reporter.handle({ type: 'warning', message: w });
 
   const { controller } = ctl;
   const onSignal = (): void => controller.abort();
   let retryNow = (): void => {};
   const onUsr1 = (): void => retryNow();
-  // On a terminal, SIGHUP (it was closed) stops cleanly too, with a summary and an unpublish.
-  const stopSignals = ctl.hangupStops ? (['SIGINT', 'SIGTERM', 'SIGHUP'] as const) : (['SIGINT', 'SIGTERM'] as const);
+  // (SIGHUP: see startCommand)
+  const stopSignals = ['SIGINT', 'SIGTERM'] as const;
   for (const sig of stopSignals) process.on(sig, onSignal);
   process.on('SIGUSR1', onUsr1);
   try {

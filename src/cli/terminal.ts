@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import type { CliIo } from './io.js';
 
 /**
@@ -6,7 +7,8 @@ import type { CliIo } from './io.js';
  * sent to a file from an interactive shell). Then SIGHUP means the terminal was closed.
  */
 export function underTerminal(io: CliIo): boolean {
-  if (io.stdout.isTTY || io.stderr.isTTY || process.stdin.isTTY) return true;
+  // isatty(0), not process.stdin: that would make a handle of fd 0, which ffmpeg reads with --source -
+  if (io.stdout.isTTY || io.stderr.isTTY || isatty(0)) return true;
   try {
     closeSync(openSync('/dev/tty', constants.O_RDONLY | constants.O_NOCTTY));
     return true;

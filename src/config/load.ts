@@ -36,14 +36,15 @@ export function loadConfig(lookup: ConfigLookup): LoadedConfig {
   }
   const text = readSmallFile(file, lookup.explicit ? `--config ${lookup.explicit}` : file);
   let raw: unknown;
+  // an editor's byte-order mark is not the JSON's
+  const json = text.replace(/^\uFEFF/, '');
   try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    // V8's message quotes the text around the error, which may be a key: only where it is
-    const where = jsonErrorWhere(text);
-    throw new UsageError(`${file}: not valid JSON${where ? ` (at ${where})` : ''}: fix the file or pass --config`, {
-      cause: error,
-    });
+    raw = JSON.parse(json);
+  } catch {
+    // V8's message quotes the text around the error, which may be a key: only where it is (and no cause kept)
+    const where = jsonErrorWhere(json);
+    const what = where ? `at ${where}` : "it ends before its JSON does: an unclosed '{', '[' or string";
+    throw new UsageError(`${file}: not valid JSON (${what}): fix the file`);
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {

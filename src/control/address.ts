@@ -11,7 +11,8 @@ export function parseMetricsAddress(value: string): { host: string; port: number
 
 /** Only this machine reaches it: a loopback address or name. */
 export function isLoopback(host: string): boolean {
-  return /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1' || host.toLowerCase() === 'localhost';
+  const h = host.toLowerCase().replace(/^::ffff:/, '');
+  return /^127(?:\.\d{1,3}){3}$/.test(h) || /^(?:0{0,4}:){2,7}0{0,3}1$/.test(h) || h === 'localhost';
 }
 
 /** What to tell the user of metrics served where others can read them, if anything. */

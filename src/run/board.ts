@@ -15,7 +15,7 @@ import {
   nextState,
 } from '../state/destination.js';
 import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
-import { BoardRefusal, publishKey } from './operator.js';
+import { BoardRefusal, congestedWarning, publishKey } from './operator.js';
 import { ThroughputMeter } from './throughput.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
@@ -194,6 +194,10 @@ export class DestinationBoard {
     this.#closing = true;
   }
 
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   #open(): void {
     if (this.#closing) throw new BoardRefusal(409, 'the stream is stopping');
   }
@@ -284,17 +288,9 @@ export class DestinationBoard {
         return this.#apply(label, { ...e, at });
       case 'failed':
         return this.#apply(label, { type: 'failed', at, reason: e.reason });
-      case 'congested': {
-        if (!e.congested) return;
-        const delivered = this.#entries.get(label)?.meter.kbps();
-        const figure = delivered ? ` (${delivered} kbps delivered of ${this.#streamKbps} kbps)` : '';
-        return this.emit({
-          type: 'warning',
-          message:
-            `${label}: congested: ` +
-            `the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe`,
-        });
-      }
+      case 'congested':
+        if (e.congested) this.emit(congestedWarning(label, this.#entries.get(label)?.meter.kbps(), this.#streamKbps));
+        return;
     }
   }
 }

@@ -3,6 +3,7 @@ import type { Destination } from '../platforms/destinations.js';
 import type { DestinationBoard } from './board.js';
 import type { Emit } from './events.js';
 import { publishKey } from './operator.js';
+import { formatReload } from '../report/format.js';
 
 /** What a reload changes on the board, by label. */
 export interface DestinationDiff {
@@ -95,23 +96,27 @@ export class Reloader {
     this.#closed = true;
   }
 
-  /** Settles once this reload (after any before it) is done; never rejects. */
-  reload(): Promise<ReloadOutcome> {
-    if (this.#closed) return Promise.resolve({ ok: false, status: 409, error: 'the stream is stopping' });
+  /**
+   * Settles once this reload (after any before it) is done; never rejects. `whileStarting` (SIGHUP): asked before
+   * the destinations exist, it runs once they do; the API is told to ask again instead.
+   */
+  reload({ whileStarting = false } = {}): Promise<ReloadOutcome> {
+    if (this.#closed || this.#board?.closing) return Promise.resolve(STOPPING);
     if (!this.#board) {
-      // SIGHUP while starting: done once the destinations exist
-      this.#pending = true;
+      if (whileStarting) this.#pending = true;
       return Promise.resolve({ ok: false, status: 409, error: 'the stream is still starting; try again in a moment' });
     }
     this.#pending = false;
     const board = this.#board;
-    const done = this.#queue.then(() => this.#apply(board));
+    const done = this.#queue
+      .then(() => this.#apply(board))
+      .catch((error: unknown): ReloadOutcome => ({ ok: false, status: 409, error: `reload: ${messageOf(error)}` }));
     this.#queue = done;
     return done;
   }
 
   async #apply(board: DestinationBoard): Promise<ReloadOutcome> {
-    if (this.#closed) return { ok: false, status: 409, error: 'the stream is stopping' };
+    if (this.#closed || board.closing) return STOPPING;
     let diff: DestinationDiff;
     let next: Destination[];
     try {
@@ -123,35 +128,53 @@ export class Reloader {
       return { ok: false, status: 400, error: message };
     }
     const done = { added: [] as string[], removed: [] as string[], replaced: [] as string[] };
-    const previous = this.#previous;
-    let failure: string | undefined;
-    try {
-      // Unpublished first (a destination may move to another label, or the whole set change), then added.
-      const adding = diff.add.length + diff.replace.length > 0;
-      for (const label of diff.remove) {
-        await board.remove(label, { evenLast: adding });
-        previous.delete(label);
-        done.removed.push(label);
-      }
-      for (const d of diff.replace) {
-        await board.remove(d.label, { evenLast: true });
+    const failed = new Map<string, string>();
+    // Unpublished first, all at once (a destination may move to another label, or two swap keys), then added.
+    const adding = diff.add.length + diff.replace.length > 0;
+    const leaving = [...diff.remove, ...diff.replace.map((d) => d.label)];
+    const removals = await Promise.allSettled(leaving.map((l) => board.remove(l, { evenLast: adding })));
+    removals.forEach((r, i) => {
+      if (r.status === 'rejected') failed.set(leaving[i]!, messageOf(r.reason));
+      else if (i < diff.remove.length) done.removed.push(leaving[i]!);
+    });
+    for (const d of [...diff.replace, ...diff.add]) {
+      if (failed.has(d.label)) continue;
+      try {
         board.add(d);
-        previous.set(d.label, publishKey(d));
-        done.replaced.push(d.label);
+        (diff.add.includes(d) ? done.added : done.replaced).push(d.label);
+      } catch (error) {
+        failed.set(d.label, messageOf(error));
+        // unpublished from where it was, and not published where it is now
+        if (!diff.add.includes(d)) done.removed.push(d.label);
       }
-      for (const d of diff.add) {
-        board.add(d);
-        previous.set(d.label, publishKey(d));
-        done.added.push(d.label);
-      }
-      for (const d of next) previous.set(d.label, publishKey(d));
-      for (const label of [...previous.keys()]) if (!next.some((d) => d.label === label)) previous.delete(label);
-      this.o.onApplied?.();
-    } catch (error) {
-      failure = `reload stopped part way: ${messageOf(error)}`;
-      this.o.emit({ type: 'error', code: 'reload-failed', message: failure });
     }
+    this.#settle(next, board, failed);
     this.o.emit({ type: 'reload', ...done });
-    return failure ? { ok: false, status: 409, error: failure } : { ok: true, ...done };
+    if (failed.size === 0) {
+      this.o.onApplied?.();
+      return { ok: true, ...done };
+    }
+    const why = [...failed].map(([label, message]) => `${label}: ${message}`).join('; ');
+    const what = formatReload({ type: 'reload', ...done });
+    const error = `reload stopped part way (${why}); ${what}; reload again to retry`;
+    this.o.emit({ type: 'error', code: 'reload-failed', message: error });
+    return { ok: false, status: 409, error };
+  }
+
+  /**
+   * What the config gave, as far as it is applied: a label whose change failed keeps what it had if it still runs,
+   * and is forgotten if it does not, so the next reload takes it up (even with the config put back as it was).
+   */
+  #settle(next: readonly Destination[], board: DestinationBoard, failed: ReadonlyMap<string, string>): void {
+    const previous = this.#previous;
+    const running = board.publishing;
+    for (const d of next) {
+      if (!failed.has(d.label)) previous.set(d.label, publishKey(d));
+      else if (!running.has(d.label)) previous.delete(d.label);
+    }
+    const named = new Set(next.map((d) => d.label));
+    for (const label of [...previous.keys()]) if (!named.has(label) && !running.has(label)) previous.delete(label);
   }
 }
+
+const STOPPING: ReloadOutcome = { ok: false, status: 409, error: 'the stream is stopping' };

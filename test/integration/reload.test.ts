@@ -66,7 +66,7 @@ describe('reload (SIGHUP, rtmpush reload): the config file read again, its desti
     writeConfig(['a', 'b']);
     // as a service runs: no controlling terminal (there SIGHUP would mean the terminal was closed)
     run = startCli(
-      ['start', '--config', config, '--json', '--name', 'rl', '--duration', '90s', '--uplink', 'off'],
+      ['start', '--config', config, '--json', '--name', 'rl', '--duration', '300s', '--uplink', 'off'],
       env,
       { detached: true },
     );

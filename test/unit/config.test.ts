@@ -60,7 +60,7 @@ describe('config file', () => {
       ['{"destinations": {"box": {"url": "rtmp://h/app", "key": newSecretKe}}}', /at line 1, column 57\)/],
       ['{\n  "defaults": {\n    "to": [newSecretKe]\n  }\n}', /at line 3, column 12\)/],
       ['{"key": "newSecretKe"\n"other": 1}', /at line 2, column 1\)/],
-      ['{"key": "newSecretKe', /: not valid JSON: fix the file/],
+      ['{"key": "newSecretKe', /: not valid JSON \(it ends before its JSON does: an unclosed/],
     ];
     for (const [text, where] of cases) {
       writeFileSync(file, text);
@@ -70,6 +70,12 @@ describe('config file', () => {
         text,
       );
     }
+  });
+
+  it('a byte-order mark an editor left is not an error', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'rtmpush.config.json'), '\uFEFF{"defaults": {"preset": "720p30"}}');
+    assert.equal(loadConfig({ cwd: dir, env: {} }).config.defaults?.preset, '720p30');
   });
 
   it('warns when a literal key sits in a file others can read, not when it is private', () => {

@@ -11,9 +11,15 @@ describe('--metrics HOST:PORT', () => {
   });
 
   it('served where other machines may read them: a warning; on loopback: none', () => {
-    for (const local of ['127.0.0.1:9464', '127.1.2.3:1', '[::1]:9464', 'localhost:9464'])
+    for (const local of [
+      ...['127.0.0.1:9464', '127.1.2.3:1', '[::1]:9464', 'localhost:9464'],
+      ...['[::ffff:127.0.0.1]:1', '[0:0:0:0:0:0:0:1]:1'],
+    ])
       assert.equal(metricsExposure(local, parseMetricsAddress(local).host), undefined, local);
-    for (const open of ['0.0.0.0:9464', '[::]:9464', '192.168.1.5:9464', 'box.lan:9464', '127.example.com:1']) {
+    for (const open of [
+      ...['0.0.0.0:9464', '[::]:9464', '192.168.1.5:9464', 'box.lan:9464', '127.example.com:1'],
+      ...['[::ffff:10.0.0.1]:1', '[1::1]:1'],
+    ]) {
       const w = metricsExposure(open, parseMetricsAddress(open).host);
       assert.match(w ?? '', /anyone who can reach this address reads the metrics .* serve them on 127\.0\.0\.1/, open);
     }

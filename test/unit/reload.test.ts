@@ -86,26 +86,51 @@ describe('diffDestinations: what a reload changes, by label', () => {
   });
 });
 
-/** A board that notes what a reload did to it, and fails a remove on purpose when told to. */
-function fakeBoard(initial: Destination[], failRemove?: string) {
+/**
+ * A board with the real one's rules (one destination per URL and key, none added where one is still unpublishing,
+ * the last one kept unless told otherwise) that notes what a reload did to it, and fails a remove when told to.
+ */
+function fakeBoard(initial: Destination[], failRemove?: string, refuseAdd?: string) {
   let failing = failRemove;
+  let refusing = refuseAdd;
+  let closing = false;
   const on = running(...initial);
+  const unpublishing = new Set<string>();
   const did: string[] = [];
   const board = {
+    get closing() {
+      return closing;
+    },
     get publishing() {
       return new Map(on);
     },
     async remove(label: string, o: { evenLast?: boolean } = {}) {
-      if (label === failing) throw new Error('the stream is stopping');
-      did.push(`remove ${label}${o.evenLast ? ' (even last)' : ''}`);
+      if (label === failing) throw new Error('the server did not answer');
+      const key = on.get(label);
+      if (key === undefined) throw new Error(`no destination ${label}`);
+      if (on.size === 1 && !o.evenLast) throw new Error(`${label} is the last destination`);
       on.delete(label);
+      did.push(`remove ${label}`);
+      unpublishing.add(key);
+      await new Promise((r) => setTimeout(r, 5));
+      unpublishing.delete(key);
     },
     add(d: Destination) {
+      if (d.label === refusing) throw new Error('refused');
+      const key = publishKey(d);
+      if (on.has(d.label)) throw new Error(`${d.label} is already a destination`);
+      const same = [...on].find(([, k]) => k === key);
+      if (same || unpublishing.has(key)) throw new Error(`${same?.[0] ?? 'one'} already publishes there with that key`);
+      on.set(d.label, key);
       did.push(`add ${d.label}`);
-      on.set(d.label, publishKey(d));
     },
   };
-  return { board: board as unknown as DestinationBoard, did, heal: () => (failing = undefined) };
+  const heal = () => {
+    failing = undefined;
+    refusing = undefined;
+  };
+  const ctl = { heal, close: () => (closing = true), on };
+  return { board: board as unknown as DestinationBoard, did, ...ctl };
 }
 
 describe('Reloader: one reload at a time, reported', () => {
@@ -118,8 +143,8 @@ describe('Reloader: one reload at a time, reported', () => {
     const { board, did } = fakeBoard([a]);
     const r = new Reloader({ initial: [a], read: () => [c], emit: (e) => events.push(e) });
     r.attach(board);
-    await r.reload();
-    assert.deepEqual(did, ['remove a (even last)', 'add c']);
+    assert.deepEqual(await r.reload(), { ok: true, added: ['c'], removed: ['a'], replaced: [] });
+    assert.deepEqual(did, ['remove a', 'add c']);
     assert.deepEqual(events, [{ type: 'reload', added: ['c'], removed: ['a'], replaced: [] }]);
     assert.equal(
       formatReload(events[0] as Extract<RunEvent, { type: 'reload' }>),
@@ -127,9 +152,20 @@ describe('Reloader: one reload at a time, reported', () => {
     );
   });
 
-  it('a reload asked for while the stream starts runs once its destinations exist; none after a stop', async () => {
+  it('two destinations swap keys: both unpublished, then both published with the other’s key', async () => {
+    const { board, did, on } = fakeBoard([a, b]);
+    const aAsB = dest('a', 'keyBbbbbbbb2');
+    const bAsA = dest('b', 'keyAaaaaaaa1');
+    const r = new Reloader({ initial: [a, b], read: () => [aAsB, bAsA], emit: () => {} });
+    r.attach(board);
+    assert.deepEqual(await r.reload(), { ok: true, added: [], removed: [], replaced: ['a', 'b'] });
+    assert.deepEqual(did, ['remove a', 'remove b', 'add a', 'add b']);
+    assert.deepEqual(on, running(aAsB, bAsA));
+  });
+
+  it('asked while starting: SIGHUP runs once the destinations exist, the API is told to ask again', async () => {
     let reads = 0;
-    const { board } = fakeBoard([a]);
+    const { board, close } = fakeBoard([a]);
     const r = new Reloader({
       initial: [a],
       read: () => {
@@ -138,17 +174,22 @@ describe('Reloader: one reload at a time, reported', () => {
       },
       emit: () => {},
     });
-    void r.reload();
+    assert.deepEqual(await r.reload(), {
+      ok: false,
+      status: 409,
+      error: 'the stream is still starting; try again in a moment',
+    });
+    void r.reload({ whileStarting: true });
     assert.equal(reads, 0);
     r.attach(board);
-    await r.reload();
-    assert.equal(reads, 2);
-    r.close();
-    await r.reload();
-    assert.equal(reads, 2);
+    await new Promise((done) => setImmediate(done));
+    assert.equal(reads, 1, 'the SIGHUP ran at attach; the API’s request was not kept for later');
+    close();
+    assert.deepEqual(await r.reload(), { ok: false, status: 409, error: 'the stream is stopping' });
+    assert.equal(reads, 1, 'nothing read once the stream stops by itself');
   });
 
-  it('a config that does not read changes nothing; a refusal part way is reported with what was done', async () => {
+  it('a config that does not read changes nothing; a refusal part way is reported, taken up next time', async () => {
     const events: RunEvent[] = [];
     const { board, did, heal } = fakeBoard([a, b], 'b');
     const bad = new Reloader({
@@ -167,16 +208,40 @@ describe('Reloader: one reload at a time, reported', () => {
     events.length = 0;
     const partial = new Reloader({ initial: [a, b], read: () => [c], emit: (e) => events.push(e) });
     partial.attach(board);
-    await partial.reload();
-    assert.deepEqual(did, ['remove a (even last)']);
+    const first = await partial.reload();
+    assert.deepEqual(did, ['remove a', 'add c']);
+    const message =
+      'reload stopped part way (b: the server did not answer); ' +
+      'config reloaded: added c; removed a; reload again to retry';
+    assert.deepEqual(first, { ok: false, status: 409, error: message });
     assert.deepEqual(events, [
-      { type: 'error', code: 'reload-failed', message: 'reload stopped part way: the stream is stopping' },
-      { type: 'reload', added: [], removed: ['a'], replaced: [] },
+      { type: 'reload', added: ['c'], removed: ['a'], replaced: [] },
+      { type: 'error', code: 'reload-failed', message },
     ]);
     // the next reload takes up what was not done, and only that
     heal();
-    assert.deepEqual(await partial.reload(), { ok: true, added: ['c'], removed: ['b'], replaced: [] });
-    assert.deepEqual(did, ['remove a (even last)', 'remove b (even last)', 'add c']);
+    assert.deepEqual(await partial.reload(), { ok: true, added: [], removed: ['b'], replaced: [] });
+    assert.deepEqual(did, ['remove a', 'add c', 'remove b']);
+  });
+
+  it('a new key that could not be published: putting the config back brings the destination back', async () => {
+    const { board, did, on, heal } = fakeBoard([a, b], undefined, 'a');
+    const a2 = dest('a', 'keyAnewwwww4');
+    let config = [a2, b];
+    const r = new Reloader({ initial: [a, b], read: () => config, emit: () => {} });
+    r.attach(board);
+    const refused = await r.reload();
+    assert.deepEqual(refused, {
+      ok: false,
+      status: 409,
+      error: 'reload stopped part way (a: refused); config reloaded: removed a; reload again to retry',
+    });
+    assert.deepEqual(did, ['remove a']);
+    heal();
+    config = [a, b];
+    assert.deepEqual(await r.reload(), { ok: true, added: ['a'], removed: [], replaced: [] });
+    assert.deepEqual(did, ['remove a', 'add a']);
+    assert.deepEqual(on, running(b, a));
   });
 });
 
@@ -212,6 +277,19 @@ describe('ConfigReader: a reload reads the file the stream started with, and no 
     const reader = new ConfigReader(withTo, ctx, resolveStream(withTo, ctx), () => {});
     write(path.join(cwd, 'rtmpush.config.json'), 'attacker.example', 'KEY_EVIL');
     assert.throws(() => reader.read(), /started without a config file: there is none to read again/);
+  });
+
+  it('a stream whose destinations --to named: a config that lists others says it is not used for that', () => {
+    const { xdg, ctx, write } = setup();
+    write(path.join(xdg, 'rtmpush', 'config.json'), 'mine.example');
+    const warned: string[] = [];
+    const named = { ...flags, to: ['a'] };
+    const reader = new ConfigReader(named, ctx, resolveStream(named, ctx), (w) => warned.push(w));
+    reader.read();
+    assert.deepEqual(warned, [
+      "reload: the destinations are the ones --to named at start; the config's defaults.to is not used " +
+        '(their definitions in the config are); start without it for the config to choose them',
+    ]);
   });
 
   it('warns of an encode change against what runs, not of a bitrate the destinations move', () => {
