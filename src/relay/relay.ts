@@ -6,6 +6,7 @@ import { afterLoss, type RetryCounters } from '../state/backoff.js';
 import { BatchWriter } from './batch-writer.js';
 import type { MediaSink } from './feed.js';
 import { MediaForwarder } from './forwarder.js';
+import { ReachProbe, probeable } from './reach-probe.js';
 import type { RelayOptions } from './types.js';
 
 export type { RelayEvent, RelayHints, RelayOptions, RelayTarget } from './types.js';
@@ -40,6 +41,8 @@ export class DestinationRelay implements MediaSink {
   #latest: PublisherSession | undefined;
   #deliveredBefore = 0;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** While waiting because the server could not be reached: retried as soon as it accepts connections again. */
+  readonly #probe: ReachProbe;
   readonly #counters: RetryCounters = { attempt: 0, rejections: 0 };
   #stopping = false;
   #paused = false;
@@ -49,6 +52,7 @@ export class DestinationRelay implements MediaSink {
     this.#opts = opts;
     this.#forwarder = new MediaForwarder(Math.max(256 * 1024, (opts.bitrateKbps * 1000 * 2) / 8));
     this.#writer = new BatchWriter(CHUNK_SIZE, () => this.#conn?.session.streamId ?? 0);
+    this.#probe = new ReachProbe(opts.target.host, opts.target.port);
   }
 
   /** Bytes written upstream in the latest session (the current one, if any), and how many the server acknowledged. */
@@ -120,6 +124,7 @@ export class DestinationRelay implements MediaSink {
   }
 
   async #unpublish(): Promise<void> {
+    this.#probe.stop();
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     const conn = this.#conn;
@@ -132,6 +137,7 @@ export class DestinationRelay implements MediaSink {
   async #dial(): Promise<void> {
     if (this.#stopping || this.#paused || this.#done) return;
     this.#retryTimer = undefined;
+    this.#probe.stop();
     this.#forwarder.sessionReset();
     this.#writer.reset(undefined);
     const { target, tls } = this.#opts;
@@ -238,6 +244,7 @@ export class DestinationRelay implements MediaSink {
         : { type: 'retry', attempt, delayMs, nextRetryAt, reason },
     );
     this.#retryTimer = setTimeout(() => void this.#dial(), delayMs);
+    if (!next.refused && probeable(cause)) this.#probe.watch(() => this.retryNow());
   }
 
   #final(type: 'rejected' | 'failed', reason: string): void {

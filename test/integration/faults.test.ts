@@ -230,7 +230,7 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
     writeFileSync(config, JSON.stringify({ destinations }));
     const env = Object.fromEntries(keys.map((k, i) => [`KEY_D${i + 1}`, k]));
     const run = startCli(
-      ['start', '--config', config, '--to', 'd1,d2,d3', '--preset', '360p30', '--duration', '18s', '--json'],
+      ['start', '--config', config, '--to', 'd1,d2,d3', '--preset', '360p30', '--duration', '25s', '--json'],
       env,
     );
     events = run.events;
@@ -242,7 +242,8 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
     }
     await sleep(2000);
     await servers[1]!.stop();
-    await sleep(3000);
+    // long enough for the backoff to grow past several seconds (retries about 1, 3, 7 and 15 s after the loss)
+    await sleep(10_000);
     await servers[1]!.start(servers[1]!.port);
     restartedAt = Date.now();
     exitCode = (await run.proc).exitCode;
@@ -255,7 +256,7 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
     assert.deepEqual(cmdlinesWithKey, []);
   });
 
-  it('d2 goes reconnecting (with the reason) and is live again within its backoff delay + 2 s', () => {
+  it('d2 goes reconnecting (with the reason) and is live again within 1.5 s, whatever its backoff', () => {
     const d2 = events.filter((e) => e.type === 'state' && e.destination === 'd2');
     const firstLive = d2.findIndex((e) => e.state === 'live');
     const reconnecting = d2.filter((e, i) => i > firstLive && e.state === 'reconnecting');
@@ -265,7 +266,12 @@ describe('a server killed mid-stream and restarted; keys absent from every comma
     assert.ok(back, `live again: ${JSON.stringify(d2)}`);
     const lastRetry = reconnecting.filter((e) => Date.parse(e.time) <= restartedAt).at(-1)!;
     const waited = Date.parse(back.time) - restartedAt;
-    assert.ok(waited <= lastRetry.delayMs + 2000, `live ${waited} ms after restart; delay was ${lastRetry.delayMs}`);
+    // the probe (a TCP connect about once a second) ends the wait: the retry timer alone falls anywhere from about
+    // 0.5 to 6 s after the restart here (the fifth and sixth waits are ~3.4 and ~5 s)
+    assert.ok(
+      waited <= 1500,
+      `live ${waited} ms after restart; the timer was due ${Date.parse(lastRetry.nextRetryAt) - restartedAt} ms after`,
+    );
     assert.equal(exitCode, 0, 'every destination live at the end');
   });
 
