@@ -89,20 +89,19 @@ export function summarizeProbe(json: ProbeJson): ReceivedSummary {
     durationS: round(durationS, 2),
     keyframeIntervalS: gaps.length
       ? {
-          min: round(Math.min(...gaps)),
-          max: round(Math.max(...gaps)),
+          min: round(lowest(gaps)),
+          max: round(highest(gaps)),
           avg: round(gaps.reduce((a, b) => a + b, 0) / gaps.length),
         }
       : null,
-    maxFrameGapS: frameGaps.length ? round(Math.max(...frameGaps)) : 0,
+    maxFrameGapS: frameGaps.length ? round(highest(frameGaps)) : 0,
     lostFrames: countLost(frameGaps),
     videoKbps: durationS > 0 ? Math.round((bytes * 8) / durationS / 1000) : 0,
     audioSampleRate: audio?.sample_rate ? Number(audio.sample_rate) : undefined,
     audioChannels: audio?.channels,
-    peak1sKbps: rates.length ? Math.max(...rates) : 0,
+    peak1sKbps: rates.length ? highest(rates) : 0,
     steadyKbps: rates.length ? Math.round(rates.reduce((a, b) => a + b, 0) / rates.length) : 0,
-    avDriftS:
-      times.length && audioTimes.length ? round(Math.abs(Math.max(...audioTimes) - times[times.length - 1]!)) : 0,
+    avDriftS: times.length && audioTimes.length ? round(Math.abs(highest(audioTimes) - times[times.length - 1]!)) : 0,
   };
 }
 
@@ -182,4 +181,17 @@ export function checkReceived(r: ReceivedSummary, e: Expectation): Check[] {
       actual: `${r.audioChannels ?? '?'}`,
     },
   ];
+}
+
+/** Math.max/min over an array of any length: spreading an hour's packets (100 000s) overflows the call stack. */
+function highest(values: readonly number[]): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
+function lowest(values: readonly number[]): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < m) m = v;
+  return m;
 }

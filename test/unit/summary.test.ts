@@ -39,6 +39,13 @@ describe('summarizeProbe / checkReceived', () => {
     assert.ok(checkReceived(s, expectation).every((c) => c.ok));
   });
 
+  it('hours of packets (an hour’s audio alone is ~170 000) are summarized, not a stack overflow', () => {
+    const s = summarizeProbe(fakeProbe(60, 216_000));
+    assert.equal(s.videoFrames, 216_000);
+    assert.equal(s.durationS, 7200);
+    assert.equal(s.lostFrames, 0);
+  });
+
   it('counts frames missing from a dropout', () => {
     const json = fakeProbe();
     json.packets = json.packets!.filter(
