@@ -2,7 +2,7 @@ import type { Cause } from '../advice/cause.js';
 import { connectTcp } from '../net/dial.js';
 
 /** How often a destination that could not be reached is probed while it waits, and how long one probe may take. */
-export const PROBE_EVERY_MS = 1000;
+const PROBE_EVERY_MS = 1000;
 const PROBE_TIMEOUT_MS = 800;
 
 /** The server could not be reached at all (nothing listening, no route, no name): a probe can tell when it is back. */

@@ -70,9 +70,10 @@ export class DestinationBoard {
   add(dest: Destination): DestinationStatus {
     this.#open();
     if (this.#entries.has(dest.label)) throw new BoardRefusal(409, `${dest.label} is already a destination`);
-    const same = [...this.#entries].find(([, e]) => publishKey(e.dest) === publishKey(dest));
+    const key = publishKey(dest);
+    const same = [...this.#entries].find(([, e]) => publishKey(e.dest) === key);
     if (same) throw new BoardRefusal(409, `${same[0]} already publishes there with that key`);
-    if (this.#leaving.has(publishKey(dest)))
+    if (this.#leaving.has(key))
       throw new BoardRefusal(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
     this.#removed.delete(dest.label);
     this.#create(dest);
