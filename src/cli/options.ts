@@ -6,6 +6,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { buildPlan, type Plan } from '../plan/plan.js';
 import { parseSource, type HostOs } from '../plan/source.js';
+import { resolveIngest, resolveSlate } from './source-options.js';
 import { findPreset, loadPresets } from '../presets/load.js';
 import { HOUR, SECOND, parseDuration, parseKbps } from '../util/duration.js';
 import { tlsPolicy, type TlsPolicy } from '../net/tls-policy.js';
@@ -45,6 +46,9 @@ export interface RawStreamFlags {
   uplink?: string;
   strict?: boolean;
   remeasure?: boolean;
+  listen?: string;
+  slate?: string;
+  slateTimeout?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -58,7 +62,13 @@ export function addStreamOptions(cmd: Command): Command {
       collect,
       [],
     )
-    .option('-s, --source <source>', 'testsrc (default), camera, screen, - (stdin), a file, or a URL to restream')
+    .option(
+      '-s, --source <source>',
+      'testsrc (default), camera, screen, - (stdin), a file, a URL to restream, or listen (OBS publishes to rtmpush)',
+    )
+    .option('--listen <host:port>', 'with --source listen: where encoders publish (default 127.0.0.1:1935)')
+    .option('--slate <file>', 'an image or video the destinations get while the source is lost (default: a card)')
+    .option('--slate-timeout <time>', 'end the stream after the slate has played this long (default 10m; 0: at once)')
     .option('-p, --preset <name>', 'encoding preset (see rtmpush presets); default 720p30')
     .option('--loop', 'repeat a file source forever')
     .option('--video-device <device>', 'camera/screen device (e.g. /dev/video0, :0.0, an avfoundation index)')
@@ -185,6 +195,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
       throw new UsageError(`--record ${flags.record}: the folder ${path.dirname(record)} does not exist`);
   }
 
+  const ingest = resolveIngest(flags, source, ctx.env);
+  if (ingest && record)
+    throw new UsageError('--record does not work with --source listen yet: record in the encoder (OBS) instead');
+  const slate = resolveSlate(flags, ctx.cwd);
   const uplink = resolveUplink(flags.uplink, ctx.env);
   const plan = buildPlan({
     uplinkKbps: uplink?.kbps,
@@ -203,6 +217,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     durationMs,
     record,
   });
+  if (ingest) plan.ingest = ingest;
+  plan.slate = slate;
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
   if (uplink && plan.video.kbps < MIN_VIDEO_KBPS) {
     const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';

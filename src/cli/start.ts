@@ -18,6 +18,7 @@ import { checkName, ensureRuntimeDir, runtimeDir, socketPath } from '../control/
 import { ControlServer } from '../control/server.js';
 import { metricsExposure, parseMetricsAddress } from '../control/address.js';
 import { Reloader } from '../run/reload.js';
+import { IngestServer } from '../ingest/server.js';
 import type { CliIo } from './io.js';
 import { ConfigReader } from './reload.js';
 import { underTerminal } from './terminal.js';
@@ -109,14 +110,18 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   const metricsAt = flags.metrics ? parseMetricsAddress(flags.metrics) : undefined;
   const exposed = metricsAt && metricsExposure(flags.metrics!, metricsAt.host);
   await control.listen(name);
+  // --source listen: the port is taken now, so a port in use is bad input before anything starts
+  const ingest = first.plan.ingest ? new IngestServer(first.plan.ingest) : undefined;
   // prom-client is loaded only when metrics are asked for: every other run starts without it.
   const metrics = metricsAt
     ? await import('../control/metrics.js').then((m) => new m.MetricsServer(m.streamRegistry(() => live)))
     : undefined;
   try {
     if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
+    await ingest?.listen();
     return await stream(first, flags, io, context, {
       controller,
+      ingest,
       warnings: exposed ? [exposed] : [],
       reader,
       onEmit: (e) => (emit = e),
@@ -134,6 +139,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
     reloader.close();
     // under a terminal the hang-up stops; elsewhere a late SIGHUP stays a no-op (not Node's default: exit)
     if (hangupStops) process.off('SIGHUP', onHup);
+    await ingest?.close();
     await metrics?.close();
     await control.close();
   }
@@ -141,6 +147,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
 
 interface Control {
   controller: AbortController;
+  ingest?: IngestServer;
   /** Said before the stream starts, besides the config's warnings. */
   warnings: string[];
   /** Reads the config again on SIGHUP: told which resolution the stream runs with. */
@@ -241,6 +248,7 @@ async function stream(
       emit,
       signal: controller.signal,
       onRetryNow: (handler) => (retryNow = handler),
+      ingest: ctl.ingest,
       onLive: ctl.onLive,
     });
     // The hooks' last changes and warnings come before the summary, which is always the last line.

@@ -1,13 +1,17 @@
 import { UsageError } from '../errors.js';
 
-/** `--metrics HOST:PORT`: where Prometheus scrapes. Bad input is exit 2. */
-export function parseMetricsAddress(value: string): { host: string; port: number } {
+/** A `HOST:PORT` flag (`--metrics`, `--listen`); `port` is the example's. Bad input is exit 2. */
+export function parseHostPort(value: string, flag: string, example: number): { host: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
   const port = m ? Number(m[3]) : 0;
   if (!m || port < 1 || port > 65535)
-    throw new UsageError(`--metrics ${value}: give HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464`);
+    throw new UsageError(`${flag} ${value}: give HOST:PORT, e.g. 127.0.0.1:${example} or [::1]:${example}`);
   return { host: m[1] ?? m[2]!, port };
 }
+
+/** `--metrics HOST:PORT`: where Prometheus scrapes. */
+export const parseMetricsAddress = (value: string): { host: string; port: number } =>
+  parseHostPort(value, '--metrics', 9464);
 
 /** Only this machine reaches it: a loopback address or name. */
 export function isLoopback(host: string): boolean {

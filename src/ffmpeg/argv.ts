@@ -60,14 +60,14 @@ function escapeTeeUrl(url: string): string {
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */
 export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTargets(plan)): string[] {
   const { video, audio } = plan;
-  // A private source URL's list comes on the pipe after the legs'.
-  const listFd = FIRST_LEG_FD + targets.length;
+  // A private source URL's list, or an ingest's FLV, comes on the pipe after the legs'.
+  const inputFd = FIRST_LEG_FD + targets.length;
   const input = sourceInputArgs(plan.source, {
     width: video.width,
     height: video.height,
     fps: video.fps,
     sampleRate: audio.sampleRate,
-    listFd,
+    inputFd,
   });
   const vf = [
     `scale=${video.width}:${video.height}:force_original_aspect_ratio=decrease`,
@@ -141,6 +141,11 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
 /** The list naming a private source URL, for the pipe after the legs' (see sourceInputArgs); else undefined. */
 export function sourceList(plan: Plan): string | undefined {
   return plan.source.kind === 'url' && plan.source.private ? sourceListFile(plan.source.url) : undefined;
+}
+
+/** Whether rtmpush writes the source into the pipe after the legs' (a private URL's list, an ingest's FLV). */
+export function hasInputPipe(plan: Plan): boolean {
+  return plan.source.kind === 'listen' || sourceList(plan) !== undefined;
 }
 
 /** Whether the source is read from ffmpeg's stdin (then `q` cannot be sent to stop it). */

@@ -33,8 +33,8 @@ interface Capture {
   height: number;
   fps: number;
   sampleRate: number;
-  /** The fd of the pipe a private URL source's list is written to. */
-  listFd: number;
+  /** The fd of the pipe rtmpush writes the source into: a private URL's list, an ingest's FLV. */
+  inputFd: number;
 }
 
 const silence = (rate: number): string[] => ['-f', 'lavfi', '-i', `anullsrc=channel_layout=stereo:sample_rate=${rate}`];
@@ -90,13 +90,22 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
         '-safe',
         '0',
         '-i',
-        `pipe:${c.listFd}`,
+        `pipe:${c.inputFd}`,
       ]);
     }
     case 'camera':
       return cameraArgs(source, c, fps);
     case 'screen':
       return screenArgs(source, c, fps);
+    case 'listen':
+      // Live already (no -re). A short probe: the encoder's headers come first, and the slate is on meanwhile.
+      return oneInput(['-analyzeduration', '1000000', '-f', 'flv', '-i', `pipe:${c.inputFd}`]);
+    case 'slate': {
+      const input = source.image
+        ? ['-re', '-loop', '1', '-framerate', fps, '-i', source.path]
+        : ['-re', '-stream_loop', '-1', '-i', source.path];
+      return twoInputs([...input, '-re', ...silence(c.sampleRate)]);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Destination } from '../platforms/destinations.js';
 import type { Preset } from '../presets/schema.js';
+import type { IngestAddress } from '../ingest/server.js';
 import type { Source } from './source.js';
 
 export interface PlanInput {
@@ -55,6 +56,18 @@ export interface Plan {
   uplinkBudgetKbps?: number;
   /** The video bitrate fell below what the preset needs to look acceptable. */
   belowPresetMinimum: boolean;
+  /** `--source listen`: where encoders publish, and the key they must give. */
+  ingest?: IngestAddress;
+  /** What plays while the source is lost, and for how long at most (0: the stream ends at once). */
+  slate?: SlateChoice;
+}
+
+export interface SlateChoice {
+  /** `--slate FILE` (absolute); else rtmpush's own card. */
+  path?: string;
+  /** Whether that file is a still image (held) rather than a video (looped). */
+  image: boolean;
+  timeoutMs: number;
 }
 
 const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);

@@ -13,7 +13,11 @@ export type Source =
    */
   | { kind: 'url'; url: string; private: boolean }
   | { kind: 'camera'; os: HostOs; videoDevice?: string; audioDevice?: string }
-  | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string };
+  | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string }
+  /** An encoder publishes to rtmpush (`--listen`): ffmpeg reads its FLV on a pipe rtmpush feeds. */
+  | { kind: 'listen' }
+  /** What the destinations get while the source is lost: an image held, or a video looped, and silence. */
+  | { kind: 'slate'; path: string; image: boolean };
 
 export interface SourceFlags {
   source: string;
@@ -30,11 +34,12 @@ export function parseSource(flags: SourceFlags): Source {
   const raw = flags.source.trim();
   if (raw === '') throw new UsageError('--source is empty: use testsrc, camera, screen, -, a file path or a URL');
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
-  if (flags.loop && (scheme || ['testsrc', '-', 'camera', 'screen'].includes(raw))) {
+  if (flags.loop && (scheme || ['testsrc', '-', 'camera', 'screen', 'listen'].includes(raw))) {
     throw new UsageError('--loop only works with a file --source');
   }
   if (raw === 'testsrc') return { kind: 'testsrc' };
   if (raw === '-') return { kind: 'stdin' };
+  if (raw === 'listen') return { kind: 'listen' };
   if (raw === 'camera' || raw === 'screen') {
     return { kind: raw, os: flags.os, videoDevice: flags.videoDevice, audioDevice: flags.audioDevice };
   }
@@ -42,7 +47,7 @@ export function parseSource(flags: SourceFlags): Source {
     if (!URL_SCHEMES.includes(scheme)) {
       throw new UsageError(
         `--source ${scheme}:// is not supported: ` +
-          `use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, testsrc or -`,
+          `use ${URL_SCHEMES.join(', ')} URLs, a file, camera, screen, listen, testsrc or -`,
       );
     }
     return { kind: 'url', url: raw, private: hideUrlSecrets(raw) };
@@ -84,5 +89,9 @@ export function describeSource(source: Source): string {
       return `camera ${source.videoDevice ?? '(default)'}`;
     case 'screen':
       return `screen ${source.videoDevice ?? '(default)'}`;
+    case 'listen':
+      return 'an encoder publishing to rtmpush';
+    case 'slate':
+      return `slate ${source.path}`;
   }
 }

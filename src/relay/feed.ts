@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { isAacSequenceHeader, isAvcSequenceHeader } from '../rtmp/flv.js';
+import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
 import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
 import { GopCache } from './gop.js';
 import { EncoderLeg } from './leg.js';
@@ -31,11 +31,40 @@ export class MediaFeed {
 
   /** A new encoder's leg (the first, or after a restart): the last one is closed. */
   attach(stream: Readable): void {
+    this.#take(new EncoderLeg(stream, (msg) => this.#onMedia(msg), this.onFault));
+  }
+
+  /**
+   * A new encoder's leg that takes over on its first keyframe: until then the current one goes on (the slate
+   * keeps playing while the source's encoder starts, the source's last frames while the slate's starts). Its
+   * headers are kept meanwhile, its other frames dropped. `onTaken` once it is the feed's leg; `onFault` if its
+   * FLV cannot be read before then. Returns the leg, to close if it is given up.
+   */
+  stage(stream: Readable, onTaken: () => void, onFault: (reason: string) => void): EncoderLeg {
+    const headers = new Map<string, RtmpMessage>();
+    const leg: EncoderLeg = new EncoderLeg(
+      stream,
+      (msg) => {
+        if (this.#leg === leg) return this.#onMedia(msg);
+        const kind = headerKind(msg);
+        if (kind) return void headers.set(kind, msg);
+        if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) return;
+        this.#take(leg);
+        for (const header of headers.values()) this.#onMedia(header);
+        this.#onMedia(msg);
+        onTaken();
+      },
+      (reason) => (this.#leg === leg ? this.onFault(reason) : onFault(reason)),
+    );
+    return leg;
+  }
+
+  #take(leg: EncoderLeg): void {
     this.#leg?.close();
     this.#headers.clear();
     this.#gop.clear();
     for (const sink of this.#sinks) sink.encoderStarted();
-    this.#leg = new EncoderLeg(stream, (msg) => this.#onMedia(msg), this.onFault);
+    this.#leg = leg;
   }
 
   /** A destination joins: it is told an encoder runs and given what it needs to start on a keyframe. */
@@ -67,10 +96,17 @@ export class MediaFeed {
   }
 
   #keep(msg: RtmpMessage): void {
-    const head = payloadHead(msg);
-    if (msg.typeId === MSG.DataAmf0) return void this.#headers.set('meta', msg);
-    if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return void this.#headers.set('video', msg);
-    if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return void this.#headers.set('audio', msg);
-    this.#gop.keep(msg);
+    const kind = headerKind(msg);
+    if (kind) this.#headers.set(kind, msg);
+    else this.#gop.keep(msg);
   }
+}
+
+/** Metadata and codec headers: what a stream needs before its frames. */
+function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undefined {
+  if (msg.typeId === MSG.DataAmf0) return 'meta';
+  const head = payloadHead(msg);
+  if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return 'video';
+  if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return 'audio';
+  return undefined;
 }

@@ -42,6 +42,17 @@ export function formatReload(e: Of<'reload'>): string {
   return `config reloaded: ${parts.length ? parts.join('; ') : 'no destination changed'}`;
 }
 
+/** A `source` event: what an OBS user types, while waiting; the slate and why; the source back. */
+export function formatSource(e: Of<'source'>): string[] {
+  if (e.state === 'waiting')
+    return [
+      `waiting for an encoder to publish: in OBS, Settings → Stream → Service "Custom…", Server ${e.server}, ` +
+        `Stream Key ${e.key}`,
+    ];
+  if (e.state === 'slate') return [`source lost (${e.reason ?? 'gone'}): the destinations get the slate`];
+  return ['source live'];
+}
+
 export function formatClock(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');

@@ -5,6 +5,7 @@ import {
   formatReceived,
   formatRehearsal,
   formatReload,
+  formatSource,
   formatStart,
   formatState,
   formatStats,
@@ -39,6 +40,8 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
           return line(`warning: ${event.message}`);
         case 'reload':
           return line(formatReload(event));
+        case 'source':
+          return formatSource(event).forEach(line);
         case 'error':
           return line(`error: ${event.message}`);
         case 'log':

@@ -8,6 +8,7 @@ import {
   formatReceived,
   formatRehearsal,
   formatReload,
+  formatSource,
   formatStart,
   formatState,
   formatStats,
@@ -61,6 +62,9 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           return print(chalk.yellow(`warning: ${event.message}`));
         case 'reload':
           return print(chalk.dim(formatReload(event)));
+        case 'source':
+          for (const l of formatSource(event)) print(event.state === 'slate' ? chalk.yellow(l) : chalk.cyan(l));
+          return;
         case 'error':
           return print(chalk.red(`error: ${event.message}`));
         case 'log':

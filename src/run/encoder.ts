@@ -1,11 +1,11 @@
 import type { Duplex } from 'node:stream';
-import { buildFfmpegArgv, readsStdin, slaveTargets, sourceList } from '../ffmpeg/argv.js';
-import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
+import { readsStdin, slaveTargets } from '../ffmpeg/argv.js';
+import type { Progress } from '../ffmpeg/progress.js';
 import type { Plan } from '../plan/plan.js';
-import { redact } from '../secret.js';
 import { setLongTimeout } from '../util/timers.js';
+import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
-import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
+import type { FfmpegExit } from './ffmpeg-process.js';
 
 export interface EncoderOptions {
   plan: Plan;
@@ -42,14 +42,13 @@ const STOP_SLACK_MS = 15_000;
 export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOutcome> {
   const { plan, emit } = opts;
   const targets = slaveTargets(plan);
-  const list = sourceList(plan);
   let lastError: string | undefined;
   const startedAt = Date.now();
-  let proc: FfmpegProcess | undefined;
+  let run: EncoderRun | undefined;
   let stoppedByUs = false;
   const stop = (): void => {
     stoppedByUs = true;
-    void proc?.stop();
+    void run?.stop();
   };
   opts.signal.addEventListener('abort', stop, { once: true });
   // A stop asked for while the pipeline was being set up: the listener above would never hear it.
@@ -62,35 +61,10 @@ export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOut
     const remaining = plan.durationMs === undefined ? undefined : plan.durationMs - (Date.now() - startedAt);
     const runPlan =
       restarts === 0 || remaining === undefined ? plan : { ...plan, durationMs: Math.max(1000, remaining) };
-    const progress = new ProgressParser();
-    let lastOut = -1;
-    let lastProgressAt = Date.now();
     stalled = false;
-    const current = new FfmpegProcess(
-      opts.ffmpeg,
-      buildFfmpegArgv(runPlan, targets),
-      {
-        onProgressLine: (line) => {
-          const p = progress.push(line);
-          if (!p) return;
-          if (p.outTimeMs > lastOut) {
-            lastOut = p.outTimeMs;
-            lastProgressAt = Date.now();
-          }
-          opts.onProgress(p);
-        },
-        onLogLine: (raw) => {
-          const line = redact(raw);
-          if (opts.verbose) emit({ type: 'log', line });
-          if (/\[(error|fatal|panic)\]/.test(line)) lastError = line;
-        },
-      },
-      { stdinIsSource: readsStdin(plan), pipes: targets.length + (list ? 1 : 0) },
-    );
-    opts.onStart(current.pipes.slice(0, targets.length));
-    // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
-    if (list) current.pipes[targets.length]!.end(list);
-    proc = current;
+    const current = new EncoderRun(runPlan, targets, opts);
+    opts.onStart(current.legs);
+    run = current;
     if (stoppedByUs) void current.stop();
     const restart = (reason: string): void => {
       if (stoppedByUs || stalled) return;
@@ -101,12 +75,13 @@ export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOut
     opts.onRestarter?.(restart);
     // The watchdog: an encoder that makes no progress is killed and started again.
     const watchdog = setInterval(() => {
-      if (Date.now() - lastProgressAt > opts.watchdogMs) {
+      if (Date.now() - current.lastProgressAt > opts.watchdogMs) {
         restart(`the encoder made no progress for ${Math.round(opts.watchdogMs / 1000)} s`);
       }
     }, 1000);
     exit = await current.exited;
     clearInterval(watchdog);
+    lastError = current.lastError ?? lastError;
     if (!stalled || stoppedByUs || readsStdin(plan)) break;
     if (remaining !== undefined && plan.durationMs! - (Date.now() - startedAt) < 1000) break;
   }

@@ -2,6 +2,8 @@ import type { Check, ReceivedSummary } from '../probe/summary.js';
 import type { RuleCheck } from '../rehearse/rules.js';
 import type { DestinationStateName } from '../state/destination.js';
 
+export type SourceState = 'waiting' | 'live' | 'slate';
+
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
 export type RunEvent =
   | {
@@ -35,6 +37,11 @@ export type RunEvent =
       destinations?: Record<string, DestinationStats>;
     }
   | { type: 'warning'; message: string }
+  /**
+   * `--source listen` and the slate: waiting for an encoder to publish (where, and which key: never the key
+   * itself), the source live, or the slate on instead (why).
+   */
+  | { type: 'source'; state: SourceState; reason?: string; server?: string; key?: string }
   /** SIGHUP applied the config file's destinations: the labels added, removed and replaced (new URL or key). */
   | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }

@@ -9,6 +9,8 @@ export type Outcome =
       command: 'start';
       /** The encoder (or its source) failed, not stopped by rtmpush. */
       encoderFailed: boolean;
+      /** The source was lost for longer than the slate may play (`--slate-timeout`). */
+      sourceLost?: boolean;
       /** `--to local` / `--rehearse`: the embedded server recorded nothing readable. */
       nothingReceived: boolean;
       /** `--rehearse`: what arrived breaks a platform's rule. */
@@ -28,7 +30,7 @@ export type Outcome =
 export function exitCodeFor(outcome: Outcome): 0 | 1 | 3 {
   switch (outcome.command) {
     case 'start': {
-      if (outcome.encoderFailed || outcome.nothingReceived) return 1;
+      if (outcome.encoderFailed || outcome.sourceLost || outcome.nothingReceived) return 1;
       // A destination an operator paused and left paused is as asked.
       const allLive = outcome.destinations.every((s) => s === 'stopped' || s === 'paused');
       return allLive && !outcome.recordFailed && !outcome.breaksRules ? 0 : 3;

@@ -7,7 +7,11 @@ import type { RehearsalFlags } from '../rehearse/rules.js';
 import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { DestinationBoard } from './board.js';
-import { superviseEncoder } from './encoder.js';
+import { type EncoderOutcome, superviseEncoder } from './encoder.js';
+import { type DirectorOutcome, IngestDirector } from './ingest-director.js';
+import type { IngestServer } from '../ingest/server.js';
+import type { Source } from '../plan/source.js';
+import { writeCard } from '../slate/card.js';
 import type { Emit, RunEvent } from './events.js';
 import { exitCodeFor } from './exit-code.js';
 import { reportLocal } from './local-report.js';
@@ -32,6 +36,8 @@ export interface SessionOptions {
   watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
   onRetryNow?: (handler: () => void) => void;
+  /** `--source listen`: the server encoders publish to (listening already). */
+  ingest?: IngestServer;
   /** The running stream, once its destinations exist: for the control API. */
   onLive?: (live: LiveSession) => void;
 }
@@ -75,29 +81,37 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     let encoders = 0;
     opts.onLive?.({ board, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
     emit(startEvent(plan, opts.ffmpeg));
-    board.start();
-    const encoder = await superviseEncoder({
-      plan,
-      ffmpeg: opts.ffmpeg,
-      watchdogMs: opts.watchdogMs,
-      verbose: opts.verbose,
-      emit,
-      signal: opts.signal,
-      // The tee's legs: the destinations' media (one leg, read once for all of them), then the recording's.
-      onStart: (legs) => {
-        encoders++;
-        board.feed.attach(legs[0]!);
-        if (opts.recorder) opts.recorder.attach(legs[1]!);
-      },
-      onProgress: (p) => {
-        const stats = board.stats(p);
-        latest = { ...p, bitrateKbps: stats.bitrateKbps };
-        emit(stats);
-      },
-      onRestarter: (restart) => {
-        restartEncoder = restart;
-      },
-    });
+    const onProgress = (p: Progress): void => {
+      const stats = board.stats(p);
+      latest = { ...p, bitrateKbps: stats.bitrateKbps };
+      emit(stats);
+    };
+    let encoder: EncoderOutcome & { sourceLost?: boolean };
+    if (opts.ingest) {
+      const ingest = opts.ingest;
+      encoder = await directIngest(plan, ingest, { ...opts, board, onProgress });
+      encoders = (encoder as DirectorOutcome).encoders;
+    } else {
+      board.start();
+      encoder = await superviseEncoder({
+        plan,
+        ffmpeg: opts.ffmpeg,
+        watchdogMs: opts.watchdogMs,
+        verbose: opts.verbose,
+        emit,
+        signal: opts.signal,
+        // The tee's legs: the destinations' media (one leg, read once for all of them), then the recording's.
+        onStart: (legs) => {
+          encoders++;
+          board.feed.attach(legs[0]!);
+          if (opts.recorder) opts.recorder.attach(legs[1]!);
+        },
+        onProgress,
+        onRestarter: (restart) => {
+          restartEncoder = restart;
+        },
+      });
+    }
     // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
     await board.feed.drain();
     await board.stop();
@@ -109,7 +123,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     }
     const destinations = board.finals(Date.now());
     const finals = Object.values(destinations).map((d) => d.finalState);
-    if (!encoder.failed && Object.values(destinations).every((d) => d.liveMs === 0)) {
+    if (encoder.sourceLost) {
+      const slate = plan.slate?.timeoutMs ? `after ${seconds(plan.slate.timeoutMs)} of slate` : 'at once';
+      emit({ type: 'error', code: 'source-lost', message: `the source was lost: the stream ended ${slate}` });
+    }
+    const published = !opts.ingest || (encoder as DirectorOutcome).published;
+    if (!published) emit({ type: 'warning', message: 'no encoder published: nothing was streamed' });
+    if (published && !encoder.failed && Object.values(destinations).every((d) => d.liveMs === 0)) {
       emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
     }
     // What the embedded server recorded is on disk once it has stopped.
@@ -120,6 +140,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     const exitCode = exitCodeFor({
       command: 'start',
       encoderFailed: encoder.failed,
+      sourceLost: encoder.sourceLost,
       nothingReceived: received === 'nothing',
       breaksRules: received === 'breaks-rules',
       recordFailed: Boolean(opts.recorder?.failure),
@@ -132,6 +153,50 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
   } finally {
     await local?.stop();
     local?.cleanup();
+  }
+}
+
+/** 3 s, 90 s, 10 min, 1.5 h: a span as people say it. */
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  if (s < 120) return `${Math.round(s)} s`;
+  return s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 360) / 10} h`;
+}
+
+/** `--source listen`: the director runs the encoders from the first publish on, the slate between publishers. */
+async function directIngest(
+  plan: Plan,
+  ingest: IngestServer,
+  opts: SessionOptions & { board: DestinationBoard; onProgress: (p: Progress) => void },
+): Promise<DirectorOutcome> {
+  const slate = plan.slate ?? { image: true, timeoutMs: 0 };
+  const card = slate.path ? undefined : writeCard(plan.video.width, plan.video.height);
+  const source: Source = { kind: 'slate', path: slate.path ?? card!.path, image: slate.image };
+  try {
+    const director = new IngestDirector({
+      plan,
+      slatePlan: { ...plan, source },
+      slateTimeoutMs: slate.timeoutMs,
+      ffmpeg: opts.ffmpeg,
+      verbose: opts.verbose,
+      watchdogMs: opts.watchdogMs,
+      emit: opts.emit,
+      signal: opts.signal,
+      feed: opts.board.feed,
+      onFirstPublish: () => opts.board.start(),
+      onProgress: opts.onProgress,
+    });
+    ingest.warn = (message) => opts.emit({ type: 'warning', message });
+    opts.emit({
+      type: 'source',
+      state: 'waiting',
+      server: ingest.url,
+      key: plan.ingest?.key ? 'the value of RTMPUSH_INGEST_KEY' : 'anything (set RTMPUSH_INGEST_KEY to require one)',
+    });
+    ingest.onPublish((publisher) => director.publish(publisher));
+    return await director.outcome();
+  } finally {
+    card?.dispose();
   }
 }
 

@@ -180,6 +180,48 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
       /--config .*huge\.json: larger than 1 MB/,
     ],
     [
+      '--listen without --source listen',
+      ['start', '--to', 'local', '--listen', '127.0.0.1:1935'],
+      {},
+      /^rtmpush: --listen needs --source listen$/,
+    ],
+    [
+      'an ingest others can reach, with no key',
+      ['start', '--to', 'local', '--source', 'listen', '--listen', '0.0.0.0:1935'],
+      {},
+      /--listen 0\.0\.0\.0:1935: set RTMPUSH_INGEST_KEY first: anyone who reaches that address could publish/,
+    ],
+    [
+      'a malformed --listen',
+      ['start', '--to', 'local', '--source', 'listen', '--listen', '1935'],
+      {},
+      /--listen 1935: give HOST:PORT, e\.g\. 127\.0\.0\.1:1935/,
+    ],
+    [
+      'an ingest key too short',
+      ['start', '--to', 'local', '--source', 'listen'],
+      { RTMPUSH_INGEST_KEY: 'ab' },
+      /RTMPUSH_INGEST_KEY is too short/,
+    ],
+    [
+      '--record with --source listen',
+      ['start', '--to', 'local', '--source', 'listen', '--record', 'x.mkv'],
+      {},
+      /--record does not work with --source listen yet/,
+    ],
+    [
+      'a missing --slate',
+      ['start', '--to', 'local', '--slate', '/nope/card.png'],
+      {},
+      /--slate \/nope\/card\.png: no such file/,
+    ],
+    [
+      'a bad --slate-timeout',
+      ['start', '--to', 'local', '--slate-timeout', 'never'],
+      {},
+      /--slate-timeout "never" is not a duration/,
+    ],
+    [
       'a stream key too short to be real',
       ['plan', '--to', 'a=rtmp://h/live/ab'],
       {},

@@ -86,3 +86,62 @@ describe('MediaFeed: one encoder leg, read once, for every destination', () => {
     assert.match(faults[0]!, /FLV/);
   });
 });
+
+describe('MediaFeed.stage: a new encoder takes over on its first keyframe (the slate, the source back)', () => {
+  it('until then the current leg goes on; then its headers and that keyframe, and the old leg is closed', async () => {
+    const feed = new MediaFeed(() => assert.fail('no fault'));
+    const s = sink();
+    feed.subscribe(s);
+    const old = new PassThrough();
+    feed.attach(old);
+    old.write(Buffer.concat([FLV_HEADER, flvTag(MSG.Video, 0, AVC_SEQUENCE_HEADER), flvTag(MSG.Video, 0, key(1))]));
+    await tick();
+    let taken = 0;
+    const next = new PassThrough();
+    feed.stage(
+      next,
+      () => taken++,
+      () => assert.fail('no fault'),
+    );
+    next.write(FLV_HEADER);
+    next.write(flvTag(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    next.write(flvTag(MSG.Audio, 0, AAC_HEADER));
+    next.write(flvTag(MSG.Video, 5, inter(9)));
+    old.write(flvTag(MSG.Video, 33, inter(2)));
+    // each leg rests between reads (at most ~0.4 s), as in a run
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(taken, 0, 'no keyframe yet: not taken');
+    assert.deepEqual(s.got, ['encoder', 'avc', 'key@0', 'inter@33'], 'the old leg goes on; the new one waits');
+    next.write(flvTag(MSG.Video, 40, key(10)));
+    next.write(flvTag(MSG.Video, 73, inter(11)));
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(taken, 1);
+    assert.deepEqual(s.got.slice(4), ['encoder', 'avc', 'aac', 'key@40', 'inter@73']);
+    assert.ok(old.destroyed, 'the old leg is closed');
+    const late = sink();
+    feed.subscribe(late);
+    assert.deepEqual(late.got, ['encoder', 'avc', 'aac', 'key@40', 'inter@73'], 'a late joiner gets the new GOP');
+  });
+
+  it('a staged leg that is not FLV is its own fault, not the feed’s; the current leg goes on', async () => {
+    const feed = new MediaFeed(() => assert.fail('the feed is not at fault'));
+    const s = sink();
+    feed.subscribe(s);
+    const current = new PassThrough();
+    feed.attach(current);
+    current.write(Buffer.concat([FLV_HEADER, flvTag(MSG.Video, 0, key(1))]));
+    const faults: string[] = [];
+    const bad = new PassThrough();
+    feed.stage(
+      bad,
+      () => assert.fail('never taken'),
+      (reason) => faults.push(reason),
+    );
+    bad.write('this is not FLV at all');
+    await tick();
+    assert.equal(faults.length, 1);
+    current.write(flvTag(MSG.Video, 33, inter(2)));
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(s.got, ['encoder', 'key@0', 'inter@33']);
+  });
+});

@@ -1,0 +1,54 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { isLoopback, parseHostPort } from '../control/address.js';
+import { UsageError } from '../errors.js';
+import type { IngestAddress } from '../ingest/server.js';
+import type { SlateChoice } from '../plan/plan.js';
+import type { Source } from '../plan/source.js';
+import { Secret } from '../secret.js';
+import { DAY, parseDuration } from '../util/duration.js';
+import type { RawStreamFlags } from './options.js';
+
+const IMAGE = /\.(png|jpe?g|bmp|gif|webp|tiff?|pgm|ppm|pnm)$/i;
+
+/** --slate and --slate-timeout: what plays while the source is lost, and how long at most. */
+export function resolveSlate(flags: RawStreamFlags, cwd: string): SlateChoice {
+  const timeoutMs =
+    flags.slateTimeout === undefined
+      ? 10 * 60_000
+      : parseDuration(flags.slateTimeout, '--slate-timeout', { min: 0, max: 366 * DAY, text: 'from 0 to 366d' });
+  if (flags.slate === undefined) return { image: true, timeoutMs };
+  const file = path.resolve(cwd, flags.slate);
+  if (!existsSync(file) || !statSync(file).isFile())
+    throw new UsageError(`--slate ${flags.slate}: no such file (give an image or a video)`);
+  try {
+    accessSync(file, constants.R_OK);
+  } catch {
+    throw new UsageError(`--slate ${flags.slate}: cannot be read (check its permissions)`);
+  }
+  return { path: file, image: IMAGE.test(file), timeoutMs };
+}
+
+/** --source listen and --listen: where encoders publish; a key is required where others can reach it. */
+export function resolveIngest(
+  flags: RawStreamFlags,
+  source: Source,
+  env: Record<string, string | undefined>,
+): IngestAddress | undefined {
+  if (source.kind !== 'listen') {
+    if (flags.listen !== undefined) throw new UsageError('--listen needs --source listen');
+    return undefined;
+  }
+  const at = parseHostPort(flags.listen ?? DEFAULT_LISTEN, '--listen', 1935);
+  const raw = env.RTMPUSH_INGEST_KEY;
+  if (!raw && !isLoopback(at.host))
+    throw new UsageError(
+      `--listen ${flags.listen}: set RTMPUSH_INGEST_KEY first: anyone who reaches that address could ` +
+        'publish to your destinations (or listen on 127.0.0.1)',
+    );
+  if (raw !== undefined && raw !== '' && raw.trim().length < 4)
+    throw new UsageError('RTMPUSH_INGEST_KEY is too short: give at least 4 characters (better 16 or more)');
+  return { ...at, ...(raw ? { key: new Secret(raw) } : {}) };
+}
+
+const DEFAULT_LISTEN = '127.0.0.1:1935';

@@ -1,0 +1,172 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import net from 'node:net';
+import { UsageError } from '../errors.js';
+import type { RtmpMessage } from '../rtmp/message.js';
+import { ServerSession } from '../rtmp/server.js';
+import type { Secret } from '../secret.js';
+
+/** The app an encoder publishes under: `rtmp://HOST:PORT/live`. */
+export const INGEST_APP = 'live';
+/** At once: one encoder publishing, a few trying or probing. Anything past it is cut off. */
+const MAX_CONNECTIONS = 8;
+/** A connection that has not published by then is closed. */
+const PUBLISH_WITHIN_MS = 10_000;
+/** A publisher that sends no media for this long is treated as gone (a frozen encoder, a dead link). */
+export const INGEST_SILENCE_MS = 3000;
+
+export interface IngestAddress {
+  host: string;
+  port: number;
+  /** RTMPUSH_INGEST_KEY: the stream key a publish must give; any key when unset. */
+  key?: Secret;
+}
+
+/** The encoder publishing now. `onMedia` gets its audio, video and metadata; `ended` says why it stopped. */
+export class IngestPublisher {
+  onMedia: (msg: RtmpMessage) => void = () => {};
+  readonly ended: Promise<string>;
+  #end: (reason: string) => void = () => {};
+  lastMediaAt = Date.now();
+
+  constructor(
+    readonly from: string,
+    private readonly session: ServerSession,
+  ) {
+    this.ended = new Promise((resolve) => (this.#end = resolve));
+  }
+
+  /** @internal the server's side */
+  media(msg: RtmpMessage): void {
+    this.lastMediaAt = Date.now();
+    this.onMedia(msg);
+  }
+
+  /** @internal */
+  end(reason: string): void {
+    this.#end(reason);
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+/** The server session's reason, as the user reads it. */
+function endReason(reason: string): string {
+  if (reason === 'unpublished') return 'the encoder stopped publishing';
+  if (reason === 'closed') return "the encoder's connection closed";
+  return reason;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/**
+ * `--source listen`: rtmpush's RTMP server for one encoder (OBS, an ATEM, Larix). It takes one publish at a time
+ * under app `live` (with RTMPUSH_INGEST_KEY's key when set) and refuses a wrong key or a second publisher with
+ * BadName and a warning, never disturbing the one that is live. Bounded like the embedded server.
+ */
+export class IngestServer {
+  readonly #server = net.createServer((socket) => this.#onConnection(socket));
+  readonly #sessions = new Set<ServerSession>();
+  readonly #key: Buffer | undefined;
+  #live: IngestPublisher | undefined;
+  #silence: NodeJS.Timeout | undefined;
+  #onPublish: ((publisher: IngestPublisher) => void) | undefined;
+  /** Where refusals are told; until the stream's reporters exist, nowhere. */
+  warn: (message: string) => void = () => {};
+
+  constructor(private readonly address: IngestAddress) {
+    this.#key = address.key ? digest(address.key.reveal()) : undefined;
+  }
+
+  /** Who takes each publish; one that came before (while rtmpush was still starting) is handed over at once. */
+  onPublish(handler: (publisher: IngestPublisher) => void): void {
+    this.#onPublish = handler;
+    if (this.#live) handler(this.#live);
+  }
+
+  /** The address an encoder is given (the port the server got, for port 0). */
+  get url(): string {
+    const { host } = this.address;
+    return `rtmp://${host.includes(':') ? `[${host}]` : host}:${this.port}/${INGEST_APP}`;
+  }
+
+  get port(): number {
+    const at = this.#server.address();
+    return typeof at === 'object' && at ? at.port : this.address.port;
+  }
+
+  async listen(): Promise<void> {
+    const { host, port } = this.address;
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', (error: NodeJS.ErrnoException) => {
+        const why =
+          error.code === 'EADDRINUSE'
+            ? 'the port is in use (another RTMP server?)'
+            : error.code === 'EADDRNOTAVAIL'
+              ? 'no such address on this machine'
+              : error.code === 'EACCES'
+                ? 'not allowed to bind that port'
+                : error.message;
+        reject(new UsageError(`--listen ${host}:${port}: ${why}: pick another --listen`));
+      });
+      this.#server.listen(port, host, () => resolve());
+    });
+    this.#silence = setInterval(() => {
+      const live = this.#live;
+      if (live && Date.now() - live.lastMediaAt > INGEST_SILENCE_MS) live.close();
+    }, 500);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#silence);
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const session of this.#sessions) session.close();
+    await closed;
+  }
+
+  #authorize(app: string, name: string, from: string): { ok: true } | { ok: false; reason: string } {
+    if (app !== INGEST_APP) {
+      this.warn(`an encoder at ${from} published to app "${app}": refused (the server is ${this.url})`);
+      return { ok: false, reason: `unknown app: publish to ${this.url}` };
+    }
+    if (this.#key && !timingSafeEqual(digest(name), this.#key)) {
+      this.warn(`an encoder at ${from} published with a wrong stream key: refused (the key is RTMPUSH_INGEST_KEY)`);
+      return { ok: false, reason: 'wrong stream key' };
+    }
+    if (this.#live) {
+      this.warn(`an encoder at ${from} published while ${this.#live.from} is live: refused`);
+      return { ok: false, reason: 'another encoder is publishing' };
+    }
+    return { ok: true };
+  }
+
+  #onConnection(socket: net.Socket): void {
+    if (this.#sessions.size >= MAX_CONNECTIONS) return void socket.destroy();
+    const from = `${socket.remoteAddress}:${socket.remotePort}`;
+    let publisher: IngestPublisher | undefined;
+    const idle = setTimeout(() => !publisher && session.close(), PUBLISH_WITHIN_MS);
+    socket.once('close', () => clearTimeout(idle));
+    socket.setNoDelay(true);
+    const session: ServerSession = new ServerSession(
+      socket,
+      { authorize: (app, name) => this.#authorize(app, name, from) },
+      {
+        onPublish: () => {
+          publisher = new IngestPublisher(from, session);
+          this.#live = publisher;
+          this.#onPublish?.(publisher);
+        },
+        onMedia: (msg) => publisher?.media(msg),
+        onEnd: (reason) => {
+          this.#sessions.delete(session);
+          if (!publisher) return;
+          if (this.#live === publisher) this.#live = undefined;
+          const silent = Date.now() - publisher.lastMediaAt > INGEST_SILENCE_MS;
+          publisher.end(silent ? `the encoder sent nothing for ${INGEST_SILENCE_MS / 1000} s` : endReason(reason));
+        },
+      },
+    );
+    this.#sessions.add(session);
+  }
+}

@@ -1,0 +1,82 @@
+import type { Duplex } from 'node:stream';
+import { buildFfmpegArgv, hasInputPipe, readsStdin, type SlaveTarget, sourceList } from '../ffmpeg/argv.js';
+import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
+import type { Plan } from '../plan/plan.js';
+import { redact } from '../secret.js';
+import type { Emit } from './events.js';
+import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
+
+export interface EncoderRunOptions {
+  ffmpeg: string;
+  verbose: boolean;
+  emit: Emit;
+  onProgress: (p: Progress) => void;
+}
+
+/**
+ * One ffmpeg encoding a plan into the tee's legs: started with a pipe per leg (and one for the source rtmpush
+ * writes, if any), its progress read, its last error kept (keys redacted). Knows when it last made progress, for
+ * the watchdog that owns it.
+ */
+export class EncoderRun {
+  readonly #process: FfmpegProcess;
+  /** rtmpush's ends of the tee's legs, in the order of the targets. */
+  readonly legs: Duplex[];
+  /** The pipe rtmpush writes the source into (an ingest's FLV), if the plan has one besides a URL's list. */
+  readonly input: Duplex | undefined;
+  readonly exited: Promise<FfmpegExit>;
+  lastError: string | undefined;
+  lastProgressAt = Date.now();
+
+  constructor(plan: Plan, targets: SlaveTarget[], opts: EncoderRunOptions) {
+    const progress = new ProgressParser();
+    let lastOut = -1;
+    const list = sourceList(plan);
+    const inputPipe = hasInputPipe(plan);
+    this.#process = new FfmpegProcess(
+      opts.ffmpeg,
+      buildFfmpegArgv(plan, targets),
+      {
+        onProgressLine: (line) => {
+          const p = progress.push(line);
+          if (!p) return;
+          if (p.outTimeMs > lastOut) {
+            lastOut = p.outTimeMs;
+            this.lastProgressAt = Date.now();
+          }
+          opts.onProgress(p);
+        },
+        onLogLine: (raw) => {
+          const line = redact(raw);
+          if (opts.verbose) opts.emit({ type: 'log', line });
+          if (/\[(error|fatal|panic)\]/.test(line)) this.lastError = line;
+        },
+      },
+      { stdinIsSource: readsStdin(plan), pipes: targets.length + (inputPipe ? 1 : 0) },
+    );
+    this.legs = this.#process.pipes.slice(0, targets.length);
+    const input = inputPipe ? this.#process.pipes[targets.length] : undefined;
+    // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
+    if (list) input!.end(list);
+    this.input = list ? undefined : input;
+    this.exited = this.#process.exited;
+  }
+
+  get pid(): number | undefined {
+    return this.#process.pid;
+  }
+
+  get running(): boolean {
+    return this.#process.running;
+  }
+
+  /** Graceful: ffmpeg closes every leg. */
+  stop(): Promise<FfmpegExit> {
+    return this.#process.stop();
+  }
+
+  /** At once (a stalled encoder). */
+  kill(): void {
+    this.#process.kill();
+  }
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { execa, type ResultPromise } from 'execa';
+import { flvTags, videoTags } from '../helpers/flv.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
+import { startCli } from '../helpers/spawn.js';
+
+const INGEST_KEY = 'ingestKey-Obs123';
+const KEYS = { a: 'ingestDestA111', b: 'ingestDestB222' };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An encoder as OBS is one: H.264 + AAC over RTMP, a keyframe every 2 s, in real time. */
+function publisher(port: number, key: string, seconds = 120): ResultPromise {
+  return execa(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'],
+      ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=48000', '-t', String(seconds)],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-c:a', 'aac', '-f', 'flv'],
+      `rtmp://127.0.0.1:${port}/live/${key}`,
+    ],
+    { reject: false, stdin: 'ignore' },
+  );
+}
+
+/** The share of a recorded frame's pixels at the slate's background grey: near 1 on the slate, near 0 on testsrc2. */
+function slateShare(file: string, atS: number): number {
+  const gray = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-ss', atS.toFixed(2), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
+  let dark = 0;
+  for (const v of gray) if (Math.abs(v - 0x20) <= 6) dark++;
+  return dark / gray.length;
+}
+
+describe('--source listen: an encoder publishes to rtmpush, leaves and comes back: the platforms stay live', () => {
+  const nginx = new NginxRtmp();
+  let port = 0;
+  let run: ReturnType<typeof startCli>;
+  const publishers: ResultPromise[] = [];
+  const states = (label: string) =>
+    run.events.filter((e) => e.type === 'state' && e.destination === label).map((e) => e.state);
+  const at = (e: Record<string, any>) => Date.parse(e.time);
+
+  before(async () => {
+    await nginx.start();
+    port = await freePort();
+    run = startCli(
+      [
+        ...['start', '--source', 'listen', '--listen', `127.0.0.1:${port}`, '--preset', '360p30'],
+        ...['--to', `a=${nginx.url('live', KEYS.a)}`, '--to', `b=${nginx.url('live', KEYS.b)}`],
+        ...['--json', '--uplink', 'off', '--name', 'ingest', '--duration', '120s'],
+      ],
+      { RTMPUSH_INGEST_KEY: INGEST_KEY },
+    );
+  });
+  after(async () => {
+    for (const p of publishers) p.kill('SIGKILL');
+    run.proc.kill('SIGKILL');
+    await run.proc;
+    await nginx.dispose();
+  });
+
+  it('waits for the encoder, saying where and which key (never the key); the destinations wait with it', async () => {
+    const waiting = await run.waitFor((e) => e.type === 'source' && e.state === 'waiting', 15_000);
+    assert.equal(waiting.server, `rtmp://127.0.0.1:${port}/live`);
+    assert.equal(waiting.key, 'the value of RTMPUSH_INGEST_KEY');
+    await sleep(1500);
+    assert.deepEqual(states('a'), [], 'nothing dials before the first publish');
+  });
+
+  it('a publish goes live on every destination', async () => {
+    publishers.push(publisher(port, INGEST_KEY));
+    await run.waitFor((e) => e.type === 'source' && e.state === 'live', 15_000);
+    for (const l of ['a', 'b'])
+      await run.waitFor((e) => e.type === 'state' && e.destination === l && e.state === 'live', 15_000);
+  });
+
+  it('a wrong key and a second publisher are refused (BadName, a warning); the live one goes on', async () => {
+    const wrong = await publisher(port, 'not-the-key', 3);
+    assert.notEqual(wrong.exitCode, 0, 'the wrong key is refused');
+    await run.waitFor((e) => e.type === 'warning' && /published with a wrong stream key: refused/.test(e.message));
+    const second = await publisher(port, INGEST_KEY, 3);
+    assert.notEqual(second.exitCode, 0, 'the second publisher is refused');
+    await run.waitFor((e) => e.type === 'warning' && /published while .* is live: refused/.test(e.message));
+    assert.equal(run.events.filter((e) => e.type === 'source').length, 2, 'waiting, live: nothing changed');
+    assert.deepEqual(states('a'), ['connecting', 'live']);
+  });
+
+  it('the encoder killed: the slate within 1 s, still live; the source again when it publishes again', async () => {
+    await sleep(3000);
+    const killedAt = Date.now();
+    publishers[0]!.kill('SIGKILL');
+    const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 5000);
+    assert.ok(at(slate) - killedAt < 1000, `slate after ${at(slate) - killedAt} ms`);
+    await sleep(5000);
+    const backAt = Date.now();
+    publishers.push(publisher(port, INGEST_KEY));
+    const live = await run.waitFor((e) => e.type === 'source' && e.state === 'live' && at(e) > backAt, 15_000);
+    await sleep(5000);
+    run.proc.kill('SIGTERM');
+    const result = await run.proc;
+    assert.equal(result.exitCode, 0);
+    for (const l of ['a', 'b'])
+      assert.deepEqual(states(l), ['connecting', 'live', 'stopped'], `${l} never reconnected`);
+
+    const firstLive = at(run.events.find((e) => e.type === 'state' && e.destination === 'a' && e.state === 'live')!);
+    for (const key of Object.values(KEYS)) {
+      const file = nginx.recording(key);
+      const video = videoTags(file).slice(1);
+      const gaps = video.slice(1).map((t, i) => t.timestamp - video[i]!.timestamp);
+      assert.ok(Math.min(...gaps) >= 0, 'timestamps never go back');
+      assert.ok(Math.max(...gaps) <= 1000, `no gap over 1 s (largest ${Math.max(...gaps)} ms)`);
+      // one session from start to stop: the recording spans the whole time, the slate's seconds included
+      const spanMs = video.at(-1)!.timestamp - video[0]!.timestamp;
+      const wallMs = at(run.events.find((e) => e.type === 'summary')!) - firstLive;
+      assert.ok(spanMs > wallMs - 3000, `recorded ${spanMs} ms of ${wallMs} ms`);
+      assert.ok(
+        flvTags(file).some((t) => t.type === 8),
+        'audio throughout',
+      );
+      // what the platform showed: the source, then the slate, then the source again
+      const slateAtS = (at(slate) - firstLive + 2500) / 1000;
+      assert.ok(slateShare(file, slateAtS) > 0.8, 'the slate while the encoder was away');
+      assert.ok(slateShare(file, (at(live) - firstLive + 2500) / 1000) < 0.3, 'the source again after');
+      assert.ok(slateShare(file, 2) < 0.3, 'the source before');
+    }
+  });
+});
+
+describe('--slate-timeout: the source does not come back', () => {
+  it('the slate plays that long, then the stream ends: exit 1, source lost', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    const port = await freePort();
+    const run = startCli([
+      ...['start', '--source', 'listen', '--listen', `127.0.0.1:${port}`, '--preset', '360p30'],
+      ...['--to', `a=${nginx.url('live', KEYS.a)}`, '--slate-timeout', '3s', '--json', '--uplink', 'off'],
+    ]);
+    try {
+      await run.waitFor((e) => e.type === 'source' && e.state === 'waiting', 15_000);
+      const pub = publisher(port, 'any-key-is-taken', 4);
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live', 15_000);
+      assert.equal((await pub).exitCode, 0, 'the publisher ran to its end');
+      const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 5000);
+      assert.match(slate.reason, /the encoder stopped publishing/);
+      const result = await run.proc;
+      assert.equal(result.exitCode, 1);
+      const lost = run.events.find((e) => e.type === 'error' && e.code === 'source-lost');
+      assert.match(lost?.message ?? '', /^the source was lost: the stream ended after 3 s of slate$/);
+      const summary = run.events.find((e) => e.type === 'summary')!;
+      const slateMs = Date.parse(summary.time) - Date.parse(slate.time);
+      assert.ok(slateMs >= 3000 && slateMs < 9000, `ended ${slateMs} ms after the slate began`);
+      assert.deepEqual(
+        run.events.filter((e) => e.type === 'state').map((e) => e.state),
+        ['connecting', 'live', 'stopped'],
+      );
+    } finally {
+      run.proc.kill('SIGKILL');
+      await nginx.dispose();
+    }
+  });
+});

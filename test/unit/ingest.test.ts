@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { resolveStream } from '../../src/cli/options.js';
+import { UsageError } from '../../src/errors.js';
+import { buildFfmpegArgv } from '../../src/ffmpeg/argv.js';
+import { IngestInput } from '../../src/ingest/input.js';
+import { IngestServer } from '../../src/ingest/server.js';
+import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
+import { redact } from '../../src/secret.js';
+import { CARD_TEXT, renderCard } from '../../src/slate/card.js';
+import { flvTags } from '../helpers/flv.js';
+import { AVC_SEQUENCE_HEADER } from '../helpers/publisher.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const msg = (typeId: number, timestamp: number, payload: Buffer): RtmpMessage =>
+  ({ csid: 4, typeId, streamId: 1, timestamp, payload }) as RtmpMessage;
+const key = (n: number) => Buffer.from([0x17, 1, 0, 0, 0, n]);
+const inter = (n: number) => Buffer.from([0x27, 1, 0, 0, 0, n]);
+
+describe('the default slate card', () => {
+  it('is a PGM of the stream size: dark grey, with the words drawn in light grey in the middle', () => {
+    const pgm = renderCard(640, 360);
+    const header = `P5\n640 360\n255\n`;
+    assert.equal(pgm.subarray(0, header.length).toString(), header);
+    const pixels = pgm.subarray(header.length);
+    assert.equal(pixels.length, 640 * 360);
+    const lit = pixels.filter((v) => v === 0xe0).length;
+    assert.ok(lit > 0.01 * pixels.length && lit < 0.2 * pixels.length, `${lit} pixels of ink`);
+    // the top and bottom quarters are background only
+    assert.ok(pixels.subarray(0, 640 * 90).every((v) => v === 0x20));
+    assert.ok(pixels.subarray(640 * 270).every((v) => v === 0x20));
+    // every letter drew something: another text draws other pixels
+    assert.notDeepEqual(renderCard(640, 360, 'BE RIGHT BACK'), renderCard(640, 360, 'BE RIGHT BACC'));
+    assert.equal(CARD_TEXT, 'BE RIGHT BACK');
+  });
+  it('is big enough to read at 1080p and never drawn off the image at 160x90', () => {
+    assert.equal(renderCard(1920, 1080).length, 1920 * 1080 + 'P5\n1920 1080\n255\n'.length);
+    assert.equal(renderCard(160, 90).length, 160 * 90 + 'P5\n160 90\n255\n'.length);
+  });
+});
+
+describe('the ingest into the encoder: FLV on a pipe, with a bounded backlog', () => {
+  it('writes the FLV header, then each message as a tag', () => {
+    const pipe = new PassThrough();
+    const input = new IngestInput(pipe);
+    input.write(msg(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    input.write(msg(MSG.Video, 0, key(1)));
+    input.write(msg(MSG.Video, 33, inter(2)));
+    input.end();
+    const tags = flvTags(pipe.read() as Buffer);
+    assert.deepEqual(
+      tags.map((t) => [t.type, t.timestamp, t.data.length]),
+      [
+        [9, 0, AVC_SEQUENCE_HEADER.length],
+        [9, 0, 6],
+        [9, 33, 6],
+      ],
+    );
+  });
+  it('an encoder that does not read: frames dropped to the next keyframe past the bound, headers kept', () => {
+    // a pipe nobody reads: what is written stays in its buffer
+    const stuck = new Writable({ highWaterMark: 1, write: () => {} });
+    const input = new IngestInput(stuck, 100);
+    input.write(msg(MSG.Video, 0, key(1)));
+    input.write(msg(MSG.Video, 33, Buffer.alloc(200, 0x27)));
+    const before = stuck.writableLength;
+    input.write(msg(MSG.Video, 66, inter(3)));
+    input.write(msg(MSG.Audio, 70, Buffer.from([0xaf, 1, 1])));
+    assert.equal(stuck.writableLength, before, 'past the bound: dropped');
+    assert.equal(input.droppedFrames, 1);
+    input.write(msg(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    assert.equal(stuck.writableLength, before + 11 + AVC_SEQUENCE_HEADER.length + 4, 'a codec header passes');
+  });
+});
+
+describe('--source listen: the options', () => {
+  const resolve = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+    resolveStream({ to: ['local'], source: 'listen', ...flags }, { env, cwd: tempDir('ingest'), os: 'linux' }).plan;
+  it('listens on 127.0.0.1:1935 by default, any key; the slate is the card for 10 minutes', () => {
+    const plan = resolve({});
+    assert.deepEqual(plan.ingest, { host: '127.0.0.1', port: 1935 });
+    assert.deepEqual(plan.slate, { image: true, timeoutMs: 600_000 });
+  });
+  it('the key from RTMPUSH_INGEST_KEY is a secret: never printed, never in ffmpeg’s command line', () => {
+    const plan = resolve({ listen: '0.0.0.0:19350', slateTimeout: '0' }, { RTMPUSH_INGEST_KEY: 'obsIngestKey77' });
+    assert.equal(JSON.stringify(plan.ingest), '{"host":"0.0.0.0","port":19350,"key":"****"}');
+    assert.equal(redact('obsIngestKey77'), '****');
+    assert.ok(!buildFfmpegArgv(plan).join(' ').includes('obsIngestKey77'));
+    assert.equal(plan.slate?.timeoutMs, 0);
+  });
+  it('ffmpeg reads the ingest as FLV on the pipe after the legs', () => {
+    const argv = buildFfmpegArgv(resolve({}));
+    const i = argv.indexOf('-i');
+    assert.deepEqual(argv.slice(i - 2, i + 2), ['-f', 'flv', '-i', 'pipe:4']);
+  });
+  it('refuses a non-loopback address with no key, and --loop', () => {
+    assert.throws(() => resolve({ listen: '[::]:1935' }), UsageError);
+    assert.throws(() => resolve({ loop: true }), /--loop only works with a file --source/);
+    assert.doesNotThrow(() => resolve({ listen: '[::1]:1935' }));
+  });
+});
+
+describe('the ingest server', () => {
+  it('a port in use is bad input, saying so', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    const server = new IngestServer({ host: '127.0.0.1', port });
+    try {
+      await assert.rejects(server.listen(), (e: Error) => {
+        assert.ok(e instanceof UsageError);
+        assert.equal(
+          e.message,
+          `--listen 127.0.0.1:${port}: the port is in use (another RTMP server?): pick another --listen`,
+        );
+        return true;
+      });
+    } finally {
+      taken.close();
+    }
+  });
+  it('a connection that never publishes is closed; past 8 connections, more are cut off at once', async () => {
+    const server = new IngestServer({ host: '127.0.0.1', port: 0 });
+    await server.listen();
+    const sockets = await Promise.all(
+      Array.from(
+        { length: 9 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(server.port, '127.0.0.1', () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
+    );
+    const closed = await Promise.race([
+      new Promise((r) => sockets[8]!.once('close', () => r('closed'))),
+      new Promise((r) => setTimeout(() => r('open'), 2000)),
+    ]);
+    assert.equal(closed, 'closed', 'the ninth is cut off');
+    assert.equal(sockets[0]!.destroyed, false, 'the first eight wait (up to 10 s) to publish');
+    for (const s of sockets) s.destroy();
+    await server.close();
+  });
+});
