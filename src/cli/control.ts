@@ -116,8 +116,15 @@ export function statusText(s: StatusBody, now: number): string {
       .join('  ')
       .trimEnd(),
   );
+  const src = s.source;
+  const source =
+    src.state === 'live'
+      ? ''
+      : `source: ${src.state === 'slate' ? 'the slate is on' : 'waiting for an encoder'} for ` +
+        `${formatClock(now - Date.parse(src.since))}${src.reason ? ` (${src.reason})` : ''}\n`;
   return (
     `rtmpush \`${s.name}\` (pid ${s.pid}), streaming for ${since}\n` +
+    source +
     `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts\n` +
     `${table.join('\n')}\n`
   );

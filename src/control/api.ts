@@ -1,4 +1,4 @@
-import type { DestinationStatus } from '../run/events.js';
+import type { SourceState, DestinationStatus } from '../run/events.js';
 
 /** What `GET /v1/status` answers. */
 export interface StatusBody {
@@ -14,6 +14,8 @@ export interface StatusBody {
     outTimeMs: number;
     restarts: number;
   };
+  /** What the destinations get: the source, the slate (and why), or nothing yet (waiting for an encoder). */
+  source: { state: SourceState; reason: string | null; since: string };
   destinations: DestinationStatus[];
 }
 

@@ -49,6 +49,7 @@ export function makeController(o: ControllerOptions): Controller {
           outTimeMs: figures?.outTimeMs ?? 0,
           restarts: live?.restarts() ?? 0,
         },
+        source: live?.source() ?? { state: 'live', reason: null, since: o.startedAt.toISOString() },
         destinations: live ? live.board.status() : [],
       };
     },

@@ -12,6 +12,7 @@ import { type DirectorOutcome, IngestDirector } from './ingest-director.js';
 import type { IngestServer } from '../ingest/server.js';
 import type { Source } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
+import type { StatusBody } from '../control/api.js';
 import type { Emit, RunEvent } from './events.js';
 import { exitCodeFor } from './exit-code.js';
 import { reportLocal } from './local-report.js';
@@ -45,6 +46,7 @@ export interface SessionOptions {
 /** A running stream as the control API sees it: its destinations and the encoder's latest figures. */
 export interface LiveSession {
   board: DestinationBoard;
+  source: () => StatusBody['source'];
   encoder: () => Progress | undefined;
   restarts: () => number;
 }
@@ -57,7 +59,14 @@ export type SessionSummary = Omit<Extract<RunEvent, { type: 'summary' }>, 'type'
  * is `local`, the destinations' relays, the encoder; then stops them in the reverse order.
  */
 export async function runSession(opts: SessionOptions): Promise<SessionSummary> {
-  const { emit } = opts;
+  let source: StatusBody['source'] = { state: 'live', reason: null, since: new Date().toISOString() };
+  // what the destinations get, for the status: the latest `source` event
+  const outer = opts.emit;
+  const emit: Emit = (e) => {
+    if (e.type === 'source') source = { state: e.state, reason: e.reason ?? null, since: new Date().toISOString() };
+    outer(e);
+  };
+  opts = { ...opts, emit };
   let plan = opts.plan;
   const locals = plan.destinations.filter((d) => d.kind === 'local');
   const local = locals.length > 0 ? new LocalServer(new Set(locals.map((d) => d.key.reveal()))) : undefined;
@@ -79,7 +88,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     opts.signal.addEventListener('abort', () => board.close(), { once: true });
     let latest: Progress | undefined;
     let encoders = 0;
-    opts.onLive?.({ board, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
+    opts.onLive?.({ board, source: () => source, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
     emit(startEvent(plan, opts.ffmpeg));
     const onProgress = (p: Progress): void => {
       const stats = board.stats(p);

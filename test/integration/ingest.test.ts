@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
+import path from 'node:path';
+import { runCli } from '../helpers/cli.js';
 import { flvTags, videoTags } from '../helpers/flv.js';
+import { tempDir } from '../helpers/tmp.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { freePort } from '../helpers/ports.js';
 import { startCli } from '../helpers/spawn.js';
@@ -41,6 +44,7 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
   const nginx = new NginxRtmp();
   let port = 0;
   let run: ReturnType<typeof startCli>;
+  const env = { RTMPUSH_INGEST_KEY: INGEST_KEY, RTMPUSH_RUNTIME_DIR: path.join(tempDir('ingest'), 'run') };
   const publishers: ResultPromise[] = [];
   const states = (label: string) =>
     run.events.filter((e) => e.type === 'state' && e.destination === label).map((e) => e.state);
@@ -55,7 +59,7 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
         ...['--to', `a=${nginx.url('live', KEYS.a)}`, '--to', `b=${nginx.url('live', KEYS.b)}`],
         ...['--json', '--uplink', 'off', '--name', 'ingest', '--duration', '120s'],
       ],
-      { RTMPUSH_INGEST_KEY: INGEST_KEY },
+      env,
     );
   });
   after(async () => {
@@ -97,7 +101,13 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
     publishers[0]!.kill('SIGKILL');
     const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 5000);
     assert.ok(at(slate) - killedAt < 1000, `slate after ${at(slate) - killedAt} ms`);
-    await sleep(5000);
+    await sleep(2000);
+    const status = await runCli(['status', '--name', 'ingest'], env);
+    assert.match(status.stdout, /^source: the slate is on for 00:00:0\d \(the encoder's connection closed\)$/m);
+    assert.match(status.stdout, /^a +- +live /m);
+    const json = JSON.parse((await runCli(['status', '--name', 'ingest', '--json'], env)).stdout);
+    assert.equal(json.source.state, 'slate');
+    await sleep(3000);
     const backAt = Date.now();
     publishers.push(publisher(port, INGEST_KEY));
     const live = await run.waitFor((e) => e.type === 'source' && e.state === 'live' && at(e) > backAt, 15_000);
