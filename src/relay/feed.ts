@@ -26,6 +26,8 @@ export class MediaFeed {
   readonly #gop = new GopCache(MAX_GOP_BYTES);
   /** Media bytes the encoders have written (what `stats` shows as the encoder's bitrate). */
   bytes = 0;
+  /** When the current leg last gave a message (performance.now()); 0 before its first. */
+  lastMediaAt = 0;
 
   constructor(private readonly onFault: (reason: string) => void) {}
 
@@ -60,6 +62,7 @@ export class MediaFeed {
   }
 
   #take(leg: EncoderLeg): void {
+    this.lastMediaAt = 0;
     this.#leg?.close();
     this.#headers.clear();
     this.#gop.clear();
@@ -91,6 +94,7 @@ export class MediaFeed {
 
   #onMedia(msg: RtmpMessage): void {
     this.bytes += payloadLength(msg);
+    this.lastMediaAt = performance.now();
     this.#keep(msg);
     for (const sink of this.#sinks) sink.media(msg);
   }

@@ -8,7 +8,7 @@ import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { DestinationBoard } from './board.js';
 import { type EncoderOutcome, superviseEncoder } from './encoder.js';
-import { type DirectorOutcome, IngestDirector } from './ingest-director.js';
+import { type DirectorOutcome, SourceDirector } from './source-director.js';
 import type { IngestServer } from '../ingest/server.js';
 import type { Source } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
@@ -96,9 +96,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       emit(stats);
     };
     let encoder: EncoderOutcome & { sourceLost?: boolean };
-    if (opts.ingest) {
-      const ingest = opts.ingest;
-      encoder = await directIngest(plan, ingest, { ...opts, board, onProgress });
+    if (directed(plan)) {
+      encoder = await directSource(plan, {
+        ...opts,
+        board,
+        onProgress,
+        onRestarter: (restart) => (restartEncoder = restart),
+      });
       encoders = (encoder as DirectorOutcome).encoders;
     } else {
       board.start();
@@ -172,17 +176,30 @@ function seconds(ms: number): string {
   return s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 360) / 10} h`;
 }
 
-/** `--source listen`: the director runs the encoders from the first publish on, the slate between publishers. */
-async function directIngest(
+/** Sources that can be lost and come back: the slate plays meanwhile (unless --slate-timeout 0). */
+function directed(plan: Plan): boolean {
+  const kind = plan.source.kind;
+  return kind === 'listen' || (['url', 'camera', 'screen'].includes(kind) && (plan.slate?.timeoutMs ?? 0) > 0);
+}
+
+/**
+ * `--source listen` (from the first publish on), a URL, a camera or a screen: the director runs the source's
+ * encoders and the slate between them.
+ */
+async function directSource(
   plan: Plan,
-  ingest: IngestServer,
-  opts: SessionOptions & { board: DestinationBoard; onProgress: (p: Progress) => void },
+  opts: SessionOptions & {
+    board: DestinationBoard;
+    onProgress: (p: Progress) => void;
+    onRestarter: (restart: (reason: string) => void) => void;
+  },
 ): Promise<DirectorOutcome> {
+  const ingest = opts.ingest;
   const slate = plan.slate ?? { image: true, timeoutMs: 0 };
   const card = slate.path ? undefined : writeCard(plan.video.width, plan.video.height);
   const source: Source = { kind: 'slate', path: slate.path ?? card!.path, image: slate.image };
   try {
-    const director = new IngestDirector({
+    const director = new SourceDirector({
       plan,
       slatePlan: { ...plan, source },
       slateTimeoutMs: slate.timeoutMs,
@@ -195,14 +212,17 @@ async function directIngest(
       onFirstPublish: () => opts.board.start(),
       onProgress: opts.onProgress,
     });
-    ingest.warn = (message) => opts.emit({ type: 'warning', message });
-    opts.emit({
-      type: 'source',
-      state: 'waiting',
-      server: ingest.url,
-      key: plan.ingest?.key ? 'the value of RTMPUSH_INGEST_KEY' : 'anything (set RTMPUSH_INGEST_KEY to require one)',
-    });
-    ingest.onPublish((publisher) => director.publish(publisher));
+    opts.onRestarter((reason) => director.restart(reason));
+    if (ingest) {
+      ingest.warn = (message) => opts.emit({ type: 'warning', message });
+      opts.emit({
+        type: 'source',
+        state: 'waiting',
+        server: ingest.url,
+        key: plan.ingest?.key ? 'the value of RTMPUSH_INGEST_KEY' : 'anything (set RTMPUSH_INGEST_KEY to require one)',
+      });
+      ingest.onPublish((publisher) => director.publish(publisher));
+    }
     return await director.outcome();
   } finally {
     card?.dispose();

@@ -15,29 +15,39 @@ const KEYS = { a: 'ingestDestA111', b: 'ingestDestB222' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An encoder as OBS is one: H.264 + AAC over RTMP, a keyframe every 2 s, in real time. */
-function publisher(port: number, key: string, seconds = 120): ResultPromise {
+function publisher(port: number | string, key: string, seconds = 120): ResultPromise {
+  const url = typeof port === 'string' ? port : `rtmp://127.0.0.1:${port}/live/${key}`;
   return execa(
     'ffmpeg',
     [
       ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'],
       ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=48000', '-t', String(seconds)],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-c:a', 'aac', '-f', 'flv'],
-      `rtmp://127.0.0.1:${port}/live/${key}`,
+      url,
     ],
     { reject: false, stdin: 'ignore' },
   );
 }
 
-/** The share of a recorded frame's pixels at the slate's background grey: near 1 on the slate, near 0 on testsrc2. */
-function slateShare(file: string, atS: number): number {
+/**
+ * What a recording showed, two frames a second: S where most pixels are the slate's background grey, P (the test
+ * pattern) elsewhere; runs of the same letter squeezed to one ("PSP": the source, the slate, the source again).
+ */
+function shown(file: string): { pattern: string; slateSeconds: number; letters: string } {
+  const [w, h] = [64, 36];
   const gray = execFileSync(
     'ffmpeg',
-    ['-v', 'error', '-ss', atS.toFixed(2), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
-    { maxBuffer: 16 * 1024 * 1024 },
+    ['-v', 'error', '-i', file, '-vf', `fps=2,scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'],
+    { maxBuffer: 64 * 1024 * 1024 },
   );
-  let dark = 0;
-  for (const v of gray) if (Math.abs(v - 0x20) <= 6) dark++;
-  return dark / gray.length;
+  let letters = '';
+  for (let at = 0; at + w * h <= gray.length; at += w * h) {
+    let dark = 0;
+    for (let i = at; i < at + w * h; i++) if (Math.abs(gray[i]! - 0x20) <= 8) dark++;
+    letters += dark / (w * h) > 0.8 ? 'S' : 'P';
+  }
+  const slateSeconds = [...letters].filter((l) => l === 'S').length / 2;
+  return { pattern: letters.replace(/(.)\1+/g, '$1'), slateSeconds, letters };
 }
 
 describe('--source listen: an encoder publishes to rtmpush, leaves and comes back: the platforms stay live', () => {
@@ -133,11 +143,11 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
         flvTags(file).some((t) => t.type === 8),
         'audio throughout',
       );
-      // what the platform showed: the source, then the slate, then the source again
-      const slateAtS = (at(slate) - firstLive + 2500) / 1000;
-      assert.ok(slateShare(file, slateAtS) > 0.8, 'the slate while the encoder was away');
-      assert.ok(slateShare(file, (at(live) - firstLive + 2500) / 1000) < 0.3, 'the source again after');
-      assert.ok(slateShare(file, 2) < 0.3, 'the source before');
+      // what the platform showed: the source, then the slate while the encoder was away, then the source again
+      const seen = shown(file);
+      assert.equal(seen.pattern, 'PSP', seen.letters);
+      const away = (at(live) - at(slate)) / 1000;
+      assert.ok(Math.abs(seen.slateSeconds - away) < 2.5, `${seen.slateSeconds} s of slate, away ${away} s`);
     }
   });
 });
@@ -170,6 +180,47 @@ describe('--slate-timeout: the source does not come back', () => {
         ['connecting', 'live', 'stopped'],
       );
     } finally {
+      run.proc.kill('SIGKILL');
+      await nginx.dispose();
+    }
+  });
+});
+
+describe('a URL source lost: the slate while it is away, the source again when it answers', () => {
+  it('the upstream publisher stops and comes back: slate, then the source; the destination never reconnects', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    const upstream = nginx.url('live', 'upstreamSource');
+    let pub = publisher(upstream, '');
+    const run = startCli([
+      ...['start', '--source', upstream, '--preset', '360p30', '--to', `a=${nginx.url('live', KEYS.a)}`],
+      ...['--json', '--uplink', 'off', '--duration', '60s'],
+    ]);
+    try {
+      await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
+      await sleep(3000);
+      pub.kill('SIGKILL');
+      const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 10_000);
+      assert.equal(slate.reason, 'no frames from the source for 1 s');
+      await sleep(3000);
+      pub = publisher(upstream, '');
+      await run.waitFor((e) => e.type === 'source' && e.state === 'live', 30_000);
+      await sleep(3000);
+      run.proc.kill('SIGTERM');
+      assert.equal((await run.proc).exitCode, 0);
+      assert.deepEqual(
+        run.events.filter((e) => e.type === 'state').map((e) => e.state),
+        ['connecting', 'live', 'stopped'],
+      );
+      const seen = shown(nginx.recording(KEYS.a));
+      assert.equal(seen.pattern, 'PSP', `the source, the slate, the source again: ${seen.letters}`);
+      assert.ok(seen.slateSeconds >= 2, `${seen.slateSeconds} s of slate`);
+      const file = nginx.recording(KEYS.a);
+      const video = videoTags(file).slice(1);
+      const gaps = video.slice(1).map((t, i) => t.timestamp - video[i]!.timestamp);
+      assert.ok(Math.min(...gaps) >= 0 && Math.max(...gaps) <= 1000, `gaps ${Math.min(...gaps)}..${Math.max(...gaps)}`);
+    } finally {
+      pub.kill('SIGKILL');
       run.proc.kill('SIGKILL');
       await nginx.dispose();
     }

@@ -11,7 +11,10 @@ import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
 
 export interface DirectorOptions {
-  /** `--source listen`: the stream's plan. */
+  /**
+   * The stream's plan. `--source listen`: a source encoder runs while an encoder publishes. A URL, camera or
+   * screen: one runs from the start, and after a loss is tried again (staged, so the slate plays until it works).
+   */
   plan: Plan;
   /** The same encode with the slate as its source. */
   slatePlan: Plan;
@@ -23,7 +26,7 @@ export interface DirectorOptions {
   emit: Emit;
   signal: AbortSignal;
   feed: MediaFeed;
-  /** The first publish: the destinations start dialling. */
+  /** The first publish (at once for a source that is not `listen`): the destinations start dialling. */
   onFirstPublish: () => void;
   onProgress: (p: Progress) => void;
 }
@@ -46,13 +49,24 @@ interface Run {
 /** A slate's encoder that ends sooner than this after starting cannot run: the stream ends (encoder failed). */
 const SLATE_MIN_RUN_MS = 5000;
 
+/** After a loss, a source that is not `listen` is tried again this soon, then less often, up to the longest. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_LONGEST_MS = 10_000;
 /**
- * `--source listen` from the first publish to the end: each publish gets an encoder reading the publisher's FLV;
- * when the publisher goes (left, went silent, its encoder failed) the slate's encoder starts, and each takes over
- * the feed on its own first keyframe, so the destinations' sessions never end and their timelines go on. After
- * `slateTimeoutMs` of slate the stream ends (source lost).
+ * A URL, camera or screen whose encoder has given frames and then none for this long is lost (the leg is read at
+ * least every ~0.4 s while frames flow). An ingest is judged by its publisher instead (see IngestServer).
  */
-export class IngestDirector {
+export const SOURCE_SILENCE_MS = 1000;
+
+/**
+ * Keeps the destinations fed whatever the source does. `--source listen`, from the first publish: each publish gets
+ * an encoder reading the publisher's FLV. A URL, camera or screen: its encoder runs from the start. When the
+ * source is lost (the publisher left or went silent, the encoder failed or stalled) the slate's encoder starts,
+ * and each encoder takes over the feed on its own first keyframe, so the destinations' sessions never end and
+ * their timelines go on; a source that is not `listen` is tried again meanwhile. After `slateTimeoutMs` of slate
+ * the stream ends (source lost).
+ */
+export class SourceDirector {
   #current: Run | undefined;
   #staged: Run | undefined;
   #publisher: IngestPublisher | undefined;
@@ -63,6 +77,9 @@ export class IngestDirector {
   #slateTimer: LongTimer | undefined;
   #duration: LongTimer | undefined;
   #watchdog: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryMs = RETRY_FIRST_MS;
+  readonly #listen: boolean;
   #lastExit: FfmpegExit = { exitCode: 0, signal: undefined };
   #lastError: string | undefined;
   #failed = false;
@@ -71,8 +88,29 @@ export class IngestDirector {
 
   constructor(private readonly opts: DirectorOptions) {
     this.#done = new Promise((resolve) => (this.#finish = resolve));
+    this.#listen = opts.plan.source.kind === 'listen';
     opts.signal.addEventListener('abort', () => this.#stop(), { once: true });
     if (opts.signal.aborted) this.#stop();
+    else if (!this.#listen) {
+      this.#begin();
+      this.#start('source');
+    }
+  }
+
+  /** The current encoder cannot be used (its leg is not FLV): it is stopped, and the source counts as lost. */
+  restart(reason: string): void {
+    const current = this.#current;
+    if (!current || this.#stopping) return;
+    this.opts.emit({ type: 'warning', message: `${reason}: stopping it` });
+    current.run.kill();
+  }
+
+  #begin(): void {
+    this.#published = true;
+    this.opts.onFirstPublish();
+    const { durationMs } = this.opts.plan;
+    if (durationMs) this.#duration = setLongTimeout(() => this.#stop(), durationMs);
+    this.#watchdog = setInterval(() => this.#checkProgress(), 250);
   }
 
   /** Runs until stopped, the duration ends, the slate's time runs out or an encoder fails on rtmpush's side. */
@@ -91,13 +129,7 @@ export class IngestDirector {
   publish(publisher: IngestPublisher): void {
     if (this.#stopping) return publisher.close();
     this.#publisher = publisher;
-    if (!this.#published) {
-      this.#published = true;
-      this.opts.onFirstPublish();
-      const { durationMs } = this.opts.plan;
-      if (durationMs) this.#duration = setLongTimeout(() => this.#stop(), durationMs);
-      this.#watchdog = setInterval(() => this.#checkProgress(), 1000);
-    }
+    if (!this.#published) this.#begin();
     const entry = this.#start('source');
     const input = new IngestInput(entry.run.input!);
     publisher.onMedia = (msg) => input.write(msg);
@@ -152,16 +184,35 @@ export class IngestDirector {
   }
 
   #announce(entry: Run): void {
-    if (entry.kind === 'source') {
-      this.#slateTimer?.clear();
-      this.#slateTimer = undefined;
-      this.opts.emit({ type: 'source', state: 'live' });
-    }
+    if (entry.kind !== 'source') return;
+    this.#retryMs = RETRY_FIRST_MS;
+    // the first encoder of a stream is not news; the source back after the slate is
+    if (!this.#slateTimer && !this.#listen) return;
+    this.#slateTimer?.clear();
+    this.#slateTimer = undefined;
+    this.opts.emit({ type: 'source', state: 'live' });
   }
 
-  /** The publisher has gone: the slate goes on (or the stream ends, with no slate time). */
+  /** A source that is not `listen`, lost: its encoder is started again, staged, until one takes over. */
+  #retryLater(): void {
+    if (this.#listen || this.#stopping || this.#retryTimer || this.#staged?.kind === 'source') return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (this.#stopping || this.#current?.kind === 'source') return;
+      // the slate is still starting: the source is tried once it plays
+      if (this.#staged) return this.#retryLater();
+      const entry = this.#start('source');
+      // one that never shows a keyframe is given up, and tried again later
+      const giveUp = setTimeout(() => this.#staged === entry && entry.run.kill(), this.opts.watchdogMs);
+      void entry.run.exited.then(() => clearTimeout(giveUp));
+    }, this.#retryMs);
+    this.#retryMs = Math.min(RETRY_LONGEST_MS, this.#retryMs * 2);
+  }
+
+  /** The source has gone: the slate goes on (or the stream ends, with no slate time). */
   #lost(entry: Run, reason: string): void {
     if (this.#stopping || this.#publisher) return;
+    this.#retryLater();
     // a source still waiting to take over is given up; one that is current plays out its last frames
     if (this.#staged === entry) {
       this.#staged = undefined;
@@ -182,7 +233,11 @@ export class IngestDirector {
 
   #exited(entry: Run, exit: FfmpegExit): void {
     if (this.#staged === entry) this.#staged = undefined;
-    if (this.#current !== entry) return;
+    if (this.#current !== entry) {
+      // a retry that did not take over: another, later
+      if (entry.kind === 'source' && this.#current?.kind !== 'source') this.#retryLater();
+      return;
+    }
     this.#lastExit = exit;
     this.#lastError = entry.run.lastError ?? this.#lastError;
     if (this.#stopping) return this.#end();
@@ -190,7 +245,7 @@ export class IngestDirector {
       // the encoder ended while its publisher is still there (it failed): the publisher is cut off and may
       // publish again; the slate goes on meanwhile
       if (this.#publisher) return this.#publisher.close();
-      if (!this.#staged) this.#lost(entry, 'the encoder ended');
+      if (!this.#staged) this.#lost(entry, lossReason(entry.run, exit));
       return;
     }
     // the slate's encoder ended (stalled, killed): another, unless it cannot run at all
@@ -203,6 +258,9 @@ export class IngestDirector {
   #checkProgress(): void {
     const current = this.#current;
     if (!current || this.#stopping || !current.run.running) return;
+    const fedAt = this.opts.feed.lastMediaAt;
+    if (!this.#listen && current.kind === 'source' && fedAt > 0 && performance.now() - fedAt > SOURCE_SILENCE_MS)
+      return this.#lost(current, `no frames from the source for ${SOURCE_SILENCE_MS / 1000} s`);
     if (Date.now() - current.run.lastProgressAt <= this.opts.watchdogMs) return;
     this.opts.emit({
       type: 'warning',
@@ -219,6 +277,7 @@ export class IngestDirector {
     this.#slateTimer?.clear();
     this.#duration?.clear();
     clearInterval(this.#watchdog);
+    clearTimeout(this.#retryTimer);
     this.#publisher?.close();
     if (this.#staged) void this.#staged.run.stop();
     if (!this.#current?.run.running) return this.#end();
@@ -229,4 +288,10 @@ export class IngestDirector {
     clearInterval(this.#watchdog);
     this.#finish();
   }
+}
+
+/** Why a source's encoder ended, as the user reads it: ffmpeg's last error (keys redacted), else how it exited. */
+function lossReason(run: EncoderRun, exit: FfmpegExit): string {
+  if (run.lastError) return run.lastError.replace(/^(\[[^\]]*\]\s*)+/, '');
+  return exit.signal ? `the encoder was stopped (${exit.signal})` : `the encoder ended (exit ${exit.exitCode})`;
 }
