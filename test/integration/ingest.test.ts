@@ -187,7 +187,7 @@ describe('--slate-timeout: the source does not come back', () => {
 });
 
 describe('a URL source lost: the slate while it is away, the source again when it answers', () => {
-  it('the upstream publisher stops and comes back: slate, then the source; the destination never reconnects', async () => {
+  it('the upstream publisher stops and comes back: the slate, then the source; no reconnect', async () => {
     const nginx = new NginxRtmp();
     await nginx.start();
     const upstream = nginx.url('live', 'upstreamSource');
