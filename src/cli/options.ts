@@ -49,6 +49,8 @@ export interface RawStreamFlags {
   listen?: string;
   slate?: string;
   slateTimeout?: string;
+  /** commander's --no-adaptive-bitrate: false when given. */
+  adaptiveBitrate?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -69,6 +71,7 @@ export function addStreamOptions(cmd: Command): Command {
     .option('--listen <host:port>', 'with --source listen: where encoders publish (default 127.0.0.1:1935)')
     .option('--slate <file>', 'an image or video the destinations get while the source is lost (default: a card)')
     .option('--slate-timeout <time>', 'end the stream after the slate has played this long (default 10m; 0: at once)')
+    .option('--no-adaptive-bitrate', 'keep the video bitrate when the uplink sags (default: lower it, then back up)')
     .option('-p, --preset <name>', 'encoding preset (see rtmpush presets); default 720p30')
     .option('--loop', 'repeat a file source forever')
     .option('--video-device <device>', 'camera/screen device (e.g. /dev/video0, :0.0, an avfoundation index)')
@@ -219,6 +222,13 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   });
   if (ingest) plan.ingest = ingest;
   plan.slate = slate;
+  plan.adaptiveBitrate = flags.adaptiveBitrate !== false;
+  if (ctx.env.RTMPUSH_BITRATE_UP_AFTER)
+    plan.bitrateUpAfterMs = parseDuration(ctx.env.RTMPUSH_BITRATE_UP_AFTER, 'RTMPUSH_BITRATE_UP_AFTER', {
+      min: 5 * SECOND,
+      max: HOUR,
+      text: 'from 5s to 1h',
+    });
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
   if (uplink && plan.video.kbps < MIN_VIDEO_KBPS) {
     const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';

@@ -12,12 +12,16 @@ const BACKLOG_BYTES = 16 * 1024 * 1024;
  */
 export class IngestInput {
   droppedFrames = 0;
-  #waitingKeyframe = false;
+  #waitingKeyframe: boolean;
+  readonly #backlogBytes: number;
 
+  /** `fromKeyframe`: the publisher is mid-stream (a second encoder for it): frames start at its next keyframe. */
   constructor(
     private readonly pipe: Writable,
-    private readonly backlogBytes = BACKLOG_BYTES,
+    { backlogBytes = BACKLOG_BYTES, fromKeyframe = false } = {},
   ) {
+    this.#backlogBytes = backlogBytes;
+    this.#waitingKeyframe = fromKeyframe;
     // ffmpeg may exit before reading everything (stopped, failed): a broken pipe then is expected.
     pipe.on('error', () => {});
     pipe.write(FLV_FILE_HEADER);
@@ -29,7 +33,7 @@ export class IngestInput {
     const video = msg.typeId === MSG.Video;
     const header = (video && isAvcSequenceHeader(head)) || (msg.typeId === MSG.Audio && isAacSequenceHeader(head));
     if (!header && msg.typeId !== MSG.DataAmf0) {
-      if (this.pipe.writableLength > this.backlogBytes) this.#waitingKeyframe = true;
+      if (this.pipe.writableLength > this.#backlogBytes) this.#waitingKeyframe = true;
       if (this.#waitingKeyframe) {
         if (!video || !isVideoKeyframe(head)) {
           if (video) this.droppedFrames++;

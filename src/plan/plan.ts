@@ -60,6 +60,10 @@ export interface Plan {
   ingest?: IngestAddress;
   /** What plays while the source is lost, and for how long at most (0: the stream ends at once). */
   slate?: SlateChoice;
+  /** The video bitrate follows the uplink (not with --no-adaptive-bitrate). */
+  adaptiveBitrate?: boolean;
+  /** How long with no destination struggling before it steps back up (RTMPUSH_BITRATE_UP_AFTER; default 60 s). */
+  bitrateUpAfterMs?: number;
 }
 
 export interface SlateChoice {

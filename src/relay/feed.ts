@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
 import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
 import { GopCache } from './gop.js';
 import { EncoderLeg } from './leg.js';
@@ -104,13 +104,4 @@ export class MediaFeed {
     if (kind) this.#headers.set(kind, msg);
     else this.#gop.keep(msg);
   }
-}
-
-/** Metadata and codec headers: what a stream needs before its frames. */
-function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undefined {
-  if (msg.typeId === MSG.DataAmf0) return 'meta';
-  const head = payloadHead(msg);
-  if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return 'video';
-  if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return 'audio';
-  return undefined;
 }

@@ -53,6 +53,10 @@ export function formatSource(e: Of<'source'>): string[] {
   return ['source live'];
 }
 
+export function formatBitrate(e: Of<'bitrate'>): string {
+  return `video bitrate ${e.previousKbps} → ${e.kbps} kbps: ${e.reason}`;
+}
+
 export function formatClock(ms: number): string {
   const s = Math.floor(ms / 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');

@@ -1,6 +1,7 @@
 import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import {
+  formatBitrate,
   formatDelivery,
   formatReceived,
   formatRehearsal,
@@ -42,6 +43,8 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
           return line(formatReload(event));
         case 'source':
           return formatSource(event).forEach(line);
+        case 'bitrate':
+          return line(formatBitrate(event));
         case 'error':
           return line(`error: ${event.message}`);
         case 'log':

@@ -4,6 +4,7 @@ import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import type { DestinationStateName } from '../state/destination.js';
 import {
+  formatBitrate,
   formatDelivery,
   formatReceived,
   formatRehearsal,
@@ -62,6 +63,8 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           return print(chalk.yellow(`warning: ${event.message}`));
         case 'reload':
           return print(chalk.dim(formatReload(event)));
+        case 'bitrate':
+          return print(chalk.yellow(formatBitrate(event)));
         case 'source':
           for (const l of formatSource(event)) print(event.state === 'slate' ? chalk.yellow(l) : chalk.cyan(l));
           return;

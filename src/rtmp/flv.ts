@@ -158,3 +158,12 @@ export function asFlvTag(msg: RtmpMessage): Buffer {
   }
   return encodeFlvTag(msg.typeId, msg.timestamp, payload);
 }
+
+/** Metadata and codec headers: what a stream needs before its frames (kept for whoever joins later). */
+export function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undefined {
+  if (msg.typeId === MSG.DataAmf0) return 'meta';
+  const head = payloadHead(msg);
+  if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return 'video';
+  if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return 'audio';
+  return undefined;
+}

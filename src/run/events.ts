@@ -42,6 +42,8 @@ export type RunEvent =
    * itself), the source live, or the slate on instead (why).
    */
   | { type: 'source'; state: SourceState; reason?: string; server?: string; key?: string }
+  /** The video bitrate followed the uplink: down when every destination struggled, back up when none did. */
+  | { type: 'bitrate'; kbps: number; previousKbps: number; reason: string }
   /** SIGHUP applied the config file's destinations: the labels added, removed and replaced (new URL or key). */
   | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }

@@ -12,6 +12,7 @@ import { type DirectorOutcome, SourceDirector } from './source-director.js';
 import type { IngestServer } from '../ingest/server.js';
 import type { Source } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
+import { BitrateGovernor } from './bitrate.js';
 import type { StatusBody } from '../control/api.js';
 import type { Emit, RunEvent } from './events.js';
 import { exitCodeFor } from './exit-code.js';
@@ -90,10 +91,19 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     let encoders = 0;
     opts.onLive?.({ board, source: () => source, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
     emit(startEvent(plan, opts.ffmpeg));
+    let governor: BitrateGovernor | undefined;
+    let setVideoKbps = (_kbps: number): void => {};
+    if (plan.adaptiveBitrate && adaptive(plan))
+      governor = new BitrateGovernor(plan.video.kbps, plan.audio.kbps, Date.now(), plan.bitrateUpAfterMs);
     const onProgress = (p: Progress): void => {
       const stats = board.stats(p);
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
+      const change = governor?.sample(Date.now(), Object.values(stats.destinations ?? {}));
+      if (change) {
+        setVideoKbps(change.kbps);
+        emit({ type: 'bitrate', ...change });
+      }
     };
     let encoder: EncoderOutcome & { sourceLost?: boolean };
     if (directed(plan)) {
@@ -102,6 +112,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         board,
         onProgress,
         onRestarter: (restart) => (restartEncoder = restart),
+        onBitrate: (set) => (setVideoKbps = set),
       });
       encoders = (encoder as DirectorOutcome).encoders;
     } else {
@@ -183,6 +194,15 @@ function directed(plan: Plan): boolean {
 }
 
 /**
+ * Sources whose encoder can be swapped for one at another bitrate while the first still runs: an ingest (fed to
+ * both), a URL (opened twice), a screen. Not a camera (one process at a time), a file (it would start again) or
+ * the test pattern and stdin (not directed).
+ */
+function adaptive(plan: Plan): boolean {
+  return directed(plan) && ['listen', 'url', 'screen'].includes(plan.source.kind);
+}
+
+/**
  * `--source listen` (from the first publish on), a URL, a camera or a screen: the director runs the source's
  * encoders and the slate between them.
  */
@@ -192,6 +212,7 @@ async function directSource(
     board: DestinationBoard;
     onProgress: (p: Progress) => void;
     onRestarter: (restart: (reason: string) => void) => void;
+    onBitrate: (set: (kbps: number) => void) => void;
   },
 ): Promise<DirectorOutcome> {
   const ingest = opts.ingest;
@@ -213,6 +234,7 @@ async function directSource(
       onProgress: opts.onProgress,
     });
     opts.onRestarter((reason) => director.restart(reason));
+    opts.onBitrate((kbps) => director.setVideoKbps(kbps));
     if (ingest) {
       ingest.warn = (message) => opts.emit({ type: 'warning', message });
       opts.emit({

@@ -1,7 +1,7 @@
 import { slaveTargets } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
-import { IngestInput } from '../ingest/input.js';
 import type { IngestPublisher } from '../ingest/server.js';
+import { PublisherTap } from '../ingest/tap.js';
 import type { Plan } from '../plan/plan.js';
 import type { MediaFeed } from '../relay/feed.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
@@ -9,6 +9,7 @@ import type { EncoderOutcome } from './encoder.js';
 import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
+import { lossReason, withVideoKbps } from './source-runs.js';
 
 export interface DirectorOptions {
   /**
@@ -78,6 +79,9 @@ export class SourceDirector {
   #duration: LongTimer | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  #tap: PublisherTap | undefined;
+  /** The video bitrate now (it follows the uplink), for every encoder started from now on. */
+  #videoKbps: number;
   #retryMs = RETRY_FIRST_MS;
   readonly #listen: boolean;
   #lastExit: FfmpegExit = { exitCode: 0, signal: undefined };
@@ -89,6 +93,7 @@ export class SourceDirector {
   constructor(private readonly opts: DirectorOptions) {
     this.#done = new Promise((resolve) => (this.#finish = resolve));
     this.#listen = opts.plan.source.kind === 'listen';
+    this.#videoKbps = opts.plan.video.kbps;
     opts.signal.addEventListener('abort', () => this.#stop(), { once: true });
     if (opts.signal.aborted) this.#stop();
     else if (!this.#listen) {
@@ -130,20 +135,37 @@ export class SourceDirector {
     if (this.#stopping) return publisher.close();
     this.#publisher = publisher;
     if (!this.#published) this.#begin();
+    // the publisher's media goes to every encoder of it (two while a bitrate change switches over)
+    const tap = new PublisherTap(publisher);
+    this.#tap = tap;
     const entry = this.#start('source');
-    const input = new IngestInput(entry.run.input!);
-    publisher.onMedia = (msg) => input.write(msg);
     void publisher.ended.then((reason) => {
-      input.end();
+      tap.end();
+      if (this.#tap === tap) this.#tap = undefined;
       if (this.#publisher === publisher) this.#publisher = undefined;
-      this.#lost(entry, reason);
+      this.#lost(this.#current?.kind === 'source' ? this.#current : entry, reason);
     });
+  }
+
+  /**
+   * The video bitrate follows the uplink: the source's encoder is swapped for one at `kbps`, which takes over on its
+   * first keyframe (the destinations keep their sessions). While the slate plays, or a switch is under way, the
+   * next encoder takes it.
+   */
+  setVideoKbps(kbps: number): void {
+    this.#videoKbps = kbps;
+    if (this.#stopping || this.#current?.kind !== 'source' || this.#staged) return;
+    if (this.#listen && !this.#tap) return;
+    this.#start('source');
   }
 
   #start(kind: Kind): Run {
     const { plan, slatePlan } = this.opts;
     // --duration is the director's to keep, over every encoder
-    const runPlan = { ...(kind === 'source' ? plan : slatePlan), durationMs: undefined };
+    const runPlan = withVideoKbps(
+      { ...(kind === 'source' ? plan : slatePlan), durationMs: undefined },
+      this.#videoKbps,
+    );
     const entry: Run = {
       kind,
       startedAt: Date.now(),
@@ -155,12 +177,17 @@ export class SourceDirector {
       }),
     };
     this.#encoders++;
-    void entry.run.exited.then((exit) => this.#exited(entry, exit));
+    const tap = kind === 'source' ? this.#tap : undefined;
+    tap?.add(entry, entry.run.input!);
+    void entry.run.exited.then((exit) => {
+      tap?.remove(entry);
+      this.#exited(entry, exit);
+    });
     const leg = entry.run.legs[0]!;
     if (!this.#current) {
       this.#current = entry;
       this.opts.feed.attach(leg);
-      this.#announce(entry);
+      this.#announce(entry, undefined);
       return entry;
     }
     // the one staged before is given up: this one is newer (a publisher came back while the slate started)
@@ -180,11 +207,11 @@ export class SourceDirector {
     this.#current = entry;
     if (this.#staged === entry) this.#staged = undefined;
     if (before && before !== entry) void before.run.stop();
-    this.#announce(entry);
+    this.#announce(entry, before);
   }
 
-  #announce(entry: Run): void {
-    if (entry.kind !== 'source') return;
+  #announce(entry: Run, before: Run | undefined): void {
+    if (entry.kind !== 'source' || before?.kind === 'source') return;
     this.#retryMs = RETRY_FIRST_MS;
     // the first encoder of a stream is not news; the source back after the slate is
     if (!this.#slateTimer && !this.#listen) return;
@@ -288,10 +315,4 @@ export class SourceDirector {
     clearInterval(this.#watchdog);
     this.#finish();
   }
-}
-
-/** Why a source's encoder ended, as the user reads it: ffmpeg's last error (keys redacted), else how it exited. */
-function lossReason(run: EncoderRun, exit: FfmpegExit): string {
-  if (run.lastError) return run.lastError.replace(/^(\[[^\]]*\]\s*)+/, '');
-  return exit.signal ? `the encoder was stopped (${exit.signal})` : `the encoder ended (exit ${exit.exitCode})`;
 }

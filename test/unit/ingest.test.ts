@@ -59,10 +59,23 @@ describe('the ingest into the encoder: FLV on a pipe, with a bounded backlog', (
       ],
     );
   });
+  it('a second encoder for a publisher mid-stream: the headers, then frames from the next keyframe', () => {
+    const pipe = new PassThrough();
+    const input = new IngestInput(pipe, { fromKeyframe: true });
+    input.write(msg(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    input.write(msg(MSG.Video, 33, inter(2)));
+    input.write(msg(MSG.Video, 2000, key(3)));
+    input.write(msg(MSG.Video, 2033, inter(4)));
+    const tags = flvTags(pipe.read() as Buffer);
+    assert.deepEqual(
+      tags.map((t) => t.timestamp),
+      [0, 2000, 2033],
+    );
+  });
   it('an encoder that does not read: frames dropped to the next keyframe past the bound, headers kept', () => {
     // a pipe nobody reads: what is written stays in its buffer
     const stuck = new Writable({ highWaterMark: 1, write: () => {} });
-    const input = new IngestInput(stuck, 100);
+    const input = new IngestInput(stuck, { backlogBytes: 100 });
     input.write(msg(MSG.Video, 0, key(1)));
     input.write(msg(MSG.Video, 33, Buffer.alloc(200, 0x27)));
     const before = stuck.writableLength;

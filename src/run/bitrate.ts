@@ -1,0 +1,93 @@
+/** One destination as the governor reads it, once a second. */
+export interface DeliverySample {
+  state: string;
+  congested: boolean;
+  deliveredKbps: number;
+}
+
+export interface BitrateChange {
+  kbps: number;
+  previousKbps: number;
+  reason: string;
+}
+
+/** How long every live destination must be struggling before the bitrate steps down. */
+export const STRUGGLE_MS = 5000;
+/** How long without a struggle before it steps back up. */
+export const CALM_MS = 60_000;
+/** Each step down multiplies the video bitrate by this; a step up divides by it. */
+export const STEP = 0.7;
+/** Never under this share of the planned video bitrate. */
+export const FLOOR = 0.3;
+/** A destination delivering under this share of what is sent is struggling, congested or not. */
+export const DELIVERY_SHARE = 0.85;
+/** After a change the new encoder's first seconds (its burst, the switch) are not judged. */
+const SETTLE_MS = 3000;
+/** A step down aims this far under what the best destination delivered: room for the queue to drain. */
+const HEADROOM = 0.9;
+
+/**
+ * The video bitrate that follows the uplink: when every live destination is congested or delivers under 85 % of
+ * the stream's rate for 5 s, one step down: ×0.7, or at once to what the best of them delivered (less 10 % and
+ * the audio) when that is lower, never under 30 % of the plan; after 60 s with none struggling, one step up
+ * (÷0.7), never above the plan. One slow destination among healthy ones lowers nobody: it drops to
+ * keyframes, as before. Pure: fed samples with their time, it says when to change.
+ */
+export class BitrateGovernor {
+  #kbps: number;
+  #strugglingSince: number | undefined;
+  #calmSince: number;
+  #settledAt = 0;
+
+  constructor(
+    private readonly planKbps: number,
+    /** The audio's share of each destination's rate: what is delivered is audio and video. */
+    private readonly audioKbps: number,
+    now: number,
+    private readonly calmMs = CALM_MS,
+  ) {
+    this.#kbps = planKbps;
+    this.#calmSince = now;
+  }
+
+  get kbps(): number {
+    return this.#kbps;
+  }
+
+  get floorKbps(): number {
+    return Math.round(this.planKbps * FLOOR);
+  }
+
+  /** One sample of every destination; a change when the bitrate should move now. */
+  sample(now: number, destinations: DeliverySample[]): BitrateChange | undefined {
+    if (now < this.#settledAt) return undefined;
+    const live = destinations.filter((d) => d.state === 'live');
+    const expected = (this.#kbps + this.audioKbps) * DELIVERY_SHARE;
+    const struggling = live.length > 0 && live.every((d) => d.congested || d.deliveredKbps < expected);
+    if (!struggling) {
+      this.#strugglingSince = undefined;
+      if (now - this.#calmSince >= this.calmMs && this.#kbps < this.planKbps) {
+        const next = Math.min(this.planKbps, Math.round(this.#kbps / STEP));
+        return this.#change(now, next, `no destination struggled for ${Math.round(this.calmMs / 1000)} s`);
+      }
+      return undefined;
+    }
+    this.#calmSince = now;
+    this.#strugglingSince ??= now;
+    if (now - this.#strugglingSince < STRUGGLE_MS || this.#kbps <= this.floorKbps) return undefined;
+    const why = live.every((d) => d.congested)
+      ? `every destination congested for ${STRUGGLE_MS / 1000} s`
+      : `the destinations delivered under ${DELIVERY_SHARE * 100} % of the stream for ${STRUGGLE_MS / 1000} s`;
+    const fits = Math.max(...live.map((d) => d.deliveredKbps)) * HEADROOM - this.audioKbps;
+    return this.#change(now, Math.round(Math.max(this.floorKbps, Math.min(this.#kbps * STEP, fits))), why);
+  }
+
+  #change(now: number, kbps: number, reason: string): BitrateChange {
+    const previousKbps = this.#kbps;
+    this.#kbps = kbps;
+    this.#strugglingSince = undefined;
+    this.#calmSince = now;
+    this.#settledAt = now + SETTLE_MS;
+    return { kbps, previousKbps, reason };
+  }
+}

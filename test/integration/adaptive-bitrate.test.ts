@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { execa, type ResultPromise } from 'execa';
+import { BIN, ISOLATED } from '../helpers/cli.js';
+import { NetNs } from '../helpers/netns.js';
+import { NginxRtmp } from '../helpers/nginx.js';
+
+const usable = await NetNs.usable();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the bitrate follows the uplink (a tc-shaped link in a network namespace)', {
+  skip: usable ? false : 'needs root for ip netns and tc (CI runs as root)',
+}, () => {
+  const ns = new NetNs();
+  let upstream: NginxRtmp;
+  let dest: NginxRtmp;
+  let publisher: ResultPromise | undefined;
+  let run: ResultPromise | undefined;
+  const events: Record<string, any>[] = [];
+  const waitFor = async (pred: (e: Record<string, any>) => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const found = events.find(pred);
+      if (found) return found;
+      await sleep(100);
+    }
+    const seen = events.filter((e) => e.type !== 'stats').map((e) => `${e.type}:${e.state ?? e.kbps ?? ''}`);
+    throw new Error(`no such event within ${ms} ms; got ${JSON.stringify(seen)}`);
+  };
+
+  before(async () => {
+    await ns.create();
+    upstream = new NginxRtmp(ns);
+    dest = new NginxRtmp(ns);
+    await upstream.start(19360);
+    await dest.start(19361);
+    // the source: a stream on a server of its own, pulled by rtmpush as a URL (unshaped)
+    publisher = execa('ip', [
+      ...['netns', 'exec', ns.name, 'ffmpeg', '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi'],
+      ...['-i', 'testsrc2=size=640x360:rate=30', '-re', '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-c:a', 'aac', '-f', 'flv'],
+      upstream.url('live', 'source'),
+    ]);
+    await sleep(2000);
+    run = execa(
+      'ip',
+      [
+        ...['netns', 'exec', ns.name, 'node', BIN, 'start', '--source', upstream.url('live', 'source')],
+        ...['--to', `d=${dest.url('live', 'adaptKey123')}`, '--preset', '360p30', '--json', '--uplink', 'off'],
+        ...['--duration', '90s'],
+      ],
+      { env: { ...ISOLATED, RTMPUSH_BITRATE_UP_AFTER: '8s' }, reject: false, buffer: false, stdin: 'ignore' },
+    );
+    let pending = '';
+    run.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith('{')) events.push(JSON.parse(line));
+      }
+    });
+    await waitFor((e) => e.type === 'state' && e.state === 'live', 30_000);
+  });
+  after(async () => {
+    run?.kill('SIGKILL');
+    publisher?.kill('SIGKILL');
+    await Promise.allSettled([run, publisher]);
+    await upstream?.dispose();
+    await dest?.dispose();
+    await ns.dispose();
+  });
+
+  it('the link falls to 500 kbit/s: the bitrate steps down to what fits, the destination still live', async () => {
+    await sleep(4000);
+    await ns.shapePort(19361, '500kbit');
+    const shapedAt = Date.now();
+    const down = await waitFor((e) => e.type === 'bitrate' && e.kbps < e.previousKbps, 30_000);
+    const tookMs = Date.parse(down.time) - shapedAt;
+    assert.equal(down.previousKbps, 800);
+    assert.ok(down.kbps <= 500 * 0.9 - 96 + 1, `down to ${down.kbps} kbps`);
+    assert.ok(down.kbps >= 240, 'never under 30 % of the plan');
+    assert.match(down.reason, /for 5 s$/);
+    assert.ok(tookMs < 15_000, `the bitrate fit ${tookMs} ms after the link fell`);
+    await sleep(6000);
+    const states = events.filter((e) => e.type === 'state').map((e) => e.state);
+    assert.deepEqual(states, ['connecting', 'live'], 'no reconnect: the session went on');
+    // the lower rate is what arrives now
+    const late = events.filter((e) => e.type === 'stats').slice(-3);
+    assert.ok(
+      late.every((e) => e.destinations.d.deliveredKbps < 500),
+      `delivered ${late.map((e) => e.destinations.d.deliveredKbps)}`,
+    );
+  });
+
+  it('the link back: the bitrate steps back up once no destination struggled for a while', async () => {
+    await ns.exec(['tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
+    const up = await waitFor((e) => e.type === 'bitrate' && e.kbps > e.previousKbps, 30_000);
+    assert.match(up.reason, /no destination struggled for 8 s/);
+    assert.ok(up.kbps <= 800);
+    run!.kill('SIGTERM');
+    const result = await run!;
+    assert.equal(result.exitCode, 0);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'state').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
+  });
+});

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BitrateGovernor, type DeliverySample } from '../../src/run/bitrate.js';
+
+const live = (deliveredKbps: number, congested = false): DeliverySample => ({
+  state: 'live',
+  congested,
+  deliveredKbps,
+});
+
+/** Feeds one sample a second from `from` for `seconds`; the changes, with the second each came. */
+function feed(g: BitrateGovernor, from: number, seconds: number, sample: (t: number) => DeliverySample[]) {
+  const changes: { at: number; kbps: number; previousKbps: number; reason: string }[] = [];
+  for (let t = from; t < from + seconds; t++) {
+    const c = g.sample(t * 1000, sample(t));
+    if (c) changes.push({ at: t, ...c });
+  }
+  return changes;
+}
+
+describe('the bitrate follows the uplink', () => {
+  it('every destination congested for 5 s: one step down (×0.7); judged again once the new encoder settled', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    const changes = feed(g, 0, 14, () => [live(3100, true), live(3000, true)]);
+    assert.deepEqual(
+      changes.map((c) => [c.at, c.kbps, c.previousKbps]),
+      [
+        [5, 2100, 3000],
+        [13, 1470, 2100],
+      ],
+    );
+    assert.equal(changes[0]!.reason, 'every destination congested for 5 s');
+  });
+
+  it('a link that fell far: at once to what the best destination delivered, less 10 % and the audio', () => {
+    const g = new BitrateGovernor(4000, 128, 0);
+    const [first] = feed(g, 0, 6, () => [live(1600, true), live(1350, true)]);
+    assert.deepEqual([first!.at, first!.kbps], [5, Math.round(1600 * 0.9 - 128)]);
+  });
+
+  it('under 85 % delivered without the congested flag also counts; never under 30 % of the plan', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    const changes = feed(g, 0, 120, () => [live(100)]);
+    assert.match(changes[0]!.reason, /delivered under 85 % of the stream for 5 s/);
+    assert.equal(changes.at(-1)!.kbps, 900);
+    assert.equal(g.kbps, 900);
+    assert.ok(changes.every((c) => c.kbps >= 900));
+  });
+
+  it('one slow destination among healthy ones lowers nobody', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    assert.deepEqual(
+      feed(g, 0, 60, () => [live(400, true), live(3120)]),
+      [],
+    );
+  });
+
+  it('destinations not live (reconnecting, connecting) are not judged; none live: no change', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    const reconnecting = { state: 'reconnecting', congested: false, deliveredKbps: 0 };
+    assert.deepEqual(
+      feed(g, 0, 30, () => [reconnecting, live(3100)]),
+      [],
+    );
+    assert.deepEqual(
+      feed(g, 30, 30, () => [reconnecting]),
+      [],
+    );
+  });
+
+  it('60 s without a struggle: one step up (÷0.7), never above the plan', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    feed(g, 0, 6, () => [live(3000, true)]);
+    assert.equal(g.kbps, 2100);
+    const ups = feed(g, 6, 200, () => [live(g.kbps + 128)]);
+    assert.deepEqual(
+      ups.map((c) => c.kbps),
+      [3000],
+    );
+    assert.match(ups[0]!.reason, /no destination struggled for 60 s/);
+    assert.ok(ups[0]!.at >= 65, `up at ${ups[0]!.at} s`);
+  });
+});
