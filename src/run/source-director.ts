@@ -80,6 +80,8 @@ export class SourceDirector {
   #watchdog: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #tap: PublisherTap | undefined;
+  /** The source has given frames at least once (before that, a failing URL or device is an error, not a loss). */
+  #sourceFed = false;
   /** The video bitrate now (it follows the uplink), for every encoder started from now on. */
   #videoKbps: number;
   #retryMs = RETRY_FIRST_MS;
@@ -212,6 +214,7 @@ export class SourceDirector {
 
   #announce(entry: Run, before: Run | undefined): void {
     if (entry.kind !== 'source' || before?.kind === 'source') return;
+    if (before) this.#sourceFed = true;
     this.#retryMs = RETRY_FIRST_MS;
     // the first encoder of a stream is not news; the source back after the slate is
     if (!this.#slateTimer && !this.#listen) return;
@@ -272,6 +275,12 @@ export class SourceDirector {
       // the encoder ended while its publisher is still there (it failed): the publisher is cut off and may
       // publish again; the slate goes on meanwhile
       if (this.#publisher) return this.#publisher.close();
+      // a URL, camera or screen that never gave a frame is not lost but wrong (a typo, no such device): it fails
+      // the stream as it always did, rather than putting a slate on air for minutes
+      if (!this.#listen && !this.#sourceFed && this.opts.feed.lastMediaAt === 0) {
+        this.#failed = true;
+        return this.#stop();
+      }
       if (!this.#staged) this.#lost(entry, lossReason(entry.run, exit));
       return;
     }
@@ -286,6 +295,7 @@ export class SourceDirector {
     const current = this.#current;
     if (!current || this.#stopping || !current.run.running) return;
     const fedAt = this.opts.feed.lastMediaAt;
+    if (current.kind === 'source' && fedAt > 0) this.#sourceFed = true;
     if (!this.#listen && current.kind === 'source' && fedAt > 0 && performance.now() - fedAt > SOURCE_SILENCE_MS)
       return this.#lost(current, `no frames from the source for ${SOURCE_SILENCE_MS / 1000} s`);
     if (Date.now() - current.run.lastProgressAt <= this.opts.watchdogMs) return;
