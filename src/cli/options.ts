@@ -49,6 +49,7 @@ export interface RawStreamFlags {
   listen?: string;
   slate?: string;
   slateTimeout?: string;
+  copy?: boolean;
   /** commander's --no-adaptive-bitrate: false when given. */
   adaptiveBitrate?: boolean;
 }
@@ -69,6 +70,10 @@ export function addStreamOptions(cmd: Command): Command {
       'testsrc (default), camera, screen, - (stdin), a file, a URL to restream, or listen (OBS publishes to rtmpush)',
     )
     .option('--listen <host:port>', 'with --source listen: where encoders publish (default 127.0.0.1:1935)')
+    .option(
+      '--copy',
+      "with --source listen: send the encoder's stream as it is (no re-encoding), if the platforms take it",
+    )
     .option('--slate <file>', 'an image or video the destinations get while the source is lost (default: a card)')
     .option('--slate-timeout <time>', 'end the stream after the slate has played this long (default 10m; 0: at once)')
     .option('--no-adaptive-bitrate', 'keep the video bitrate when the uplink sags (default: lower it, then back up)')
@@ -222,7 +227,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   });
   if (ingest) plan.ingest = ingest;
   plan.slate = slate;
-  plan.adaptiveBitrate = flags.adaptiveBitrate !== false;
+  plan.adaptiveBitrate = flags.adaptiveBitrate !== false && !flags.copy;
+  if (flags.copy) plan.copy = true;
   if (ctx.env.RTMPUSH_BITRATE_UP_AFTER)
     plan.bitrateUpAfterMs = parseDuration(ctx.env.RTMPUSH_BITRATE_UP_AFTER, 'RTMPUSH_BITRATE_UP_AFTER', {
       min: 5 * SECOND,

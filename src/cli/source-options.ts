@@ -37,8 +37,15 @@ export function resolveIngest(
 ): IngestAddress | undefined {
   if (source.kind !== 'listen') {
     if (flags.listen !== undefined) throw new UsageError('--listen needs --source listen');
+    if (flags.copy) throw new UsageError('--copy needs --source listen: other sources are always encoded');
     return undefined;
   }
+  const encodeFlag = (['videoBitrate', 'audioBitrate', 'keyint', 'audioRate'] as const).find((f) => flags[f]);
+  if (flags.copy && encodeFlag)
+    throw new UsageError(
+      `--copy sends the encoder's stream as it is: --${encodeFlag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ` +
+        'cannot apply; set it in the encoder, or drop --copy',
+    );
   const at = parseHostPort(flags.listen ?? DEFAULT_LISTEN, '--listen', 1935);
   const raw = env.RTMPUSH_INGEST_KEY;
   if (!raw && !isLoopback(at.host))

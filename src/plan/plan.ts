@@ -60,6 +60,8 @@ export interface Plan {
   ingest?: IngestAddress;
   /** What plays while the source is lost, and for how long at most (0: the stream ends at once). */
   slate?: SlateChoice;
+  /** `--copy`: an ingest goes out as the encoder sends it (no re-encoding); the plan's encode is the slate's. */
+  copy?: boolean;
   /** The video bitrate follows the uplink (not with --no-adaptive-bitrate). */
   adaptiveBitrate?: boolean;
   /** How long with no destination struggling before it steps back up (RTMPUSH_BITRATE_UP_AFTER; default 60 s). */

@@ -199,7 +199,7 @@ function directed(plan: Plan): boolean {
  * the test pattern and stdin (not directed).
  */
 function adaptive(plan: Plan): boolean {
-  return directed(plan) && ['listen', 'url', 'screen'].includes(plan.source.kind);
+  return directed(plan) && !plan.copy && ['listen', 'url', 'screen'].includes(plan.source.kind);
 }
 
 /**
@@ -224,6 +224,7 @@ async function directSource(
       plan,
       slatePlan: { ...plan, source },
       slateTimeoutMs: slate.timeoutMs,
+      ...(plan.copy ? { copyFor: plan.destinations.flatMap((d) => (d.platform ? [d.platform] : [])) } : {}),
       ffmpeg: opts.ffmpeg,
       verbose: opts.verbose,
       watchdogMs: opts.watchdogMs,

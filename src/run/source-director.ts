@@ -2,6 +2,9 @@ import { slaveTargets } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
 import type { IngestPublisher } from '../ingest/server.js';
 import { PublisherTap } from '../ingest/tap.js';
+import { CopyRun } from '../ingest/copy-run.js';
+import { takeCopy } from '../ingest/copy-take.js';
+import type { Platform } from '../platforms/table.js';
 import type { Plan } from '../plan/plan.js';
 import type { MediaFeed } from '../relay/feed.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
@@ -9,7 +12,7 @@ import type { EncoderOutcome } from './encoder.js';
 import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
-import { lossReason, withVideoKbps } from './source-runs.js';
+import { lossReason, slatePlanFor, withVideoKbps } from './source-runs.js';
 
 export interface DirectorOptions {
   /**
@@ -21,6 +24,8 @@ export interface DirectorOptions {
   slatePlan: Plan;
   /** How long the slate may stay on before the stream ends (0: at once). */
   slateTimeoutMs: number;
+  /** `--copy`: the publisher's stream goes out unchanged, once it meets these platforms' rules. */
+  copyFor?: Platform[];
   ffmpeg: string;
   verbose: boolean;
   watchdogMs: number;
@@ -43,7 +48,7 @@ export interface DirectorOutcome extends EncoderOutcome {
 type Kind = 'source' | 'slate';
 interface Run {
   kind: Kind;
-  run: EncoderRun;
+  run: EncoderRun | CopyRun;
   startedAt: number;
 }
 
@@ -80,6 +85,8 @@ export class SourceDirector {
   #watchdog: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #tap: PublisherTap | undefined;
+  /** The slate's encode: the plan's, or (`--copy`) what the encoder sends. */
+  #slatePlan: Plan;
   /** The source has given frames at least once (before that, a failing URL or device is an error, not a loss). */
   #sourceFed = false;
   /** The video bitrate now (it follows the uplink), for every encoder started from now on. */
@@ -96,6 +103,7 @@ export class SourceDirector {
     this.#done = new Promise((resolve) => (this.#finish = resolve));
     this.#listen = opts.plan.source.kind === 'listen';
     this.#videoKbps = opts.plan.video.kbps;
+    this.#slatePlan = opts.slatePlan;
     opts.signal.addEventListener('abort', () => this.#stop(), { once: true });
     if (opts.signal.aborted) this.#stop();
     else if (!this.#listen) {
@@ -136,6 +144,7 @@ export class SourceDirector {
   publish(publisher: IngestPublisher): void {
     if (this.#stopping) return publisher.close();
     this.#publisher = publisher;
+    if (this.opts.copyFor) return this.#publishCopy(publisher);
     if (!this.#published) this.#begin();
     // the publisher's media goes to every encoder of it (two while a bitrate change switches over)
     const tap = new PublisherTap(publisher);
@@ -161,11 +170,36 @@ export class SourceDirector {
     this.#start('source');
   }
 
+  /** `--copy`: the publisher's stream goes out as it is, once it meets the platforms' rules (else it is refused). */
+  #publishCopy(publisher: IngestPublisher): void {
+    let taken: Run | undefined;
+    takeCopy(publisher, this.opts.copyFor ?? [], {
+      warn: (message) => this.opts.emit({ type: 'warning', message }),
+      taken: (stream) => {
+        // the slate matches what the encoder sends: its size, frame rate, keyframes and bitrate
+        this.#slatePlan = slatePlanFor(this.opts.slatePlan, stream);
+        if (!this.#published) this.#begin();
+        const entry: Run = {
+          kind: 'source',
+          startedAt: Date.now(),
+          run: new CopyRun((p) => this.#current === entry && this.opts.onProgress(p)),
+        };
+        taken = this.#register(entry, undefined);
+        return entry.run as CopyRun;
+      },
+    });
+    void publisher.ended.then((reason) => {
+      void taken?.run.stop();
+      if (this.#publisher === publisher) this.#publisher = undefined;
+      if (taken) this.#lost(taken, reason);
+    });
+  }
+
   #start(kind: Kind): Run {
-    const { plan, slatePlan } = this.opts;
+    const { plan } = this.opts;
     // --duration is the director's to keep, over every encoder
     const runPlan = withVideoKbps(
-      { ...(kind === 'source' ? plan : slatePlan), durationMs: undefined },
+      { ...(kind === 'source' ? plan : this.#slatePlan), durationMs: undefined },
       this.#videoKbps,
     );
     const entry: Run = {
@@ -179,7 +213,11 @@ export class SourceDirector {
       }),
     };
     this.#encoders++;
-    const tap = kind === 'source' ? this.#tap : undefined;
+    return this.#register(entry, kind === 'source' ? this.#tap : undefined);
+  }
+
+  /** A new run: it is fed (an ingest), attached when it is the first, else staged to take over on a keyframe. */
+  #register(entry: Run, tap: PublisherTap | undefined): Run {
     tap?.add(entry, entry.run.input!);
     void entry.run.exited.then((exit) => {
       tap?.remove(entry);

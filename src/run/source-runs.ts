@@ -1,4 +1,6 @@
+import type { CopiedStream } from '../ingest/copy-check.js';
 import type { Plan } from '../plan/plan.js';
+import type { CopyRun } from '../ingest/copy-run.js';
 import type { EncoderRun } from './encoder-run.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
 
@@ -10,7 +12,33 @@ export function withVideoKbps(plan: Plan, kbps: number): Plan {
 }
 
 /** Why a source's encoder ended, as the user reads it: ffmpeg's last error (keys redacted), else how it exited. */
-export function lossReason(run: EncoderRun, exit: FfmpegExit): string {
+export function lossReason(run: EncoderRun | CopyRun, exit: FfmpegExit): string {
   if (run.lastError) return run.lastError.replace(/^(\[[^\]]*\]\s*)+/, '');
   return exit.signal ? `the encoder was stopped (${exit.signal})` : `the encoder ended (exit ${exit.exitCode})`;
+}
+
+/** `--copy`: the slate encoded as the encoder's stream is (size, frame rate, keyframes, bitrate, audio rate). */
+export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
+  const fps = stream.fps ? Math.round(stream.fps) : plan.video.fps;
+  const keyintSeconds = stream.keyintS > 0 ? Math.round(stream.keyintS * 2) / 2 : plan.video.keyintSeconds;
+  const kbps = stream.videoKbps > 0 ? Math.max(300, stream.videoKbps) : plan.video.kbps;
+  const even = (n: number | undefined, fallback: number): number => (n ? Math.round(n / 2) * 2 : fallback);
+  return {
+    ...plan,
+    video: {
+      ...plan.video,
+      width: even(stream.width, plan.video.width),
+      height: even(stream.height, plan.video.height),
+      fps,
+      kbps,
+      bufsizeKbps: kbps,
+      keyintSeconds,
+      keyintFrames: Math.round(fps * keyintSeconds),
+    },
+    audio: {
+      ...plan.audio,
+      sampleRate: stream.audioSampleRate === 44100 ? 44100 : 48000,
+      channels: stream.audioChannels ?? 2,
+    },
+  };
 }

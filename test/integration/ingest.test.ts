@@ -226,3 +226,68 @@ describe('a URL source lost: the slate while it is away, the source again when i
     }
   });
 });
+
+describe('--copy: the encoder’s stream as it is, once it meets the platforms’ rules', () => {
+  it('a 10 s GOP is refused with the fix; a good one goes out frame for frame, then the slate', async () => {
+    const nginx = new NginxRtmp();
+    await nginx.start();
+    const port = await freePort();
+    const dir = tempDir('copy');
+    const run = startCli(
+      [
+        ...['start', '--source', 'listen', '--listen', `127.0.0.1:${port}`, '--copy', '--to', 'twitch'],
+        ...['--json', '--uplink', 'off', '--slate-timeout', '4s'],
+      ],
+      { RTMPUSH_TWITCH_URL: nginx.url('live', ''), RTMPUSH_TWITCH_KEY: 'live_copyKey12345' },
+    );
+    const obs = (gop: number, seconds: number, file: string) =>
+      execa(
+        'ffmpeg',
+        [
+          ...['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30'],
+          ...['-re', '-f', 'lavfi', '-i', 'sine=frequency=220:sample_rate=48000', '-t', String(seconds)],
+          ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(gop), '-b:v', '1000k', '-c:a', 'aac'],
+          ...['-map', '0:v', '-map', '1:a', '-f', 'tee'],
+          `[f=flv]rtmp\\://127.0.0.1\\:${port}/live/obs|[f=flv]${file}`,
+        ],
+        { reject: false, stdin: 'ignore' },
+      );
+    try {
+      await run.waitFor((e) => e.type === 'source' && e.state === 'waiting', 15_000);
+      await obs(300, 6, path.join(dir, 'long.flv'));
+      const refused = await run.waitFor((e) => e.type === 'warning' && /--copy: .* was refused/.test(e.message));
+      assert.match(
+        refused.message,
+        /a keyframe every 2\.5 s or more: set OBS → Settings → Output → Keyframe Interval to 2 s$/,
+      );
+      assert.deepEqual(
+        run.events.filter((e) => e.type === 'state'),
+        [],
+        'nothing started for it',
+      );
+
+      const sent = path.join(dir, 'sent.flv');
+      const good = await obs(60, 8, sent);
+      assert.equal(good.exitCode, 0, good.stderr);
+      await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 10_000);
+      assert.equal((await run.proc).exitCode, 1, 'source lost after the slate’s 4 s');
+      const frames = (file: string) => videoTags(file).filter((t) => t.data[1] === 1);
+      const theirs = frames(sent);
+      const recorded = frames(nginx.recording('live_copyKey12345'));
+      // the destination starts once the stream was judged (at its second keyframe): from a keyframe, then all
+      const from = theirs.findIndex((t) => t.data.equals(recorded[0]!.data));
+      assert.ok(from >= 0 && from <= 60 && theirs[from]!.data[0] === 0x17, `starts at the encoder's frame ${from}`);
+      const carried = theirs.slice(from);
+      const ours = recorded.slice(0, carried.length);
+      assert.ok(carried.length >= 180, `${carried.length} frames carried`);
+      assert.equal(ours.length, carried.length, 'every frame arrived');
+      const keys = (tags: typeof ours) => tags.flatMap((t, i) => (t.data[0] === 0x17 ? [i] : []));
+      assert.deepEqual(keys(ours), keys(carried), 'keyframes where the encoder put them');
+      const differ = ours.findIndex((t, i) => !t.data.equals(carried[i]!.data));
+      assert.equal(differ, -1, `frame ${differ} changed: not the encoder's own`);
+    } finally {
+      run.proc.kill('SIGKILL');
+      await nginx.dispose();
+    }
+  });
+});
