@@ -111,8 +111,8 @@ export class CopyCheck {
     for (const p of this.platforms) {
       if ((p.maxWidth && (stream.width ?? 0) > p.maxWidth) || (p.maxHeight && (stream.height ?? 0) > p.maxHeight))
         problems.push(
-          `${stream.width}x${stream.height} is over ${p.name}'s ${p.maxWidth ?? '∞'}x${p.maxHeight ?? '∞'}: set OBS → ` +
-            'Settings → Video → Output (Scaled) Resolution to at most that',
+          `${stream.width}x${stream.height} is over ${p.name}'s ${p.maxWidth ?? '∞'}x${p.maxHeight ?? '∞'}: ` +
+            'set OBS → Settings → Video → Output (Scaled) Resolution to at most that',
         );
       if (p.maxFps && (stream.fps ?? 0) > p.maxFps * 1.01)
         problems.push(
