@@ -9,14 +9,21 @@ import { Secret } from '../secret.js';
 import { DAY, parseDuration } from '../util/duration.js';
 import type { RawStreamFlags } from './options.js';
 
-const IMAGE = /\.(png|jpe?g|bmp|gif|webp|tiff?|pgm|ppm|pnm)$/i;
+/** Still images ffmpeg's image reader holds with -loop 1 (an animated GIF is a video: looped as one). */
+const IMAGE = /\.(png|jpe?g|bmp|webp|tiff?|pgm|ppm|pnm)$/i;
 
 /** --slate and --slate-timeout: what plays while the source is lost, and how long at most. */
 export function resolveSlate(flags: RawStreamFlags, cwd: string): SlateChoice {
   const timeoutMs =
     flags.slateTimeout === undefined
       ? 10 * 60_000
-      : parseDuration(flags.slateTimeout, '--slate-timeout', { min: 0, max: 366 * DAY, text: 'from 0 to 366d' });
+      : flags.slateTimeout.trim() === '0'
+        ? 0
+        : parseDuration(flags.slateTimeout, '--slate-timeout', {
+            min: 1000,
+            max: 366 * DAY,
+            text: '0, or from 1s to 366d',
+          });
   if (flags.slate === undefined) return { image: true, timeoutMs };
   const file = path.resolve(cwd, flags.slate);
   if (!existsSync(file) || !statSync(file).isFile())
@@ -53,8 +60,13 @@ export function resolveIngest(
       `--listen ${flags.listen}: set RTMPUSH_INGEST_KEY first: anyone who reaches that address could ` +
         'publish to your destinations (or listen on 127.0.0.1)',
     );
-  if (raw !== undefined && raw !== '' && raw.trim().length < 4)
-    throw new UsageError('RTMPUSH_INGEST_KEY is too short: give at least 4 characters (better 16 or more)');
+  // reachable from other machines, a short key is guessed: 16 characters there, 4 on this machine
+  const least = isLoopback(at.host) ? 4 : 16;
+  if (raw !== undefined && raw !== '' && raw.length < least)
+    throw new UsageError(
+      `RTMPUSH_INGEST_KEY is too short: give at least ${least} characters` +
+        (least === 4 ? ' (better 16 or more)' : ` to listen on ${at.host}`),
+    );
   return { ...at, ...(raw ? { key: new Secret(raw) } : {}) };
 }
 

@@ -202,6 +202,15 @@ async function stream(
     }
     plan.source.hasAudio = probe.hasAudio;
   }
+  // a slate ffmpeg cannot read would only show when the source is lost: found now
+  if (plan.slate?.path && (plan.source.kind === 'listen' || ['url', 'camera', 'screen'].includes(plan.source.kind))) {
+    const probe = await probeSourceFile(ffprobe, plan.slate.path);
+    if (!probe.ok || !probe.hasVideo)
+      throw new UsageError(
+        `--slate ${plan.slate.path}: ffmpeg cannot read a picture from it${probe.error ? ` (${probe.error})` : ''}: ` +
+          'give an image (PNG, JPEG) or a video',
+      );
+  }
   // the terminal was closed while measuring or probing: nothing was started, and nobody is there to watch
   if (ctl.controller.signal.aborted) return 0;
   const reporter = await chooseReporter(flags, io);

@@ -15,6 +15,8 @@ export function takeCopy(
 ): void {
   const check = new CopyCheck(platforms);
   let run: CopyRun | undefined;
+  // its headers came once, maybe before anyone took it
+  for (const msg of publisher.headers.values()) check.push(msg);
   publisher.onMedia = (msg) => {
     if (run) return run.write(msg);
     const verdict = check.push(msg);

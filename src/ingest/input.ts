@@ -1,19 +1,30 @@
 import type { Writable } from 'node:stream';
-import { asFlvTag, FLV_FILE_HEADER, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../rtmp/flv.js';
+import { asFlvTag, FLV_FILE_HEADER, headerKind, isVideoKeyframe } from '../rtmp/flv.js';
 import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
 
-/** What may wait for ffmpeg to read it: seconds of a high-bitrate stream. Past it, frames are dropped. */
+/** What may wait for ffmpeg to read it: seconds of a high-bitrate stream. Past it, nothing more is written. */
 const BACKLOG_BYTES = 16 * 1024 * 1024;
+/** A track's timestamp may step forward at most this much: a jump (a publisher's clock reset) becomes this. */
+const MAX_STEP_MS = 1000;
+/** Media more than this ahead of real time (a publisher sending faster than live) is dropped. */
+const MAX_AHEAD_MS = 2000;
 
 /**
- * The publisher's media as an FLV stream into the encoder's input pipe. An encoder that cannot keep up (slower
- * than real time) makes the backlog grow: past a bound the frames are dropped up to the next keyframe, so memory
- * stays bounded and the picture resumes cleanly. Codec headers and metadata always pass.
+ * The publisher's media as an FLV stream into the encoder's input pipe, made safe to encode live: each track's
+ * timestamps only rise, by at most a second a step (a jump of minutes would have ffmpeg make minutes of frames);
+ * media more than 2 s ahead of real time is dropped (a publisher sending at 5× would be sent on at 5×); and an
+ * encoder that cannot keep up makes the backlog grow only to a bound: past it frames are dropped up to the next
+ * keyframe, and headers wait (the latest of each) to go before it. Memory stays bounded whatever is published.
  */
 export class IngestInput {
   droppedFrames = 0;
   #waitingKeyframe: boolean;
   readonly #backlogBytes: number;
+  readonly #pendingHeaders = new Map<string, RtmpMessage>();
+  /** Per track (type id): the last timestamp in, and the one it was written as. */
+  readonly #tracks = new Map<number, { in: number; out: number }>();
+  #base: number | undefined;
+  #startedAt = 0;
 
   /** `fromKeyframe`: the publisher is mid-stream (a second encoder for it): frames start at its next keyframe. */
   constructor(
@@ -29,24 +40,56 @@ export class IngestInput {
 
   write(msg: RtmpMessage): void {
     if (this.pipe.destroyed || this.pipe.writableEnded) return;
-    const head = payloadHead(msg);
-    const video = msg.typeId === MSG.Video;
-    const header = (video && isAvcSequenceHeader(head)) || (msg.typeId === MSG.Audio && isAacSequenceHeader(head));
-    if (!header && msg.typeId !== MSG.DataAmf0) {
-      if (this.pipe.writableLength > this.#backlogBytes) this.#waitingKeyframe = true;
-      if (this.#waitingKeyframe) {
-        if (!video || !isVideoKeyframe(head)) {
-          if (video) this.droppedFrames++;
-          return;
-        }
-        this.#waitingKeyframe = false;
-      }
+    const over = this.pipe.writableLength > this.#backlogBytes;
+    const kind = headerKind(msg);
+    if (kind) {
+      if (over || this.#waitingKeyframe) return void this.#pendingHeaders.set(kind, msg);
+      return void this.pipe.write(asFlvTag(msg, this.#latestOut()));
     }
-    this.pipe.write(asFlvTag(msg));
+    const video = msg.typeId === MSG.Video;
+    if (over) this.#waitingKeyframe = true;
+    if (this.#waitingKeyframe) {
+      if (over || !video || !isVideoKeyframe(payloadHead(msg))) {
+        if (video) this.droppedFrames++;
+        return;
+      }
+      this.#waitingKeyframe = false;
+      for (const header of this.#pendingHeaders.values()) this.pipe.write(asFlvTag(header, this.#latestOut()));
+      this.#pendingHeaders.clear();
+    }
+    const timestamp = this.#clock(msg);
+    if (timestamp - (performance.now() - this.#startedAt) > MAX_AHEAD_MS) {
+      if (video) {
+        this.droppedFrames++;
+        this.#waitingKeyframe = true;
+      }
+      return;
+    }
+    this.pipe.write(asFlvTag(msg, timestamp));
   }
 
   /** The publisher has gone: ffmpeg reads to the end, encodes what it has, and exits. */
   end(): void {
     if (!this.pipe.destroyed) this.pipe.end();
+  }
+
+  /** The timestamp to write a frame at: its track's last, plus its step clamped to [0, 1 s]. */
+  #clock(msg: RtmpMessage): number {
+    if (this.#base === undefined) {
+      this.#base = msg.timestamp;
+      this.#startedAt = performance.now();
+    }
+    const track = this.#tracks.get(msg.typeId);
+    const out = track
+      ? track.out + Math.min(MAX_STEP_MS, Math.max(0, msg.timestamp - track.in))
+      : Math.min(this.#latestOut() + MAX_STEP_MS, Math.max(0, msg.timestamp - this.#base));
+    this.#tracks.set(msg.typeId, { in: msg.timestamp, out });
+    return out;
+  }
+
+  #latestOut(): number {
+    let latest = 0;
+    for (const t of this.#tracks.values()) latest = Math.max(latest, t.out);
+    return latest;
   }
 }

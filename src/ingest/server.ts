@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
+import { headerKind } from '../rtmp/flv.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 import { ServerSession } from '../rtmp/server.js';
 import type { Secret } from '../secret.js';
@@ -9,8 +10,10 @@ import type { Secret } from '../secret.js';
 export const INGEST_APP = 'live';
 /** At once: one encoder publishing, a few trying or probing. Anything past it is cut off. */
 const MAX_CONNECTIONS = 8;
-/** A connection that has not published by then is closed. */
-const PUBLISH_WITHIN_MS = 10_000;
+/** A connection that has not published by then is closed (an encoder publishes within a round trip or two). */
+export const PUBLISH_WITHIN_MS = 5000;
+/** Refusals are told at most this often. */
+const REFUSALS_EVERY_MS = 10_000;
 /** A publisher that sends no media for this long is treated as gone (a frozen encoder, a dead link). */
 export const INGEST_SILENCE_MS = 3000;
 
@@ -21,12 +24,19 @@ export interface IngestAddress {
   key?: Secret;
 }
 
-/** The encoder publishing now. `onMedia` gets its audio, video and metadata; `ended` says why it stopped. */
+/**
+ * The encoder publishing now. `onMedia` gets its audio, video and metadata; `headers` holds its latest metadata and
+ * codec headers from its first message on (they are sent once: whoever takes it later needs them); `ended` says
+ * why it stopped.
+ */
 export class IngestPublisher {
   onMedia: (msg: RtmpMessage) => void = () => {};
+  readonly headers = new Map<string, RtmpMessage>();
   readonly ended: Promise<string>;
   #end: (reason: string) => void = () => {};
-  lastMediaAt = Date.now();
+  #closedFor: string | undefined;
+  /** performance.now() of its latest message: a clock step (NTP, a resumed VM) is not silence. */
+  lastMediaAt = performance.now();
 
   constructor(
     readonly from: string,
@@ -37,16 +47,20 @@ export class IngestPublisher {
 
   /** @internal the server's side */
   media(msg: RtmpMessage): void {
-    this.lastMediaAt = Date.now();
+    this.lastMediaAt = performance.now();
+    const kind = headerKind(msg);
+    if (kind) this.headers.set(kind, msg);
     this.onMedia(msg);
   }
 
   /** @internal */
   end(reason: string): void {
-    this.#end(reason);
+    this.#end(this.#closedFor ?? reason);
   }
 
-  close(): void {
+  /** Cut off; `reason` (rtmpush's own, e.g. its encoder failed on this stream) is what `ended` says. */
+  close(reason?: string): void {
+    this.#closedFor ??= reason;
     this.session.close();
   }
 }
@@ -72,6 +86,10 @@ export class IngestServer {
   #live: IngestPublisher | undefined;
   #silence: NodeJS.Timeout | undefined;
   #onPublish: ((publisher: IngestPublisher) => void) | undefined;
+  /** Per kind of refusal (app, key, busy): when it was last told, and how many since. */
+  readonly #refusals = new Map<string, { at: number; unsaid: number }>();
+  /** Connections not publishing, oldest first: the first to go when the slots are full. */
+  readonly #waiting = new Set<ServerSession>();
   /** Where refusals are told; until the stream's reporters exist, nowhere. */
   warn: (message: string) => void = () => {};
 
@@ -114,7 +132,8 @@ export class IngestServer {
     });
     this.#silence = setInterval(() => {
       const live = this.#live;
-      if (live && Date.now() - live.lastMediaAt > INGEST_SILENCE_MS) live.close();
+      if (live && performance.now() - live.lastMediaAt > INGEST_SILENCE_MS)
+        live.close(`the encoder sent nothing for ${INGEST_SILENCE_MS / 1000} s`);
     }, 500);
   }
 
@@ -127,22 +146,45 @@ export class IngestServer {
 
   #authorize(app: string, name: string, from: string): { ok: true } | { ok: false; reason: string } {
     if (app !== INGEST_APP) {
-      this.warn(`an encoder at ${from} published to app "${app}": refused (the server is ${this.url})`);
+      this.#refused(
+        'app',
+        `an encoder at ${from} published to app ${quoted(app)}: refused (the server is ${this.url})`,
+      );
       return { ok: false, reason: `unknown app: publish to ${this.url}` };
     }
     if (this.#key && !timingSafeEqual(digest(name), this.#key)) {
-      this.warn(`an encoder at ${from} published with a wrong stream key: refused (the key is RTMPUSH_INGEST_KEY)`);
+      this.#refused(
+        'key',
+        `an encoder at ${from} published with a wrong stream key: refused (the key is RTMPUSH_INGEST_KEY)`,
+      );
       return { ok: false, reason: 'wrong stream key' };
     }
     if (this.#live) {
-      this.warn(`an encoder at ${from} published while ${this.#live.from} is live: refused`);
+      this.#refused('busy', `an encoder at ${from} published while ${this.#live.from} is live: refused`);
       return { ok: false, reason: 'another encoder is publishing' };
     }
     return { ok: true };
   }
 
+  /** A refusal is told, but a flood of them (a key being guessed) is not: at most one line per 10 s, with a count. */
+  #refused(kind: string, message: string): void {
+    const now = performance.now();
+    const last = this.#refusals.get(kind);
+    if (last && now - last.at < REFUSALS_EVERY_MS) return void last.unsaid++;
+    const more = last?.unsaid ? ` (and ${last.unsaid} more like it not shown)` : '';
+    this.#refusals.set(kind, { at: now, unsaid: 0 });
+    this.warn(`${message}${more}`);
+  }
+
   #onConnection(socket: net.Socket): void {
-    if (this.#sessions.size >= MAX_CONNECTIONS) return void socket.destroy();
+    // the slots are full: the oldest connection that is not publishing goes (one holding slots locks nobody out)
+    if (this.#sessions.size >= MAX_CONNECTIONS) {
+      const oldest = this.#waiting.values().next().value;
+      if (!oldest) return void socket.destroy();
+      oldest.close();
+      this.#waiting.delete(oldest);
+      this.#sessions.delete(oldest);
+    }
     const from = `${socket.remoteAddress}:${socket.remotePort}`;
     let publisher: IngestPublisher | undefined;
     const idle = setTimeout(() => !publisher && session.close(), PUBLISH_WITHIN_MS);
@@ -153,6 +195,7 @@ export class IngestServer {
       { authorize: (app, name) => this.#authorize(app, name, from) },
       {
         onPublish: () => {
+          this.#waiting.delete(session);
           publisher = new IngestPublisher(from, session);
           this.#live = publisher;
           this.#onPublish?.(publisher);
@@ -160,13 +203,20 @@ export class IngestServer {
         onMedia: (msg) => publisher?.media(msg),
         onEnd: (reason) => {
           this.#sessions.delete(session);
+          this.#waiting.delete(session);
           if (!publisher) return;
           if (this.#live === publisher) this.#live = undefined;
-          const silent = Date.now() - publisher.lastMediaAt > INGEST_SILENCE_MS;
-          publisher.end(silent ? `the encoder sent nothing for ${INGEST_SILENCE_MS / 1000} s` : endReason(reason));
+          publisher.end(endReason(reason));
         },
       },
     );
     this.#sessions.add(session);
+    this.#waiting.add(session);
   }
+}
+
+/** A name a publisher chose, safe to print: quoted, control characters escaped, at most 40 characters. */
+function quoted(text: string): string {
+  const short = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return JSON.stringify(short);
 }

@@ -14,6 +14,8 @@ export class PublisherTap {
   readonly #headers = new Map<string, RtmpMessage>();
 
   constructor(publisher: IngestPublisher) {
+    // what it sent before anyone took it (rtmpush was still starting) is sent once: its headers are kept
+    for (const [kind, msg] of publisher.headers) this.#headers.set(kind, msg);
     publisher.onMedia = (msg) => {
       const kind = headerKind(msg);
       if (kind) this.#headers.set(kind, msg);

@@ -8,6 +8,8 @@ export interface ChunkReaderLimits {
   maxMessageBytes: number;
   /** How many chunk streams may be in use at once. */
   maxChunkStreams: number;
+  /** The largest chunk size the peer may set (a partial chunk is joined again on each read: keep it small). */
+  maxChunkSize?: number;
 }
 
 /** The RTMP spec's bounds: a message length is 24 bits, chunk stream ids go to 65599. */
@@ -94,6 +96,8 @@ export class ChunkReader {
       const size = message.payload.length >= 4 ? message.payload.readUInt32BE(0) : 0;
       if (size < 1 || size > MAX_CHUNK_SIZE)
         throw new RtmpProtocolError(`Set Chunk Size ${size} is not a valid chunk size`);
+      if (size > (this.#limits.maxChunkSize ?? MAX_CHUNK_SIZE))
+        throw new RtmpProtocolError(`Set Chunk Size ${size} is above the ${this.#limits.maxChunkSize} allowed`);
       this.chunkSize = size;
     }
     out.push(message);

@@ -151,12 +151,12 @@ export function asPublished(msg: RtmpMessage): RtmpMessage {
 }
 
 /** A published message as an FLV tag (what a recording holds): metadata without the `@setDataFrame` before it. */
-export function asFlvTag(msg: RtmpMessage): Buffer {
+export function asFlvTag(msg: RtmpMessage, timestamp = msg.timestamp): Buffer {
   let payload = msg.payload;
   if (msg.typeId === MSG.DataAmf0 && payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME)) {
     payload = payload.subarray(SET_DATA_FRAME.length);
   }
-  return encodeFlvTag(msg.typeId, msg.timestamp, payload);
+  return encodeFlvTag(msg.typeId, timestamp, payload);
 }
 
 /** Metadata and codec headers: what a stream needs before its frames (kept for whoever joins later). */

@@ -13,6 +13,11 @@ import {
   CHUNK_SIZE,
 } from './message.js';
 
+/** Answers the peer has not read: past it the peer is not an encoder. */
+const MAX_UNREAD_BYTES = 64 * 1024;
+/** connect, releaseStream, FCPublish, createStream, publish and a few others an encoder may send. */
+const MAX_COMMANDS_BEFORE_PUBLISH = 16;
+
 export interface ServerOptions {
   /** Whether a publish under this app and stream name is taken; a refusal is answered BadName with `reason`. */
   authorize: (app: string, name: string) => { ok: true } | { ok: false; reason: string };
@@ -46,6 +51,8 @@ export class ServerSession {
   #lastAck = 0;
   #ended = false;
   #unpublished = false;
+  #connected = false;
+  #commands = 0;
 
   constructor(
     socket: Duplex,
@@ -53,7 +60,12 @@ export class ServerSession {
     private readonly events: ServerEvents = {},
   ) {
     this.#socket = socket;
-    this.#reader = new ChunkReader({ maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024, maxChunkStreams: 64 });
+    this.#reader = new ChunkReader({
+      maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024,
+      maxChunkStreams: 64,
+      // encoders use 4096 (OBS, ffmpeg) to 65536
+      maxChunkSize: 1024 * 1024,
+    });
     socket.on('data', (data: Buffer) => this.#onData(data));
     socket.on('error', () => this.#end('closed'));
     socket.on('close', () =>
@@ -65,16 +77,32 @@ export class ServerSession {
     this.#socket.destroy();
   }
 
-  #end(reason: string): void {
+  /** `graceful`: what was written is still sent (then the socket is closed; destroyed if not within 1 s). */
+  #end(reason: string, graceful = false): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#socket.destroy();
+    if (graceful) {
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
+    } else this.#socket.destroy();
     this.events.onEnd?.(reason);
   }
 
   #send(msg: RtmpMessage): void {
-    if (!this.#socket.destroyed) this.#socket.write(writeChunks(msg, this.#outChunk));
+    if (this.#socket.destroyed) return;
+    // a peer that sends commands and never reads the answers would make them pile up here
+    if (this.#socket.writableLength > MAX_UNREAD_BYTES) return this.#end('the publisher does not read what it is sent');
+    this.#socket.write(writeChunks(msg, this.#outChunk));
     if (msg.typeId === MSG.SetChunkSize) this.#outChunk = msg.payload.readUInt32BE(0);
+  }
+
+  /** A refusal: answered, then the connection is ended (no second try on it: a key is not guessed in a loop). */
+  #refuse(description: string): void {
+    this.#send({
+      ...command(1, 'onStatus', 0, null, { level: 'error', code: 'NetStream.Publish.BadName', description }),
+      streamId: 1,
+    });
+    this.#end('refused', true);
   }
 
   #onData(data: Buffer): void {
@@ -117,8 +145,13 @@ export class ServerSession {
     const cmd = parseCommand(msg);
     if (!cmd) return;
     const { name, txn, args } = cmd;
+    // a publisher needs a handful of commands before it publishes; one that sends more is not publishing
+    if (!this.#publishing && ++this.#commands > MAX_COMMANDS_BEFORE_PUBLISH)
+      return this.#end('the publisher sent too many commands without publishing');
     switch (name) {
       case 'connect': {
+        if (this.#connected) return this.#end('the publisher sent connect twice');
+        this.#connected = true;
         const app = (args[0] as { app?: unknown } | null)?.app;
         this.#app = typeof app === 'string' ? app : '';
         this.#send(windowAckSize(5_000_000));
@@ -137,13 +170,8 @@ export class ServerSession {
       case 'publish': {
         const stream = typeof args[1] === 'string' ? args[1] : '';
         const verdict = this.opts.authorize(this.#app, stream);
-        if (!verdict.ok || this.#publishing) {
-          const description = verdict.ok ? 'already publishing on this connection' : verdict.reason;
-          return this.#send({
-            ...command(1, 'onStatus', 0, null, { level: 'error', code: 'NetStream.Publish.BadName', description }),
-            streamId: 1,
-          });
-        }
+        if (!verdict.ok || this.#publishing)
+          return this.#refuse(verdict.ok ? 'already publishing on this connection' : verdict.reason);
         this.#publishing = true;
         this.#send({
           ...command(1, 'onStatus', 0, null, {

@@ -30,14 +30,19 @@ const HEADROOM = 0.9;
  * The video bitrate that follows the uplink: when every live destination is congested or delivers under 85 % of
  * the stream's rate for 5 s, one step down: ×0.7, or at once to what the best of them delivered (less 10 % and
  * the audio) when that is lower, never under 30 % of the plan; after 60 s with none struggling, one step up
- * (÷0.7), never above the plan. One slow destination among healthy ones lowers nobody: it drops to
- * keyframes, as before. Pure: fed samples with their time, it says when to change.
+ * (÷0.7), never above the plan; a step up that had to be taken back doubles the wait before the next (up to
+ * 32×), so a link that holds a rate between two steps does not make it swing for ever. One slow destination
+ * among healthy ones lowers nobody: it drops to keyframes, as before. Pure: fed samples with their time, it says
+ * when to change.
  */
 export class BitrateGovernor {
   #kbps: number;
   #strugglingSince: number | undefined;
   #calmSince: number;
   #settledAt = 0;
+  /** The calm wanted before a step up: doubled each time a step up had to be taken back (up to 32×). */
+  #calmMs: number;
+  #lastUpAt: number | undefined;
 
   constructor(
     private readonly planKbps: number,
@@ -48,6 +53,7 @@ export class BitrateGovernor {
   ) {
     this.#kbps = planKbps;
     this.#calmSince = now;
+    this.#calmMs = calmMs;
   }
 
   get kbps(): number {
@@ -66,9 +72,11 @@ export class BitrateGovernor {
     const struggling = live.length > 0 && live.every((d) => d.congested || d.deliveredKbps < expected);
     if (!struggling) {
       this.#strugglingSince = undefined;
-      if (now - this.#calmSince >= this.calmMs && this.#kbps < this.planKbps) {
+      if (now - this.#calmSince >= this.#calmMs && this.#kbps < this.planKbps) {
         const next = Math.min(this.planKbps, Math.round(this.#kbps / STEP));
-        return this.#change(now, next, `no destination struggled for ${Math.round(this.calmMs / 1000)} s`);
+        const change = this.#change(now, next, `no destination struggled for ${Math.round(this.#calmMs / 1000)} s`);
+        this.#lastUpAt = now;
+        return change;
       }
       return undefined;
     }
@@ -78,6 +86,10 @@ export class BitrateGovernor {
     const why = live.every((d) => d.congested)
       ? `every destination congested for ${STRUGGLE_MS / 1000} s`
       : `the destinations delivered under ${DELIVERY_SHARE * 100} % of the stream for ${STRUGGLE_MS / 1000} s`;
+    // a step up that had to be taken back: the link did not have it; wait twice as long before the next
+    if (this.#lastUpAt !== undefined && now - this.#lastUpAt < this.#calmMs + STRUGGLE_MS + SETTLE_MS)
+      this.#calmMs = Math.min(this.calmMs * 32, this.#calmMs * 2);
+    this.#lastUpAt = undefined;
     const fits = Math.max(...live.map((d) => d.deliveredKbps)) * HEADROOM - this.audioKbps;
     return this.#change(now, Math.round(Math.max(this.floorKbps, Math.min(this.#kbps * STEP, fits))), why);
   }

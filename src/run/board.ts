@@ -40,6 +40,7 @@ export class DestinationBoard {
   /** Where destinations still unpublishing after a remove publish (URL and key): not to be added again yet. */
   readonly #leaving = new Set<string>();
   #closing = false;
+  #started = false;
   readonly #streamKbps: number;
   readonly #encoderMeter = new ThroughputMeter();
   readonly feed: MediaFeed;
@@ -63,6 +64,7 @@ export class DestinationBoard {
 
   /** Every destination starts dialling and is reported `connecting`. */
   start(): void {
+    this.#started = true;
     for (const label of this.#entries.keys()) this.#begin(label);
   }
 
@@ -77,7 +79,8 @@ export class DestinationBoard {
       throw new BoardRefusal(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
     this.#removed.delete(dest.label);
     this.#create(dest);
-    this.#begin(dest.label);
+    // before the stream starts (an ingest waiting for its encoder) it is dialled with the others, at start
+    if (this.#started) this.#begin(dest.label);
     return this.status().find((d) => d.label === dest.label)!;
   }
 

@@ -137,30 +137,32 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       });
     }
     // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
+    // an ingest nobody published to: nothing started, nothing failed (a service stopped while idle is fine)
+    const published = !opts.ingest || (encoder as DirectorOutcome).published;
     await board.feed.drain();
-    await board.stop();
+    if (published) await board.stop();
     await opts.recorder?.close();
     if (encoder.failed) {
       const { exitCode, signal } = encoder.exit;
       const detail = encoder.lastError ? `: ${encoder.lastError}` : '';
       emit({ type: 'error', code: 'encoder-failed', message: `ffmpeg exited with ${exitCode ?? signal}${detail}` });
     }
-    const destinations = board.finals(Date.now());
+    const destinations = published ? board.finals(Date.now()) : unstarted(board, emit);
     const finals = Object.values(destinations).map((d) => d.finalState);
     if (encoder.sourceLost) {
       const slate = plan.slate?.timeoutMs ? `after ${seconds(plan.slate.timeoutMs)} of slate` : 'at once';
       emit({ type: 'error', code: 'source-lost', message: `the source was lost: the stream ended ${slate}` });
     }
-    const published = !opts.ingest || (encoder as DirectorOutcome).published;
     if (!published) emit({ type: 'warning', message: 'no encoder published: nothing was streamed' });
     if (published && !encoder.failed && Object.values(destinations).every((d) => d.liveMs === 0)) {
       emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
     }
     // What the embedded server recorded is on disk once it has stopped.
     await local?.stop();
-    const received = local
-      ? await reportLocal(local, plan, { ffprobe: opts.ffprobe, emit, rehearse: opts.rehearse })
-      : 'ok';
+    const received =
+      local && published
+        ? await reportLocal(local, plan, { ffprobe: opts.ffprobe, emit, rehearse: opts.rehearse })
+        : 'ok';
     const exitCode = exitCodeFor({
       command: 'start',
       encoderFailed: encoder.failed,
@@ -178,6 +180,17 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     await local?.stop();
     local?.cleanup();
   }
+}
+
+/** The destinations of a stream that never started (no encoder published): each one stopped, as it was left. */
+function unstarted(board: DestinationBoard, emit: Emit): SessionSummary['destinations'] {
+  const reason = 'no encoder published';
+  const out: SessionSummary['destinations'] = {};
+  for (const { label } of board.status()) {
+    out[label] = { finalState: 'stopped', liveMs: 0, reconnects: 0, reason };
+    emit({ type: 'state', destination: label, state: 'stopped', reason });
+  }
+  return out;
 }
 
 /** 3 s, 90 s, 10 min, 1.5 h: a span as people say it. */
@@ -217,12 +230,20 @@ async function directSource(
 ): Promise<DirectorOutcome> {
   const ingest = opts.ingest;
   const slate = plan.slate ?? { image: true, timeoutMs: 0 };
-  const card = slate.path ? undefined : writeCard(plan.video.width, plan.video.height);
-  const source: Source = { kind: 'slate', path: slate.path ?? card!.path, image: slate.image };
+  // rtmpush's card is drawn when a slate first plays, at the slate's size
+  const cards = new Map<string, { path: string; dispose: () => void }>();
+  const slatePath = (width: number, height: number): string => {
+    if (slate.path) return slate.path;
+    const size = `${width}x${height}`;
+    if (!cards.has(size)) cards.set(size, writeCard(width, height));
+    return cards.get(size)!.path;
+  };
+  const source: Source = { kind: 'slate', path: slate.path ?? '', image: slate.image };
   try {
     const director = new SourceDirector({
       plan,
       slatePlan: { ...plan, source },
+      slatePath,
       slateTimeoutMs: slate.timeoutMs,
       ...(plan.copy ? { copyFor: plan.destinations.flatMap((d) => (d.platform ? [d.platform] : [])) } : {}),
       ffmpeg: opts.ffmpeg,
@@ -248,7 +269,7 @@ async function directSource(
     }
     return await director.outcome();
   } finally {
-    card?.dispose();
+    for (const card of cards.values()) card.dispose();
   }
 }
 

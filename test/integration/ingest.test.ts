@@ -131,10 +131,14 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
     const firstLive = at(run.events.find((e) => e.type === 'state' && e.destination === 'a' && e.state === 'live')!);
     for (const key of Object.values(KEYS)) {
       const file = nginx.recording(key);
+      for (const type of [9, 8]) {
+        const tags = flvTags(file).filter((t) => t.type === type && t.data[1] !== 0);
+        const gaps = tags.slice(1).map((t, i) => t.timestamp - tags[i]!.timestamp);
+        assert.ok(gaps.length > 300, `${gaps.length} ${type === 9 ? 'video' : 'audio'} frames`);
+        assert.ok(Math.min(...gaps) >= 0, 'timestamps never go back');
+        assert.ok(Math.max(...gaps) <= 1000, `no gap over 1 s (largest ${Math.max(...gaps)} ms)`);
+      }
       const video = videoTags(file).slice(1);
-      const gaps = video.slice(1).map((t, i) => t.timestamp - video[i]!.timestamp);
-      assert.ok(Math.min(...gaps) >= 0, 'timestamps never go back');
-      assert.ok(Math.max(...gaps) <= 1000, `no gap over 1 s (largest ${Math.max(...gaps)} ms)`);
       // one session from start to stop: the recording spans the whole time, the slate's seconds included
       const spanMs = video.at(-1)!.timestamp - video[0]!.timestamp;
       const wallMs = at(run.events.find((e) => e.type === 'summary')!) - firstLive;
@@ -152,8 +156,8 @@ describe('--source listen: an encoder publishes to rtmpush, leaves and comes bac
   });
 });
 
-describe('--slate-timeout: the source does not come back', () => {
-  it('the slate plays that long, then the stream ends: exit 1, source lost', async () => {
+describe('--slate-timeout: a quick comeback resets it; a source that does not come back ends the stream', () => {
+  it('back at once: the slate’s time stops; then gone for good: it plays 3 s, exit 1, source lost', async () => {
     const nginx = new NginxRtmp();
     await nginx.start();
     const port = await freePort();
@@ -166,8 +170,15 @@ describe('--slate-timeout: the source does not come back', () => {
       const pub = publisher(port, 'any-key-is-taken', 4);
       await run.waitFor((e) => e.type === 'state' && e.state === 'live', 15_000);
       assert.equal((await pub).exitCode, 0, 'the publisher ran to its end');
-      const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 5000);
-      assert.match(slate.reason, /the encoder stopped publishing/);
+      // back at once (OBS reconnecting): the slate never took over, and its 3 s must not end the stream
+      const back = publisher(port, 'any-key-is-taken', 6);
+      const first = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 5000);
+      assert.match(first.reason, /the encoder stopped publishing/);
+      assert.equal((await back).exitCode, 0, 'the second publisher ran to its end: never cut off');
+      const sources = run.events.filter((e) => e.type === 'source').map((e) => e.state);
+      assert.deepEqual(sources.slice(0, 4), ['waiting', 'live', 'slate', 'live'], 'live again');
+      assert.equal(run.events.filter((e) => e.type === 'error').length, 0, 'no source-lost while it was live');
+      const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate' && e !== first, 5000);
       const result = await run.proc;
       assert.equal(result.exitCode, 1);
       const lost = run.events.find((e) => e.type === 'error' && e.code === 'source-lost');
@@ -218,6 +229,7 @@ describe('a URL source lost: the slate while it is away, the source again when i
       const file = nginx.recording(KEYS.a);
       const video = videoTags(file).slice(1);
       const gaps = video.slice(1).map((t, i) => t.timestamp - video[i]!.timestamp);
+      assert.ok(gaps.length > 300, `${gaps.length} frames`);
       assert.ok(Math.min(...gaps) >= 0 && Math.max(...gaps) <= 1000, `gaps ${Math.min(...gaps)}..${Math.max(...gaps)}`);
     } finally {
       pub.kill('SIGKILL');

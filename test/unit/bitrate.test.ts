@@ -81,3 +81,19 @@ describe('the bitrate follows the uplink', () => {
     assert.ok(ups[0]!.at >= 65, `up at ${ups[0]!.at} s`);
   });
 });
+
+describe('the bitrate on a link between two steps', () => {
+  it('does not swing for ever: a step up taken back doubles the wait before the next', () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    // a 2000 kbit/s link: what is sent above it is not delivered (congested); below it all is
+    const link = () => {
+      const sent = g.kbps + 128;
+      return [live(Math.min(sent, 2000), sent > 2000 * 0.97)];
+    };
+    const changes = feed(g, 0, 3600, link);
+    const ups = changes.filter((c) => c.kbps > c.previousKbps);
+    assert.ok(ups.length >= 1 && ups.length <= 6, `${ups.length} steps up in an hour`);
+    assert.ok(changes.length <= 12, `${changes.length} changes in an hour`);
+    assert.ok(g.kbps + 128 <= 2000, `ends at ${g.kbps} kbps, within the link`);
+  });
+});

@@ -6,7 +6,7 @@ import { resolveStream } from '../../src/cli/options.js';
 import { UsageError } from '../../src/errors.js';
 import { buildFfmpegArgv } from '../../src/ffmpeg/argv.js';
 import { IngestInput } from '../../src/ingest/input.js';
-import { IngestServer } from '../../src/ingest/server.js';
+import { IngestServer, PUBLISH_WITHIN_MS } from '../../src/ingest/server.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
 import { redact } from '../../src/secret.js';
 import { CARD_TEXT, renderCard } from '../../src/slate/card.js';
@@ -69,10 +69,10 @@ describe('the ingest into the encoder: FLV on a pipe, with a bounded backlog', (
     const tags = flvTags(pipe.read() as Buffer);
     assert.deepEqual(
       tags.map((t) => t.timestamp),
-      [0, 2000, 2033],
+      [0, 0, 33],
     );
   });
-  it('an encoder that does not read: frames dropped to the next keyframe past the bound, headers kept', () => {
+  it('an encoder that does not read: past the bound nothing more is written, headers included; memory bounded', () => {
     // a pipe nobody reads: what is written stays in its buffer
     const stuck = new Writable({ highWaterMark: 1, write: () => {} });
     const input = new IngestInput(stuck, { backlogBytes: 100 });
@@ -81,10 +81,28 @@ describe('the ingest into the encoder: FLV on a pipe, with a bounded backlog', (
     const before = stuck.writableLength;
     input.write(msg(MSG.Video, 66, inter(3)));
     input.write(msg(MSG.Audio, 70, Buffer.from([0xaf, 1, 1])));
-    assert.equal(stuck.writableLength, before, 'past the bound: dropped');
-    assert.equal(input.droppedFrames, 1);
-    input.write(msg(MSG.Video, 0, AVC_SEQUENCE_HEADER));
-    assert.equal(stuck.writableLength, before + 11 + AVC_SEQUENCE_HEADER.length + 4, 'a codec header passes');
+    for (let i = 0; i < 1000; i++) input.write(msg(MSG.Video, 0, AVC_SEQUENCE_HEADER));
+    input.write(msg(MSG.Video, 100, key(4)));
+    assert.equal(stuck.writableLength, before, 'past the bound: nothing written');
+    assert.equal(input.droppedFrames, 2);
+  });
+  it('timestamps only rise, a step at most 1 s; media more than 2 s ahead of real time is dropped', () => {
+    const pipe = new PassThrough();
+    const input = new IngestInput(pipe);
+    input.write(msg(MSG.Video, 5000, key(1)));
+    input.write(msg(MSG.Video, 5033, inter(2)));
+    input.write(msg(MSG.Video, 605_033, inter(3)));
+    input.write(msg(MSG.Video, 4000, inter(4)));
+    input.write(msg(MSG.Video, 4033, inter(5)));
+    input.write(msg(MSG.Video, 4066, key(6)));
+    input.write(msg(MSG.Video, 5066, inter(7)));
+    input.write(msg(MSG.Video, 6066, inter(8)));
+    const tags = flvTags(pipe.read() as Buffer);
+    assert.deepEqual(
+      tags.map((t) => t.timestamp),
+      [0, 33, 1033, 1033, 1066, 1099],
+      'a jump of 10 minutes is a second; going back is standing still; 2099 and on would be over 2 s ahead: dropped',
+    );
   });
 });
 
@@ -97,10 +115,13 @@ describe('--source listen: the options', () => {
     assert.deepEqual(plan.slate, { image: true, timeoutMs: 600_000 });
   });
   it('the key from RTMPUSH_INGEST_KEY is a secret: never printed, never in ffmpeg’s command line', () => {
-    const plan = resolve({ listen: '0.0.0.0:19350', slateTimeout: '0' }, { RTMPUSH_INGEST_KEY: 'obsIngestKey77' });
+    const plan = resolve(
+      { listen: '0.0.0.0:19350', slateTimeout: '0' },
+      { RTMPUSH_INGEST_KEY: 'obsIngestKey77-Long-Enough' },
+    );
     assert.equal(JSON.stringify(plan.ingest), '{"host":"0.0.0.0","port":19350,"key":"****"}');
-    assert.equal(redact('obsIngestKey77'), '****');
-    assert.ok(!buildFfmpegArgv(plan).join(' ').includes('obsIngestKey77'));
+    assert.equal(redact('obsIngestKey77-Long-Enough'), '****');
+    assert.ok(!buildFfmpegArgv(plan).join(' ').includes('obsIngestKey77-Long-Enough'));
     assert.equal(plan.slate?.timeoutMs, 0);
   });
   it('ffmpeg reads the ingest as FLV on the pipe after the legs', () => {
@@ -134,25 +155,27 @@ describe('the ingest server', () => {
       taken.close();
     }
   });
-  it('a connection that never publishes is closed; past 8 connections, more are cut off at once', async () => {
+  it('past 8 connections the oldest that is not publishing goes; one that never publishes is closed', async () => {
     const server = new IngestServer({ host: '127.0.0.1', port: 0 });
     await server.listen();
-    const sockets = await Promise.all(
-      Array.from(
-        { length: 9 },
-        () =>
-          new Promise<net.Socket>((resolve) => {
-            const s = net.connect(server.port, '127.0.0.1', () => resolve(s));
-            s.on('error', () => {});
-          }),
-      ),
-    );
-    const closed = await Promise.race([
-      new Promise((r) => sockets[8]!.once('close', () => r('closed'))),
-      new Promise((r) => setTimeout(() => r('open'), 2000)),
-    ]);
-    assert.equal(closed, 'closed', 'the ninth is cut off');
-    assert.equal(sockets[0]!.destroyed, false, 'the first eight wait (up to 10 s) to publish');
+    const started = performance.now();
+    const closedAt: number[] = [];
+    const sockets: net.Socket[] = [];
+    for (let i = 0; i < 9; i++) {
+      const sock = net.connect(server.port, '127.0.0.1');
+      sock.on('error', () => {});
+      sock.once('close', () => {
+        closedAt[i] = performance.now() - started;
+      });
+      sockets.push(sock);
+      await new Promise((r) => sock.once('connect', r));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(closedAt[0]! > 0, 'the oldest was let go for the ninth');
+    assert.equal(closedAt.filter((t) => t > 0).length, 1, 'the others wait to publish');
+    await new Promise((r) => setTimeout(r, PUBLISH_WITHIN_MS + 500));
+    assert.equal(closedAt.filter((t) => t > 0).length, 9, 'none published within 5 s: all closed');
     for (const s of sockets) s.destroy();
     await server.close();
   });
