@@ -210,6 +210,19 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
       /--record does not work with --source listen yet/,
     ],
     [
+      'a --slate ffmpeg cannot read',
+      ['start', '--to', 'local', '--source', 'listen', '--listen', '127.0.0.1:19399', '--slate', notVideo],
+      {},
+      /--slate .*notes\.txt: ffmpeg cannot read a picture from it.*: give an image \(PNG, JPEG\) or a video$/,
+    ],
+    [
+      '--copy with an encode flag',
+      ['start', '--to', 'local', '--source', 'listen', '--copy', '--video-bitrate', '3000k'],
+      {},
+      /--copy sends the encoder's stream as it is: --video-bitrate cannot apply/,
+    ],
+    ['--copy without listen', ['start', '--to', 'local', '--copy'], {}, /^rtmpush: --copy needs --source listen/],
+    [
       'a missing --slate',
       ['start', '--to', 'local', '--slate', '/nope/card.png'],
       {},
