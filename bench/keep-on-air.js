@@ -38,8 +38,11 @@ function rtmpush(args, { prefix = [], env = {} } = {}) {
     reject: false,
     buffer: false,
     stdin: 'ignore',
-    stderr: 'ignore',
     env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  proc.stderr.on('data', (c) => {
+    stderr = (stderr + c).slice(-2000);
   });
   const events = [];
   let pending = '';
@@ -58,7 +61,8 @@ function rtmpush(args, { prefix = [], env = {} } = {}) {
       if (e) return e;
       await sleep(50);
     }
-    throw new Error(`no such event in ${ms} ms`);
+    const seen = events.filter((e) => e.type !== 'stats').map((e) => `${e.type}:${e.state ?? e.message ?? ''}`);
+    throw new Error(`no such event in ${ms} ms; got ${seen.join(', ')}; stderr: ${stderr}`);
   };
   return { proc, events, waitFor };
 }
@@ -93,6 +97,7 @@ async function slateRun() {
     ...['--to', `d=${nginx.url('live', 'keepOnAirKey1')}`, '--name', 'keep-on-air'],
   ]);
   const ingest = `rtmp://127.0.0.1:${port}/live/obs`;
+  await run.waitFor((e) => e.type === 'source' && e.state === 'waiting');
   let pub = publisher(ingest, '1280x720');
   await run.waitFor((e) => e.type === 'state' && e.state === 'live');
   const view = player(nginx.url('live', 'keepOnAirKey1'));

@@ -52,11 +52,14 @@ export class MediaFeed {
         if (kind) return void headers.set(kind, msg);
         if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) return;
         this.#take(leg);
+        leg.batch();
         for (const header of headers.values()) this.#onMedia(header);
         this.#onMedia(msg);
         onTaken();
       },
       (reason) => (this.#leg === leg ? this.onFault(reason) : onFault(reason)),
+      // until it takes over, every write is read at once: its first keyframe is not kept waiting by a rest
+      0,
     );
     return leg;
   }

@@ -67,6 +67,11 @@ export class EncoderLeg {
     this.stream.destroy();
   }
 
+  /** Reads in batches from now on (a staged leg reads every write until it takes over: no rest delays it). */
+  batch(ms = READ_BATCH_MS): void {
+    this.batchMs = ms;
+  }
+
   /**
    * Reads what the encoder has left in the pipe (up to a batch of stream, held back by the batching) until it
    * closes its end or `timeoutMs` passes, then closes. For a clean stop: the stream's last moments are not lost.

@@ -24,13 +24,15 @@ export const DELIVERY_SHARE = 0.85;
 /** After a change the new encoder's first seconds (its burst, the switch) are not judged. */
 const SETTLE_MS = 3000;
 /** A step down aims this far under what the best destination delivered: room for the queue to drain. */
-const HEADROOM = 0.9;
+const HEADROOM = 0.85;
+/** Struggling still once the step down settled: the next step comes sooner (the link fell further than it). */
+export const STRUGGLE_AGAIN_MS = 3000;
 
 /**
  * The video bitrate that follows the uplink: when every live destination is congested or delivers under 85 % of
- * the stream's rate for 5 s, one step down: ×0.7, or at once to what the best of them delivered (less 10 % and
- * the audio) when that is lower, never under 30 % of the plan; after 60 s with none struggling, one step up
- * (÷0.7), never above the plan; a step up that had to be taken back doubles the wait before the next (up to
+ * the stream's rate for 5 s (3 s once already stepped down), one step down: ×0.7, or at once to what the best
+ * of them delivered (less 15 % and the audio) when that is lower, never under 30 % of the plan; after 60 s with
+ * none struggling, one step up (÷0.7), never above the plan; a step up that had to be taken back doubles the wait before the next (up to
  * 32×), so a link that holds a rate between two steps does not make it swing for ever. One slow destination
  * among healthy ones lowers nobody: it drops to keyframes, as before. Pure: fed samples with their time, it says
  * when to change.
@@ -82,10 +84,11 @@ export class BitrateGovernor {
     }
     this.#calmSince = now;
     this.#strugglingSince ??= now;
-    if (now - this.#strugglingSince < STRUGGLE_MS || this.#kbps <= this.floorKbps) return undefined;
+    const wait = this.#kbps < this.planKbps && this.#lastUpAt === undefined ? STRUGGLE_AGAIN_MS : STRUGGLE_MS;
+    if (now - this.#strugglingSince < wait || this.#kbps <= this.floorKbps) return undefined;
     const why = live.every((d) => d.congested)
-      ? `every destination congested for ${STRUGGLE_MS / 1000} s`
-      : `the destinations delivered under ${DELIVERY_SHARE * 100} % of the stream for ${STRUGGLE_MS / 1000} s`;
+      ? `every destination congested for ${wait / 1000} s`
+      : `the destinations delivered under ${DELIVERY_SHARE * 100} % of the stream for ${wait / 1000} s`;
     // a step up that had to be taken back: the link did not have it; wait twice as long before the next
     if (this.#lastUpAt !== undefined && now - this.#lastUpAt < this.#calmMs + STRUGGLE_MS + SETTLE_MS)
       this.#calmMs = Math.min(this.calmMs * 32, this.#calmMs * 2);

@@ -226,7 +226,12 @@ export class SourceDirector {
       this.#videoKbps,
     );
     if (kind === 'slate' && runPlan.source.kind === 'slate')
-      runPlan = { ...runPlan, source: { ...runPlan.source, path: this.#slateFile(runPlan) } };
+      runPlan = {
+        ...runPlan,
+        source: { ...runPlan.source, path: this.#slateFile(runPlan) },
+        // its first frame out at once (no lookahead): the slate is on air within a second of the loss
+        video: { ...runPlan.video, tune: 'zerolatency' },
+      };
     const entry: Run = {
       kind,
       startedAt: Date.now(),
