@@ -32,10 +32,10 @@ export const STRUGGLE_AGAIN_MS = 3000;
  * The video bitrate that follows the uplink: when every live destination is congested or delivers under 85 % of
  * the stream's rate for 5 s (3 s once already stepped down), one step down: ×0.7, or at once to what the best
  * of them delivered (less 15 % and the audio) when that is lower, never under 30 % of the plan; after 60 s with
- * none struggling, one step up (÷0.7), never above the plan; a step up that had to be taken back doubles the wait before the next (up to
- * 32×), so a link that holds a rate between two steps does not make it swing for ever. One slow destination
- * among healthy ones lowers nobody: it drops to keyframes, as before. Pure: fed samples with their time, it says
- * when to change.
+ * none struggling, one step up (÷0.7), never above the plan; a step up that had to be taken back doubles the wait
+ * before the next (up to 32×), so a link that holds a rate between two steps does not make it swing for ever. One
+ * slow destination among healthy ones lowers nobody: it drops to keyframes, as before. Pure: fed samples with
+ * their time, it says when to change.
  */
 export class BitrateGovernor {
   #kbps: number;
