@@ -97,9 +97,14 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
       return cameraArgs(source, c, fps);
     case 'screen':
       return screenArgs(source, c, fps);
-    case 'listen':
+    case 'listen': {
       // Live already (no -re). A short probe: the encoder's headers come first, and the slate is on meanwhile.
-      return oneInput(['-analyzeduration', '1000000', '-f', 'flv', '-i', `pipe:${c.inputFd}`]);
+      const input = ['-analyzeduration', '1000000', '-f', 'flv', '-i', `pipe:${c.inputFd}`];
+      // video only: silence beside it, ended with the video
+      return source.audio === false
+        ? { ...twoInputs([...input, ...silence(c.sampleRate)]), outputArgs: ['-shortest'] }
+        : oneInput(input);
+    }
     case 'slate': {
       const input = source.image
         ? ['-re', '-loop', '1', '-framerate', fps, '-i', source.path]

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { headerKind } from '../rtmp/flv.js';
-import type { RtmpMessage } from '../rtmp/message.js';
+import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
+import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
 import { IngestInput } from './input.js';
 import type { IngestPublisher } from './server.js';
 
@@ -12,15 +12,31 @@ import type { IngestPublisher } from './server.js';
 export class PublisherTap {
   readonly #inputs = new Map<object, IngestInput>();
   readonly #headers = new Map<string, RtmpMessage>();
+  #audio = false;
+  #ready = false;
 
-  constructor(publisher: IngestPublisher) {
+  /**
+   * `onReady` at the publisher's first video keyframe, before it is passed on (an encoder added then starts with
+   * it), saying whether audio came with it: an encoder is started only for a stream it can read.
+   */
+  constructor(publisher: IngestPublisher, onReady: (audio: boolean) => void) {
     // what it sent before anyone took it (rtmpush was still starting) is sent once: its headers are kept
     for (const [kind, msg] of publisher.headers) this.#headers.set(kind, msg);
     publisher.onMedia = (msg) => {
       const kind = headerKind(msg);
       if (kind) this.#headers.set(kind, msg);
+      if (msg.typeId === MSG.Audio) this.#audio = true;
+      if (!this.#ready && !kind && msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) {
+        this.#ready = true;
+        onReady(this.#audio || this.#headers.has('audio'));
+      }
       for (const input of this.#inputs.values()) input.write(msg);
     };
+  }
+
+  /** The first keyframe came (an encoder can be started). */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   /** An encoder's input pipe, fed from now on until `remove(owner)`. */

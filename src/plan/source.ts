@@ -14,8 +14,11 @@ export type Source =
   | { kind: 'url'; url: string; private: boolean }
   | { kind: 'camera'; os: HostOs; videoDevice?: string; audioDevice?: string }
   | { kind: 'screen'; os: HostOs; videoDevice?: string; audioDevice?: string }
-  /** An encoder publishes to rtmpush (`--listen`): ffmpeg reads its FLV on a pipe rtmpush feeds. */
-  | { kind: 'listen' }
+  /**
+   * An encoder publishes to rtmpush (`--listen`): ffmpeg reads its FLV on a pipe rtmpush feeds. `audio: false`:
+   * the publisher sends video only (silence is added).
+   */
+  | { kind: 'listen'; audio?: boolean }
   /** What the destinations get while the source is lost: an image held, or a video looped, and silence. */
   | { kind: 'slate'; path: string; image: boolean };
 

@@ -11,6 +11,11 @@ export interface MediaSink {
   media(msg: RtmpMessage): void;
 }
 
+/** How long a leg being taken over from is still read: what its pipe holds comes at once; an ended one ends. */
+const HANDOVER_MS = 100;
+/** Messages a leg taking over may queue meanwhile (a few seconds at most). */
+const MAX_HANDOVER_MESSAGES = 4096;
+
 /** A late joiner gets at most this much of the current GOP (a long keyframe interval: it waits for the next one). */
 const MAX_GOP_BYTES = 8 * 1024 * 1024;
 
@@ -44,18 +49,28 @@ export class MediaFeed {
    */
   stage(stream: Readable, onTaken: () => void, onFault: (reason: string) => void): EncoderLeg {
     const headers = new Map<string, RtmpMessage>();
+    /** From its first keyframe on, while the leg before it gives what it still holds. */
+    let queue: RtmpMessage[] | undefined;
     const leg: EncoderLeg = new EncoderLeg(
       stream,
       (msg) => {
         if (this.#leg === leg) return this.#onMedia(msg);
+        if (queue) return void (queue.length < MAX_HANDOVER_MESSAGES && queue.push(msg));
         const kind = headerKind(msg);
         if (kind) return void headers.set(kind, msg);
         if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) return;
-        this.#take(leg);
-        leg.batch();
-        for (const header of headers.values()) this.#onMedia(header);
-        this.#onMedia(msg);
-        onTaken();
+        queue = [...headers.values(), msg];
+        // the leg before it is read to what it holds now (its last frames, when its encoder has ended), then
+        // this one takes over from its keyframe
+        const before = this.#leg;
+        void (before ? before.drain(HANDOVER_MS) : Promise.resolve()).then(() => {
+          if (leg.closed) return;
+          this.#take(leg);
+          leg.batch();
+          for (const queued of queue!) this.#onMedia(queued);
+          queue = undefined;
+          onTaken();
+        });
       },
       (reason) => (this.#leg === leg ? this.onFault(reason) : onFault(reason)),
       // until it takes over, every write is read at once: its first keyframe is not kept waiting by a rest

@@ -105,6 +105,8 @@ export class MediaForwarder {
       this.congested = true;
       return undefined;
     }
+    // the queue has drained (the rate fell, the link came back): no longer congested, keyframe or not
+    if (this.congested && !this.#waitingKeyframe && link.queued < limit / 2) this.congested = false;
     if (this.#waitingKeyframe) {
       if (msg.typeId !== MSG.Video || !isVideoKeyframe(payloadHead(msg))) {
         if (msg.typeId === MSG.Video) this.droppedFrames++;

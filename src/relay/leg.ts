@@ -67,6 +67,10 @@ export class EncoderLeg {
     this.stream.destroy();
   }
 
+  get closed(): boolean {
+    return this.stream.destroyed;
+  }
+
   /** Reads in batches from now on (a staged leg reads every write until it takes over: no rest delays it). */
   batch(ms = READ_BATCH_MS): void {
     this.batchMs = ms;

@@ -100,6 +100,8 @@ export class SourceDirector {
   /** The video bitrate wanted now (it follows the uplink), for every encoder started from now on. */
   #videoKbps: number;
   readonly #listen: boolean;
+  /** An ingest: whether its publisher sends audio (else silence is added). */
+  #sourceAudio = true;
   readonly #silence: SilenceJudge;
   #lastExit: FfmpegExit = { exitCode: 0, signal: undefined };
   #lastError: string | undefined;
@@ -150,11 +152,22 @@ export class SourceDirector {
     if (this.#staged?.kind === 'source') this.#abandon(this.#staged);
     if (this.opts.copyFor) return this.#publishCopy(publisher);
     if (!this.#published) this.#begin();
-    // the publisher's media goes to every encoder of it (two while a bitrate change switches over)
-    const tap = new PublisherTap(publisher);
+    // the publisher's media goes to every encoder of it (two while a bitrate change switches over); the first
+    // starts at its first keyframe, knowing whether audio comes with the video
+    const tap = new PublisherTap(publisher, (audio) => {
+      clearTimeout(noKeyframe);
+      if (this.#publisher !== publisher || this.#stopping) return;
+      this.#sourceAudio = audio;
+      this.#start('source');
+    });
     this.#tap = tap;
-    this.#start('source');
+    const seconds = Math.round(this.opts.watchdogMs / 1000);
+    const noKeyframe = setTimeout(
+      () => publisher.close(`no video keyframe from the encoder in ${seconds} s`),
+      this.opts.watchdogMs,
+    );
     void publisher.ended.then((reason) => {
+      clearTimeout(noKeyframe);
       tap.end();
       if (this.#tap === tap) this.#tap = undefined;
       this.#gone(publisher, reason);
@@ -174,7 +187,7 @@ export class SourceDirector {
   #swapIfNeeded(): void {
     const current = this.#current;
     if (this.#stopping || current?.kind !== 'source' || this.#staged || current.kbps === this.#videoKbps) return;
-    if (current.run instanceof CopyRun || (this.#listen && !this.#tap)) return;
+    if (current.run instanceof CopyRun || (this.#listen && !this.#tap?.ready)) return;
     this.#start('source');
   }
 
@@ -220,9 +233,11 @@ export class SourceDirector {
   }
 
   #start(kind: Kind): Run {
+    const { plan } = this.opts;
+    const source = plan.source.kind === 'listen' ? { ...plan.source, audio: this.#sourceAudio } : plan.source;
     // --duration is the director's to keep, over every encoder
     let runPlan = withVideoKbps(
-      { ...(kind === 'source' ? this.opts.plan : this.#slatePlan), durationMs: undefined },
+      { ...(kind === 'source' ? { ...plan, source } : this.#slatePlan), durationMs: undefined },
       this.#videoKbps,
     );
     if (kind === 'slate' && runPlan.source.kind === 'slate')

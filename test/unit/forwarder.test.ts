@@ -163,6 +163,22 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
     assert.equal(f.congested, false);
   });
 
+  it('still congested at a keyframe with the queue over half the limit; clear once it drains, no drop needed', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.encoderStarted();
+    f.media(key(0));
+    f.sessionStarted();
+    const limit = ACK_WINDOW + ALLOWANCE;
+    feed(f, [inter(33)], { ...healthy, queued: limit + 1 });
+    assert.equal(f.congested, true);
+    // the keyframe goes out with the queue at 60 % of the limit: still congested
+    assert.deepEqual(feed(f, [key(2000)], { ...healthy, queued: limit * 0.6 }), ['key@2000']);
+    assert.equal(f.congested, true);
+    // the rate fell (or the link came back): the queue drains, and no frame is dropped again
+    assert.deepEqual(feed(f, [inter(2033)], { ...healthy, queued: limit * 0.1 }), ['inter@2033']);
+    assert.equal(f.congested, false, 'not congested for ever (the bitrate would never step back up)');
+  });
+
   it("a new session's first burst is not congestion until the server has acknowledged it", () => {
     const f = new MediaForwarder(ALLOWANCE);
     f.encoderStarted();

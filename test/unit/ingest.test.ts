@@ -129,6 +129,12 @@ describe('--source listen: the options', () => {
     const i = argv.indexOf('-i');
     assert.deepEqual(argv.slice(i - 2, i + 2), ['-f', 'flv', '-i', 'pipe:4']);
   });
+  it('the bitrate follows the uplink unless --no-adaptive-bitrate, or --copy (the bitrate is the encoder’s)', () => {
+    assert.equal(resolve({}).adaptiveBitrate, true);
+    assert.equal(resolve({ adaptiveBitrate: false }).adaptiveBitrate, false);
+    assert.equal(resolve({ copy: true }).adaptiveBitrate, false);
+    assert.equal(resolve({}, { RTMPUSH_BITRATE_UP_AFTER: '20s' }).bitrateUpAfterMs, 20_000);
+  });
   it('refuses a non-loopback address with no key, and --loop', () => {
     assert.throws(() => resolve({ listen: '[::]:1935' }), UsageError);
     assert.throws(() => resolve({ loop: true }), /--loop only works with a file --source/);
