@@ -8,6 +8,7 @@ import { buildFfmpegArgv } from '../../src/ffmpeg/argv.js';
 import { IngestInput } from '../../src/ingest/input.js';
 import { IngestServer, PUBLISH_WITHIN_MS } from '../../src/ingest/server.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
+import { slatePlanFor } from '../../src/run/source-runs.js';
 import { redact } from '../../src/secret.js';
 import { CARD_TEXT, renderCard } from '../../src/slate/card.js';
 import { flvTags } from '../helpers/flv.js';
@@ -184,5 +185,42 @@ describe('the ingest server', () => {
     assert.equal(closedAt.filter((t) => t > 0).length, 9, 'none published within 5 s: all closed');
     for (const s of sockets) s.destroy();
     await server.close();
+  });
+});
+
+describe('the slate’s encode', () => {
+  const plan = () =>
+    resolveStream({ to: ['local'], source: 'listen' }, { env: {}, cwd: tempDir('slate-plan'), os: 'linux' }).plan;
+  it('an image is held (-loop 1 at the stream’s rate), a video looped (-stream_loop -1); silence beside either', () => {
+    const image = buildFfmpegArgv({ ...plan(), source: { kind: 'slate', path: '/s/brb.png', image: true } });
+    const video = buildFfmpegArgv({ ...plan(), source: { kind: 'slate', path: '/s/brb.mp4', image: false } });
+    const inputs = (argv: string[]) => argv.flatMap((a, i) => (a === '-i' ? [argv[i + 1]] : []));
+    assert.deepEqual(inputs(image), ['/s/brb.png', 'anullsrc=channel_layout=stereo:sample_rate=48000']);
+    assert.deepEqual(image.slice(image.indexOf('-loop'), image.indexOf('-loop') + 4), [
+      '-loop',
+      '1',
+      '-framerate',
+      '30',
+    ]);
+    assert.deepEqual(video.slice(video.indexOf('-stream_loop'), video.indexOf('-stream_loop') + 2), [
+      '-stream_loop',
+      '-1',
+    ]);
+    assert.deepEqual(inputs(video)[0], '/s/brb.mp4');
+  });
+  it('with --copy it is encoded as the encoder’s stream is: its size, rate, keyframes, bitrate and audio rate', () => {
+    const p = slatePlanFor(plan(), {
+      width: 1920,
+      height: 1080,
+      fps: 60,
+      keyintS: 2,
+      videoKbps: 6000,
+      audioSampleRate: 44100,
+      audioChannels: 2,
+    });
+    assert.deepEqual(
+      [p.video.width, p.video.height, p.video.fps, p.video.kbps, p.video.keyintFrames, p.audio.sampleRate],
+      [1920, 1080, 60, 6000, 120, 44100],
+    );
   });
 });
