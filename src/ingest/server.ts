@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
-import { headerKind } from '../rtmp/flv.js';
-import type { RtmpMessage } from '../rtmp/message.js';
+import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
+import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
 import { ServerSession } from '../rtmp/server.js';
 import type { Secret } from '../secret.js';
 
@@ -12,6 +12,8 @@ export const INGEST_APP = 'live';
 const MAX_CONNECTIONS = 8;
 /** A connection that has not published by then is closed (an encoder publishes within a round trip or two). */
 export const PUBLISH_WITHIN_MS = 5000;
+/** A publisher with no video keyframe after this long gives way to a new one. */
+const HOLD_WITHOUT_VIDEO_MS = 3000;
 /** Refusals are told at most this often. */
 const REFUSALS_EVERY_MS = 10_000;
 /** A publisher that sends no media for this long is treated as gone (a frozen encoder, a dead link). */
@@ -37,6 +39,9 @@ export class IngestPublisher {
   #closedFor: string | undefined;
   /** performance.now() of its latest message: a clock step (NTP, a resumed VM) is not silence. */
   lastMediaAt = performance.now();
+  readonly publishedAt = performance.now();
+  /** It has sent a video keyframe: it is streaming, not just holding the slot. */
+  keyframed = false;
 
   constructor(
     readonly from: string,
@@ -50,6 +55,7 @@ export class IngestPublisher {
     this.lastMediaAt = performance.now();
     const kind = headerKind(msg);
     if (kind) this.headers.set(kind, msg);
+    else if (!this.keyframed && msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) this.keyframed = true;
     this.onMedia(msg);
   }
 
@@ -159,8 +165,15 @@ export class IngestServer {
       );
       return { ok: false, reason: 'wrong stream key' };
     }
-    if (this.#live) {
-      this.#refused('busy', `an encoder at ${from} published while ${this.#live.from} is live: refused`);
+    const live = this.#live;
+    if (live && !live.keyframed && performance.now() - live.publishedAt > HOLD_WITHOUT_VIDEO_MS) {
+      // one that has sent no video in seconds is holding the slot, not streaming: the new one takes its place
+      this.warn(
+        `the encoder at ${live.from} sent no video in ${HOLD_WITHOUT_VIDEO_MS / 1000} s: ${from} takes its place`,
+      );
+      live.close('the encoder sent no video; another took its place');
+    } else if (live) {
+      this.#refused('busy', `an encoder at ${from} published while ${live.from} is live: refused`);
       return { ok: false, reason: 'another encoder is publishing' };
     }
     return { ok: true };

@@ -9,7 +9,8 @@ import { IngestInput } from '../../src/ingest/input.js';
 import { IngestServer, PUBLISH_WITHIN_MS } from '../../src/ingest/server.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
 import { slatePlanFor } from '../../src/run/source-runs.js';
-import { redact } from '../../src/secret.js';
+import { PublisherSession } from '../../src/rtmp/publisher.js';
+import { redact, Secret } from '../../src/secret.js';
 import { CARD_TEXT, renderCard } from '../../src/slate/card.js';
 import { flvTags } from '../helpers/flv.js';
 import { AVC_SEQUENCE_HEADER } from '../helpers/publisher.js';
@@ -222,5 +223,89 @@ describe('the slate’s encode', () => {
       [p.video.width, p.video.height, p.video.fps, p.video.kbps, p.video.keyintFrames, p.audio.sampleRate],
       [1920, 1080, 60, 6000, 120, 44100],
     );
+  });
+});
+
+describe('the ingest server, with real RTMP publishers on loopback', () => {
+  /** Publishes to the server; `ended` resolves with how the session ended. */
+  async function publish(port: number, name: string) {
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    let ended: (kind: string) => void = () => {};
+    const end = new Promise<string>((r) => (ended = r));
+    const session = await new Promise<PublisherSession | undefined>((resolve) => {
+      const s: PublisherSession = new PublisherSession(
+        socket,
+        { endpoint: { protocol: 'rtmp', host: '127.0.0.1', port, app: 'live' }, name, deadlineMs: 3000 },
+        {
+          onPublished: () => resolve(s),
+          onEnd: (e) => {
+            resolve(undefined);
+            ended(e.kind);
+          },
+        },
+      );
+    });
+    return { session, end, socket };
+  }
+  const audio = Buffer.from([0xaf, 1, 0, 0]);
+
+  it('a wrong key is refused and its connection ended; the one streaming is not touched', async () => {
+    const server = new IngestServer({ host: '127.0.0.1', port: 0, key: new Secret('right-key-1234') });
+    const warnings: string[] = [];
+    server.warn = (m) => warnings.push(m);
+    const taken: string[] = [];
+    server.onPublish((p) => taken.push(p.from));
+    await server.listen();
+    try {
+      const good = await publish(server.port, 'right-key-1234');
+      assert.ok(good.session, 'the right key is taken');
+      const wrong = await publish(server.port, 'guess-0001');
+      assert.equal(wrong.session, undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(wrong.socket.destroyed || wrong.socket.readableEnded, true, 'one guess per connection');
+      assert.match(warnings[0]!, /published with a wrong stream key: refused/);
+      assert.equal(taken.length, 1);
+      assert.equal(good.socket.destroyed, false);
+      good.session!.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('one that sends no video for 3 s gives way to a new encoder; one that streams does not', async () => {
+    const server = new IngestServer({ host: '127.0.0.1', port: 0 });
+    const warnings: string[] = [];
+    server.warn = (m) => warnings.push(m);
+    await server.listen();
+    try {
+      const holder = await publish(server.port, 'obs');
+      assert.ok(holder.session);
+      const tick = setInterval(
+        () => holder.session!.send({ csid: 4, typeId: MSG.Audio, streamId: 1, timestamp: 0, payload: audio }),
+        100,
+      );
+      const early = await publish(server.port, 'obs');
+      assert.equal(early.session, undefined, 'within 3 s: still its slot');
+      await new Promise((r) => setTimeout(r, 3200));
+      const next = await publish(server.port, 'obs');
+      clearInterval(tick);
+      assert.ok(next.session, 'after 3 s with no video: the new one is taken');
+      assert.equal(await holder.end, 'closed', 'the holder is cut off');
+      assert.ok(warnings.some((w) => /sent no video in 3 s: .* takes its place/.test(w)));
+      // the new one streams (video, a keyframe first): another is refused however long it waits
+      let ts = 0;
+      const video = setInterval(() => {
+        ts += 33;
+        next.session!.send({ csid: 6, typeId: MSG.Video, streamId: 1, timestamp: ts, payload: key(1) });
+      }, 100);
+      await new Promise((r) => setTimeout(r, 3200));
+      const later = await publish(server.port, 'obs');
+      clearInterval(video);
+      assert.equal(later.session, undefined, 'a streaming encoder keeps its slot');
+      next.session!.close();
+    } finally {
+      await server.close();
+    }
   });
 });
