@@ -75,12 +75,13 @@ describe('the bitrate follows the uplink (a tc-shaped link in a network namespac
     await sleep(2000);
     await ns.shapePort(19361, '500kbit');
     const shapedAt = Date.now();
-    const down = await waitFor((e) => e.type === 'bitrate' && e.kbps < e.previousKbps, 30_000);
+    const first = await waitFor((e) => e.type === 'bitrate' && e.kbps < e.previousKbps, 30_000);
+    assert.equal(first.previousKbps, 800);
+    assert.match(first.reason, /for 5 s$/);
+    // one step or two: a rate that fits the link (with the audio, and the link's own overhead)
+    const down = await waitFor((e) => e.type === 'bitrate' && e.kbps + 96 <= 500 * 0.95, 30_000);
     const tookMs = Date.parse(down.time) - shapedAt;
-    assert.equal(down.previousKbps, 800);
-    assert.ok(down.kbps <= 500 * 0.9 - 96 + 1, `down to ${down.kbps} kbps`);
     assert.ok(down.kbps >= 240, 'never under 30 % of the plan');
-    assert.match(down.reason, /for 5 s$/);
     assert.ok(tookMs < 15_000, `the bitrate fit ${tookMs} ms after the link fell`);
     // the encoder itself makes the lower rate once the new one took over (a URL is probed again: seconds)
     const changedAt = Date.parse(down.time);
