@@ -19,6 +19,7 @@ import { ControlServer } from '../control/server.js';
 import { metricsExposure, parseMetricsAddress } from '../control/address.js';
 import { Reloader } from '../run/reload.js';
 import { IngestServer } from '../ingest/server.js';
+import { slateCovers } from '../plan/source.js';
 import type { CliIo } from './io.js';
 import { ConfigReader } from './reload.js';
 import { underTerminal } from './terminal.js';
@@ -203,7 +204,7 @@ async function stream(
     plan.source.hasAudio = probe.hasAudio;
   }
   // a slate ffmpeg cannot read would only show when the source is lost: found now
-  if (plan.slate?.path && (plan.source.kind === 'listen' || ['url', 'camera', 'screen'].includes(plan.source.kind))) {
+  if (plan.slate?.path && slateCovers(plan.source)) {
     const probe = await probeSourceFile(ffprobe, plan.slate.path);
     if (!probe.ok || !probe.hasVideo)
       throw new UsageError(

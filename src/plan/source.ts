@@ -77,6 +77,14 @@ function hideUrlSecrets(raw: string): boolean {
   return secrets.length > 0;
 }
 
+/**
+ * Sources that can be lost while streaming and come back (an encoder publishing, a URL, a device): the slate covers
+ * them. A file, stdin and the test pattern end or run on their own.
+ */
+export function slateCovers(source: Source): boolean {
+  return ['listen', 'url', 'camera', 'screen'].includes(source.kind);
+}
+
 /** How a source is shown to the user (URLs may carry credentials: passed through redact() by the reporter). */
 export function describeSource(source: Source): string {
   switch (source.kind) {

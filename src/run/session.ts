@@ -10,7 +10,7 @@ import { DestinationBoard } from './board.js';
 import { type EncoderOutcome, superviseEncoder } from './encoder.js';
 import { type DirectorOutcome, SourceDirector } from './source-director.js';
 import type { IngestServer } from '../ingest/server.js';
-import type { Source } from '../plan/source.js';
+import { type Source, slateCovers } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
 import { BitrateGovernor } from './bitrate.js';
 import type { StatusBody } from '../control/api.js';
@@ -136,9 +136,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         },
       });
     }
-    // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
     // an ingest nobody published to: nothing started, nothing failed (a service stopped while idle is fine)
     const published = !opts.ingest || (encoder as DirectorOutcome).published;
+    // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
     await board.feed.drain();
     if (published) await board.stop();
     await opts.recorder?.close();
@@ -202,8 +202,7 @@ function seconds(ms: number): string {
 
 /** Sources that can be lost and come back: the slate plays meanwhile (unless --slate-timeout 0). */
 function directed(plan: Plan): boolean {
-  const kind = plan.source.kind;
-  return kind === 'listen' || (['url', 'camera', 'screen'].includes(kind) && (plan.slate?.timeoutMs ?? 0) > 0);
+  return plan.source.kind === 'listen' || (slateCovers(plan.source) && (plan.slate?.timeoutMs ?? 0) > 0);
 }
 
 /**

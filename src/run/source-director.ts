@@ -390,8 +390,6 @@ export class SourceDirector {
       this.opts.emit({ type: 'warning', message: `could not switch to ${entry.kbps} kbps (${reason}): staying` });
       return;
     }
-    this.#lastExit = exit;
-    this.#lastError = entry.run.lastError ?? this.#lastError;
     // a URL, camera or screen that never gave a frame is not lost but wrong (a typo, no such device): it fails
     // the stream as it always did, rather than putting a slate on air for minutes
     if (!this.#sourceFed && this.opts.feed.lastMediaAt === 0) return this.#fail(entry, exit);
@@ -400,7 +398,7 @@ export class SourceDirector {
 
   #fail(entry: Run, exit: FfmpegExit): void {
     this.#lastExit = exit;
-    this.#lastError = entry.run.lastError ?? this.#lastError;
+    this.#lastError = entry.run.lastError;
     this.#failed = true;
     this.#stop();
   }
@@ -435,7 +433,6 @@ export class SourceDirector {
   }
 
   #end(): void {
-    clearInterval(this.#watchdog);
     this.#finish();
   }
 }
