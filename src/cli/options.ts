@@ -1,125 +1,21 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolveDestinations } from '../platforms/destinations.js';
-import { buildPlan, type Plan } from '../plan/plan.js';
+import { buildPlan, encodeText, type Plan } from '../plan/plan.js';
+import { ENCODER_CHOICES, FITS } from '../plan/choices.js';
+import { checkBitrates, choice, ownPresets } from './plan-checks.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { resolveIngest, resolveSlate } from './source-options.js';
 import { findPreset, loadPresets } from '../presets/load.js';
-import { HOUR, SECOND, parseDuration, parseKbps } from '../util/duration.js';
+import { HOUR, MIN_VIDEO_KBPS, SECOND, VIDEO_KBPS, parseDuration, parseKbps } from '../util/duration.js';
 import { tlsPolicy, type TlsPolicy } from '../net/tls-policy.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
 import { readCachedUplink } from '../uplink/cache.js';
 
-/** The flags `start` and `plan` share, as commander gives them (unchecked). */
-export interface RawStreamFlags {
-  to: string[];
-  /** start: the stream's name on this machine (its control socket). */
-  name?: string;
-  /** start: HOST:PORT to serve Prometheus metrics on. */
-  metrics?: string;
-  source?: string;
-  preset?: string;
-  loop?: boolean;
-  videoDevice?: string;
-  audioDevice?: string;
-  videoBitrate?: string;
-  audioBitrate?: string;
-  keyint?: string;
-  duration?: string;
-  record?: string;
-  config?: string;
-  ffmpeg?: string;
-  ffprobe?: string;
-  json?: boolean;
-  verbose?: boolean;
-  retryMaxDelay?: string;
-  maxRetries?: string;
-  insecureTls?: boolean;
-  onState?: string;
-  watchdog?: string;
-  audioRate?: string;
-  allowOverCap?: boolean;
-  rehearse?: boolean;
-  uplink?: string;
-  strict?: boolean;
-  remeasure?: boolean;
-  listen?: string;
-  slate?: string;
-  slateTimeout?: string;
-  copy?: boolean;
-  /** commander's --no-adaptive-bitrate: false when given. */
-  adaptiveBitrate?: boolean;
-}
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-export function addStreamOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '-t, --to <list>',
-      'destinations: platform ids, config names, local, ' +
-        'or [label=]rtmp(s)://host/app/key (comma-separated, repeatable)',
-      collect,
-      [],
-    )
-    .option(
-      '-s, --source <source>',
-      'testsrc (default), camera, screen, - (stdin), a file, a URL to restream, or listen (OBS publishes to rtmpush)',
-    )
-    .option('--listen <host:port>', 'with --source listen: where encoders publish (default 127.0.0.1:1935)')
-    .option(
-      '--copy',
-      "with --source listen: send the encoder's stream as it is (no re-encoding), if the platforms take it",
-    )
-    .option('--slate <file>', 'an image or video the destinations get while the source is lost (default: a card)')
-    .option('--slate-timeout <time>', 'end the stream after the slate has played this long (default 10m; 0: at once)')
-    .option('--no-adaptive-bitrate', 'keep the video bitrate when the uplink sags (default: lower it, then back up)')
-    .option('-p, --preset <name>', 'encoding preset (see rtmpush presets); default 720p30')
-    .option('--loop', 'repeat a file source forever')
-    .option('--video-device <device>', 'camera/screen device (e.g. /dev/video0, :0.0, an avfoundation index)')
-    .option('--audio-device <device>', 'audio device (e.g. pulse:default, alsa:hw:0)')
-    .option('--video-bitrate <rate>', 'video bitrate, e.g. 2500k or 4M (still capped by each platform)')
-    .option('--audio-bitrate <rate>', 'audio bitrate, e.g. 128k')
-    .option('--keyint <seconds>', 'keyframe interval in seconds (default 2)')
-    .option('--audio-rate <hz>', 'audio sample rate: 48000 (default), 44100, 32000, 22050')
-    .option(
-      '--allow-over-cap',
-      "keep --video-bitrate even above a platform's published cap (caps are disputed; partners get more)",
-    )
-    .option(
-      '--uplink <auto|rate|off>',
-      'cap the bitrate to 70 % of the uplink shared by all destinations: ' +
-        'auto (the last `rtmpush uplink` measurement, default), a rate like 8M, or off',
-    )
-    .option(
-      '--remeasure',
-      'measure the uplink again now (with a twitch or restream destination), even if a measurement from today exists',
-    )
-    .option('--strict', 'stop (exit 2) when the capped bitrate is below what the preset needs')
-    .option(
-      '--rehearse',
-      'run the planned pipeline into the embedded server instead of the platforms ' +
-        'and check what arrived against every chosen platform',
-    )
-    .option('-d, --duration <time>', 'stop after this long, e.g. 90s, 5m, 1h')
-    .option('--record <file>', 'also record locally to this file (Matroska)')
-    .option('-c, --config <file>', 'config file (default ./rtmpush.config.json, then ~/.config/rtmpush/config.json)')
-    .option('--ffmpeg <path>', 'ffmpeg binary to use (or RTMPUSH_FFMPEG)')
-    .option('--ffprobe <path>', 'ffprobe binary to use (or RTMPUSH_FFPROBE)')
-    .option('--retry-max-delay <time>', 'longest wait between reconnection tries (default 30s)')
-    .option(
-      '--max-retries <n>',
-      'give a destination up as failed after this many failed tries in a row (default: never)',
-    )
-    .option('--insecure-tls', 'do not check rtmps:// server certificates (a private CA is better: RTMPUSH_CA_FILE)')
-    .option('--watchdog <time>', 'restart the encoder when it makes no progress for this long (default 15s)')
-    .option('--on-state <cmd>', 'run this shell command on every state change, the event as JSON on its stdin')
-    .option('--json', 'print NDJSON events on stdout')
-    .option('-v, --verbose', "also show ffmpeg's own log lines (keys redacted)");
-}
+export { addStreamOptions, type RawStreamFlags } from './stream-flags.js';
+import type { RawStreamFlags } from './stream-flags.js';
 
 export interface ResolvedStream {
   plan: Plan;
@@ -130,8 +26,7 @@ export interface ResolvedStream {
 }
 
 /** The least video bitrate rtmpush will encode: below it x264 makes mush, and 0 would mean no cap at all. */
-export const MIN_VIDEO_KBPS = 100;
-const VIDEO_KBPS = { min: MIN_VIDEO_KBPS, max: 1_000_000, text: 'from 100k to 1000M' };
+export { MIN_VIDEO_KBPS };
 const AUDIO_KBPS = { min: 16, max: 512, text: 'from 16k to 512k' };
 
 export interface ResolveEnv {
@@ -145,7 +40,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const config = loadConfig({ explicit: flags.config, cwd: ctx.cwd, env: ctx.env });
   const defaults = config.config.defaults ?? {};
   const presetName = flags.preset ?? ctx.env.RTMPUSH_PRESET ?? defaults.preset ?? '720p30';
-  const preset = findPreset(loadPresets(config.file), presetName);
+  const presetEntries = loadPresets(config.file);
+  const preset = findPreset(presetEntries, presetName);
 
   const envTo = ctx.env.RTMPUSH_TO ? [ctx.env.RTMPUSH_TO] : undefined;
   const to = flags.to.length > 0 ? flags.to : (envTo ?? defaults.to ?? []);
@@ -210,10 +106,14 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const uplink = resolveUplink(flags.uplink, ctx.env);
   const plan = buildPlan({
     uplinkKbps: uplink?.kbps,
+    loopbackUsesUplink: ctx.env.RTMPUSH_UPLINK_LOOPBACK === 'count',
     preset,
+    presets: ownPresets(destinations, presetEntries),
     source,
     destinations,
     overrides: {
+      fit: choice(flags.fit, '--fit', FITS),
+      encoder: choice(flags.encoder, '--encoder', ENCODER_CHOICES),
       videoKbps:
         flags.videoBitrate === undefined ? undefined : parseKbps(flags.videoBitrate, '--video-bitrate', VIDEO_KBPS),
       audioKbps:
@@ -225,6 +125,11 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     durationMs,
     record,
   });
+  if (flags.copy && plan.encodes.length > 1)
+    throw new UsageError(
+      `--copy sends the encoder's one stream, but these destinations need ${plan.encodes.length} encodes ` +
+        `(${plan.encodes.map(encodeText).join('; ')}): drop --copy, or give every destination the same preset`,
+    );
   if (ingest) plan.ingest = ingest;
   plan.slate = slate;
   plan.adaptiveBitrate = flags.adaptiveBitrate !== false && !flags.copy;
@@ -236,25 +141,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
       text: 'from 5s to 1h',
     });
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
-  if (uplink && plan.video.kbps < MIN_VIDEO_KBPS) {
-    const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';
-    throw new UsageError(
-      `--uplink: ${uplink.kbps} kbps (${uplink.from}) leaves ${plan.video.kbps} kbps of video ` +
-        `for each of ${plan.destinations.filter((d) => d.kind !== 'local').length} destinations, ` +
-        `below the ${MIN_VIDEO_KBPS} kbps rtmpush needs: ${fix}, stream to fewer destinations, or pass --uplink off`,
-    );
-  }
-  if (plan.belowPresetMinimum) {
-    const fits = loadPresets(config.file)
-      .map((e) => e.preset)
-      .filter((p) => p.minVideoKbps <= plan.video.kbps)
-      .sort((a, b) => b.width * b.height * b.fps - a.width * a.height * a.fps)[0];
-    const advice =
-      `${plan.video.kbps} kbps is below what ${preset.name} needs (${preset.minVideoKbps} kbps): ` +
-      `${fits ? `use --preset ${fits.name}` : 'no preset fits'}, or stream to fewer destinations`;
-    if (flags.strict) throw new UsageError(`--strict: ${advice}`);
-    plan.notes.unshift(advice);
-  }
+  checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict));
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined)
     retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', {

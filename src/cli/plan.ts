@@ -2,6 +2,8 @@ import { buildFfmpegArgv } from '../ffmpeg/argv.js';
 import { locateFfmpeg } from '../ffmpeg/locate.js';
 import { endpointUrl } from '../platforms/destinations.js';
 import { describeSource } from '../plan/source.js';
+import type { Encode } from '../plan/encodes.js';
+import type { Plan } from '../plan/plan.js';
 import { printJson } from '../report/ndjson.js';
 import { MASK, redact } from '../secret.js';
 import type { CliIo } from './io.js';
@@ -31,6 +33,7 @@ export function planCommand(flags: RawStreamFlags, io: CliIo): number {
       video: plan.video,
       audio: plan.audio,
       bitrate: plan.bitrate,
+      encodes: plan.encodes.map(encodeJson),
       destinations,
       durationMs: plan.durationMs ?? null,
       record: plan.record ?? null,
@@ -40,15 +43,12 @@ export function planCommand(flags: RawStreamFlags, io: CliIo): number {
     });
     return 0;
   }
-  const v = plan.video;
+  const many = plan.encodes.length > 1;
   const lines = [
     `preset   ${plan.preset}`,
     `source   ${describeSource(plan.source)}`,
-    `video    ${v.width}x${v.height}@${v.fps} H.264 ${v.profile} ${v.kbps} kbps CBR (bufsize ${v.bufsizeKbps}k), ` +
-      `x264 ${v.x264Preset}, keyframe every ${v.keyintSeconds} s (${v.keyintFrames} frames)`,
-    `bitrate  set by ${plan.bitrate.text}`,
-    `audio    AAC-LC ${plan.audio.kbps} kbps ${plan.audio.sampleRate} Hz ${plan.audio.channels} ch`,
-    ...destinations.map((d) => `to       ${d.label}: ${d.url}`),
+    ...plan.encodes.flatMap((e) => encodeLines(e, many)),
+    ...destinations.map((d) => `to       ${d.label}: ${d.url}${many ? ` (${encodeOf(plan, d.label)})` : ''}`),
     ...(plan.durationMs ? [`duration ${plan.durationMs / 1000} s`] : []),
     ...(plan.record ? [`record   ${plan.record}`] : []),
     ...plan.notes.map((n) => `note     ${n}`),
@@ -63,4 +63,41 @@ export function planCommand(flags: RawStreamFlags, io: CliIo): number {
 /** Quote one argument for a POSIX shell, only when it needs it. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+const encodeOf = (plan: Plan, label: string): string =>
+  plan.encodes.find((e) => e.destinations.includes(label))?.id ?? '?';
+
+/** An encode as `plan --json` shows it: its setting, its destinations and what bound each. */
+function encodeJson(e: Encode) {
+  return {
+    id: e.id,
+    preset: e.preset,
+    video: e.video,
+    audio: e.audio,
+    bitrate: e.bitrate,
+    destinations: e.destinations,
+    boundBy: e.boundBy,
+    uplinkShareKbps: e.uplinkShareKbps ?? null,
+  };
+}
+
+function encodeLines(e: Encode, many: boolean): string[] {
+  const v = e.video;
+  const head = many ? `encode   ${e.id} (${e.preset}) → ${e.destinations.join(', ')}\n  ` : '';
+  const pad = many ? '  ' : '';
+  return [
+    `${head}video    ${v.width}x${v.height}@${v.fps} H.264 ${v.profile} ${v.kbps} kbps CBR ` +
+      `(bufsize ${v.bufsizeKbps}k), ` +
+      `${v.encoder === 'auto' ? 'encoder auto (x264 unless hardware works)' : v.encoder} ${v.x264Preset}, ` +
+      `fit ${v.fit}, keyframe every ${v.keyintSeconds} s (${v.keyintFrames} frames)`,
+    `${pad}bitrate  set by ${e.bitrate.text}`,
+    ...(many
+      ? Object.entries(e.boundBy)
+          .filter(([, text]) => text !== e.bitrate.text)
+          .map(([label, text]) => `${pad}         ${label}: ${text}`)
+      : []),
+    `${pad}audio    AAC-LC ${e.audio.kbps} kbps ${e.audio.sampleRate} Hz ${e.audio.channels} ch` +
+      (many ? ` (audio ${e.audioIndex + 1})` : ''),
+  ];
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import '../util/zod.js';
+import { ENCODER_CHOICES } from '../plan/choices.js';
 
 export { describeIssues } from '../util/zod.js';
 
@@ -9,6 +10,10 @@ export const configDestinationSchema = z
     url: z.optional(z.string()),
     keyEnv: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
     key: z.optional(z.string().check(z.minLength(1))),
+    /** This destination's own encode: a preset, a video bitrate, an encoder (else the stream's). */
+    preset: z.optional(z.string().check(z.minLength(1))),
+    videoBitrate: z.optional(z.union([z.int().check(z.minimum(100), z.maximum(100_000)), z.string()])),
+    encoder: z.optional(z.enum(ENCODER_CHOICES)),
   })
   .check(
     z.refine((d) => Boolean(d.platform) !== Boolean(d.url), { message: 'give exactly one of "platform" or "url"' }),

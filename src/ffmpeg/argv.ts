@@ -1,4 +1,7 @@
+import type { Encode } from '../plan/encodes.js';
 import type { Plan } from '../plan/plan.js';
+import type { AudioSetting, VideoSetting } from '../plan/setting.js';
+import { fitChain, splitGraph } from './filters.js';
 import { sourceInputArgs, sourceListFile } from './source-args.js';
 
 /** One output of the tee muxer. */
@@ -28,12 +31,27 @@ export const FIRST_LEG_FD = 3;
  * but this ffmpeg can write to those pipes: there is no port or path for another local user to reach.
  */
 export function slaveTargets(plan: Plan): SlaveTarget[] {
-  // One leg for every destination: rtmpush reads it once and feeds each relay, so destinations can come and go
-  // without touching the encoder.
-  const targets: SlaveTarget[] = [{ label: 'destinations', format: 'flv', url: `pipe:${FIRST_LEG_FD}`, options: [] }];
-  if (plan.record)
-    targets.push({ label: 'record', format: 'matroska', url: `pipe:${FIRST_LEG_FD + targets.length}`, options: [] });
+  // One leg per encode: rtmpush reads it once and feeds each of its destinations' relays, so destinations can come
+  // and go without touching the encoder. With several encodes each leg selects its own streams.
+  const many = plan.encodes.length > 1;
+  const select = (e: Encode, i: number): [string, string][] => (many ? [['select', `v:${i},a:${e.audioIndex}`]] : []);
+  const targets: SlaveTarget[] = plan.encodes.map((e, i) => ({
+    label: many ? e.id : 'destinations',
+    format: 'flv',
+    url: `pipe:${FIRST_LEG_FD + i}`,
+    options: select(e, i),
+  }));
+  if (plan.record) {
+    const main = plan.encodes[0]!;
+    const url = `pipe:${FIRST_LEG_FD + targets.length}`;
+    targets.push({ label: 'record', format: 'matroska', url, options: select(main, 0) });
+  }
   return targets;
+}
+
+/** The legs that carry encodes (every one but the recording's), in the order of plan.encodes. */
+export function encodeLegCount(plan: Plan): number {
+  return plan.encodes.length;
 }
 
 const escapeOnce = (value: string): string => value.replace(/[\\'|[\]:=]/g, (c) => `\\${c}`);
@@ -59,7 +77,7 @@ function escapeTeeUrl(url: string): string {
 
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */
 export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTargets(plan)): string[] {
-  const { video, audio } = plan;
+  const { video, audio, encodes } = plan;
   // A private source URL's list, or an ingest's FLV, comes on the pipe after the legs'.
   const inputFd = FIRST_LEG_FD + targets.length;
   const input = sourceInputArgs(plan.source, {
@@ -69,14 +87,19 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     sampleRate: audio.sampleRate,
     inputFd,
   });
-  const vf = [
-    `scale=${video.width}:${video.height}:force_original_aspect_ratio=decrease`,
-    `pad=${video.width}:${video.height}:(ow-iw)/2:(oh-ih)/2`,
-    'setsar=1',
-    `fps=${video.fps}`,
-    'format=yuv420p',
-  ].join(',');
-  const kbps = (n: number): string => `${n}k`;
+  // One encode: a simple filter chain. Several: the source decoded once, split, one branch per encode.
+  const one = encodes.length === 1;
+  const videoMaps = one ? ['-map', input.videoMap] : encodes.flatMap((_, i) => ['-map', `[v${i}]`]);
+  const filters = one
+    ? ['-vf', fitChain(video)]
+    : [
+        '-filter_complex',
+        splitGraph(
+          input.videoMap,
+          encodes.map((e) => e.video),
+        ),
+      ];
+  const audios = distinctAudios(encodes);
   return [
     '-hide_banner',
     '-loglevel',
@@ -87,43 +110,11 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     '-stats_period',
     '1',
     ...input.args,
-    '-map',
-    input.videoMap,
-    '-map',
-    input.audioMap,
-    '-vf',
-    vf,
-    '-c:v',
-    'libx264',
-    '-preset',
-    video.x264Preset,
-    ...(video.tune ? ['-tune', video.tune] : []),
-    '-profile:v',
-    video.profile,
-    '-pix_fmt',
-    'yuv420p',
-    '-b:v',
-    kbps(video.kbps),
-    '-maxrate',
-    kbps(video.kbps),
-    '-bufsize',
-    kbps(video.bufsizeKbps),
-    '-g',
-    String(video.keyintFrames),
-    '-keyint_min',
-    String(video.keyintFrames),
-    '-sc_threshold',
-    '0',
-    '-x264-params',
-    'nal-hrd=cbr:force-cfr=1',
-    '-c:a',
-    'aac',
-    '-b:a',
-    kbps(audio.kbps),
-    '-ar',
-    String(audio.sampleRate),
-    '-ac',
-    String(audio.channels),
+    ...videoMaps,
+    ...audios.flatMap(() => ['-map', input.audioMap]),
+    ...filters,
+    ...encodes.flatMap((e, i) => videoCodecArgs(e.video, i)),
+    ...audios.flatMap((a, i) => audioCodecArgs(a, i)),
     '-flags',
     '+global_header',
     ...(input.outputArgs ?? []),
@@ -135,6 +126,59 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     '-fifo_options',
     FIFO_OPTIONS,
     teeSpec(targets),
+  ];
+}
+
+/** Each distinct audio setting once, in the order of the encodes' audioIndex. */
+function distinctAudios(encodes: Encode[]): AudioSetting[] {
+  const out: AudioSetting[] = [];
+  for (const e of encodes) out[e.audioIndex] ??= e.audio;
+  return out;
+}
+
+const kbps = (n: number): string => `${n}k`;
+
+/** x264 for output video stream `i`: CBR (nal-hrd), the exact GOP with no scene-cut keyframes, the profile. */
+function videoCodecArgs(v: VideoSetting, i: number): string[] {
+  const at = (opt: string): string => `-${opt}:v:${i}`;
+  return [
+    at('c'),
+    'libx264',
+    at('preset'),
+    v.x264Preset,
+    ...(v.tune ? [at('tune'), v.tune] : []),
+    at('profile'),
+    v.profile,
+    at('pix_fmt'),
+    'yuv420p',
+    at('b'),
+    kbps(v.kbps),
+    at('maxrate'),
+    kbps(v.kbps),
+    at('bufsize'),
+    kbps(v.bufsizeKbps),
+    at('g'),
+    String(v.keyintFrames),
+    at('keyint_min'),
+    String(v.keyintFrames),
+    at('sc_threshold'),
+    '0',
+    at('x264-params'),
+    'nal-hrd=cbr:force-cfr=1',
+  ];
+}
+
+/** AAC for output audio stream `i`. */
+function audioCodecArgs(a: AudioSetting, i: number): string[] {
+  return [
+    `-c:a:${i}`,
+    'aac',
+    `-b:a:${i}`,
+    kbps(a.kbps),
+    `-ar:a:${i}`,
+    String(a.sampleRate),
+    `-ac:a:${i}`,
+    String(a.channels),
   ];
 }
 

@@ -1,60 +1,43 @@
 import type { Destination } from '../platforms/destinations.js';
-import type { Preset } from '../presets/schema.js';
 import type { IngestAddress } from '../ingest/server.js';
 import type { Source } from './source.js';
+import { type Encode, groupEncodes, shareUplink, UPLINK_SHARE } from './encodes.js';
+import { type AudioSetting, type BitrateBound, settingFor, type StreamChoices, type VideoSetting } from './setting.js';
 
-export interface PlanInput {
-  preset: Preset;
+export interface PlanInput extends StreamChoices {
   source: Source;
   destinations: Destination[];
-  overrides?: {
-    videoKbps?: number;
-    audioKbps?: number;
-    keyintSeconds?: number;
-    sampleRate?: number;
-    allowOverCap?: boolean;
-  };
   durationMs?: number;
   record?: string;
-  /** Sustained upload capacity (measured or given); each destination needs its own copy of the stream. */
+  /** Sustained upload capacity (measured or given); each destination that leaves the machine needs its own copy. */
   uplinkKbps?: number;
+  /** Loopback servers count as using the uplink (RTMPUSH_UPLINK_LOOPBACK=count: tests behind a shaped loopback). */
+  loopbackUsesUplink?: boolean;
 }
 
-/** Share of the sustained uplink the whole stream may use, from the field: leave room for everything else. */
-export const UPLINK_SHARE = 0.7;
-
-/** What set the video bitrate: the preset, the user's flag, or a destination's cap. */
-export interface BitrateBound {
-  by: 'preset' | 'flag' | 'platform' | 'uplink';
-  destination?: string;
-  text: string;
-}
+export { UPLINK_SHARE };
+export type { BitrateBound, Encode };
 
 export interface Plan {
+  /** The main encode's preset (the first destination's). */
   preset: string;
   source: Source;
-  video: {
-    width: number;
-    height: number;
-    fps: number;
-    kbps: number;
-    bufsizeKbps: number;
-    keyintSeconds: number;
-    keyintFrames: number;
-    x264Preset: string;
-    tune: string | null;
-    profile: string;
-  };
-  audio: { kbps: number; sampleRate: number; channels: number };
+  /** What the settings were made from (a destination added later is matched to an encode with them). */
+  choices: StreamChoices;
+  /** One per distinct setting, in one ffmpeg process; the first is the main one (`video`, `audio` below). */
+  encodes: Encode[];
+  /** The main encode's video, audio and what bound its bitrate (the stream's, when there is one encode). */
+  video: VideoSetting;
+  audio: AudioSetting;
   bitrate: BitrateBound;
   destinations: Destination[];
   durationMs?: number;
   record?: string;
   /** Things the user should know before going live (caps applied, rules a setting breaks). */
   notes: string[];
-  /** The uplink's share per destination (video), when an uplink figure was known. */
+  /** The main encode's video share of the uplink, when an uplink figure was known. */
   uplinkBudgetKbps?: number;
-  /** The video bitrate fell below what the preset needs to look acceptable. */
+  /** Some encode's video bitrate fell below what its preset needs to look acceptable. */
   belowPresetMinimum: boolean;
   /** `--source listen`: where encoders publish, and the key they must give. */
   ingest?: IngestAddress;
@@ -76,124 +59,58 @@ export interface SlateChoice {
   timeoutMs: number;
 }
 
-const even = (n: number): number => Math.max(2, Math.round(n / 2) * 2);
-
-/** Options → plan. Pure: the encode is chosen to satisfy every destination at once. */
+/** Options → plan. Pure: each destination gets its own setting; equal settings share one encode. */
 export function buildPlan(input: PlanInput): Plan {
-  const { preset, destinations } = input;
-  const notes: string[] = [];
-  const limits = destinations.flatMap((d) => {
-    return d.platform ? [{ label: d.label, platform: d.platform }] : [];
-  });
-
-  let width = preset.width;
-  let height = preset.height;
-  let fps = preset.fps;
-  for (const { label, platform } of limits) {
-    const scale = Math.min(
-      1,
-      platform.maxHeight ? platform.maxHeight / height : 1,
-      platform.maxWidth ? platform.maxWidth / width : 1,
+  const { destinations } = input;
+  const grouped = groupEncodes(destinations, input);
+  const encodes = shareUplink(grouped, destinations, input.uplinkKbps, input.loopbackUsesUplink);
+  const notes = [...new Set(destinations.flatMap((d) => settingFor(d, input).notes))];
+  if (encodes.length > 1) {
+    notes.push(
+      `${encodes.length} encodes in one ffmpeg process (${encodes.map(encodeText).join('; ')}): ` +
+        'each costs its own CPU',
     );
-    if (scale < 1) {
-      width = even(width * scale);
-      height = even(height * scale);
-      notes.push(
-        `resolution lowered to ${width}x${height} for ${label} ` +
-          `(${platform.name} accepts at most ${platform.maxWidth ?? '?'}x${platform.maxHeight ?? '?'})`,
-      );
-    }
-    if (platform.maxFps && fps > platform.maxFps) {
-      fps = platform.maxFps;
-      notes.push(`frame rate lowered to ${fps} for ${label} (${platform.name} accepts at most ${platform.maxFps} fps)`);
-    }
   }
+  return withEncodes(
+    {
+      preset: encodes[0]!.preset,
+      source: input.source,
+      choices: { preset: input.preset, presets: input.presets, overrides: input.overrides },
+      encodes,
+      video: encodes[0]!.video,
+      audio: encodes[0]!.audio,
+      bitrate: encodes[0]!.bitrate,
+      destinations,
+      durationMs: input.durationMs,
+      record: input.record,
+      notes,
+      belowPresetMinimum: false,
+    },
+    encodes,
+  );
+}
 
-  const wanted = input.overrides?.videoKbps ?? preset.videoKbps;
-  let bitrate: BitrateBound = input.overrides?.videoKbps
-    ? { by: 'flag', text: `--video-bitrate ${wanted}k` }
-    : { by: 'preset', text: `preset ${preset.name}` };
-  let videoKbps = wanted;
-  for (const { label, platform } of limits) {
-    if (!platform.maxVideoKbps || platform.maxVideoKbps >= videoKbps) continue;
-    if (input.overrides?.allowOverCap) {
-      notes.push(
-        `video ${videoKbps} kbps is above ${label}'s published cap ` +
-          `(${platform.name}: ${platform.maxVideoKbps} kbps), kept by --allow-over-cap`,
-      );
-      continue;
-    }
-    videoKbps = platform.maxVideoKbps;
-    bitrate = {
-      by: 'platform',
-      destination: label,
-      text: `${label}: ${platform.name} caps video at ${platform.maxVideoKbps} kbps`,
-    };
-  }
-  if (bitrate.by === 'platform') notes.push(`video bitrate capped at ${videoKbps} kbps (${bitrate.text})`);
+/** An encode in a few words: `e2 720x1280@30 1500k → tiktok`. */
+export function encodeText(e: Encode): string {
+  const v = e.video;
+  return `${e.id} ${v.width}x${v.height}@${v.fps} ${v.kbps}k → ${e.destinations.join(', ')}`;
+}
 
-  let audioKbps = input.overrides?.audioKbps ?? preset.audio.kbps;
-  for (const { label, platform } of limits) {
-    if (platform.maxAudioKbps && platform.maxAudioKbps < audioKbps) {
-      audioKbps = platform.maxAudioKbps;
-      notes.push(`audio bitrate capped at ${audioKbps} kbps for ${label} (${platform.name}'s limit)`);
-    }
-  }
+/** The plan with its encodes replaced (each changed by `fn`): the main encode's figures follow the first. */
+export function mapEncodes(plan: Plan, fn: (e: Encode, index: number) => Encode): Plan {
+  return withEncodes(plan, plan.encodes.map(fn));
+}
 
-  // Every destination that leaves the machine gets its own copy: N copies must fit in 70 % of the uplink.
-  const remote = destinations.filter((d) => d.kind !== 'local').length;
-  let uplinkBudgetKbps: number | undefined;
-  if (input.uplinkKbps && remote > 0) {
-    uplinkBudgetKbps = Math.floor((UPLINK_SHARE * input.uplinkKbps) / remote - audioKbps);
-    if (uplinkBudgetKbps < videoKbps) {
-      videoKbps = Math.max(0, uplinkBudgetKbps);
-      const mbps = (k: number): string => (k / 1000).toFixed(1);
-      bitrate = {
-        by: 'uplink',
-        text:
-          `${remote} destination${remote === 1 ? '' : 's'} on a ${mbps(input.uplinkKbps)} Mbps uplink: ` +
-          `${mbps(videoKbps)} Mbps video each (70 % rule)`,
-      };
-    }
-  }
-
-  const keyintSeconds = input.overrides?.keyintSeconds ?? 2;
-  for (const { label, platform } of limits) {
-    const max = platform.maxKeyframeSeconds;
-    if (max && keyintSeconds > max) {
-      notes.push(
-        `keyframe every ${keyintSeconds} s: ${label} (${platform.name}) needs at most ${max} s ` +
-          `— use --keyint ${max} or drop the flag`,
-      );
-    }
-  }
-
+function withEncodes(plan: Plan, encodes: Encode[]): Plan {
+  const main = encodes[0]!;
   return {
-    preset: preset.name,
-    source: input.source,
-    video: {
-      width,
-      height,
-      fps,
-      kbps: videoKbps,
-      bufsizeKbps: videoKbps,
-      keyintSeconds,
-      keyintFrames: Math.max(1, Math.round(keyintSeconds * fps)),
-      x264Preset: preset.x264.preset,
-      tune: preset.x264.tune,
-      profile: preset.x264.profile,
-    },
-    audio: {
-      kbps: audioKbps,
-      sampleRate: input.overrides?.sampleRate ?? preset.audio.sampleRate,
-      channels: preset.audio.channels,
-    },
-    bitrate,
-    destinations,
-    durationMs: input.durationMs,
-    record: input.record,
-    notes,
-    uplinkBudgetKbps,
-    belowPresetMinimum: videoKbps < preset.minVideoKbps,
+    ...plan,
+    encodes,
+    preset: main.preset,
+    video: main.video,
+    audio: main.audio,
+    bitrate: main.bitrate,
+    uplinkBudgetKbps: main.uplinkShareKbps,
+    belowPresetMinimum: encodes.some((e) => e.belowPresetMinimum),
   };
 }

@@ -5,6 +5,8 @@ import { endpointUrl, type RtmpEndpoint } from '../rtmp/endpoint.js';
 import { keyAdvice, keyProblem, keyProblemText } from './key-rules.js';
 import { PLATFORM_IDS, type Platform, defaultIngest, expectedApp, findPlatform, platformForHost } from './table.js';
 import type { ConfigDestination, RtmpushConfig } from '../config/schema.js';
+import type { EncoderChoice } from '../plan/choices.js';
+import { VIDEO_KBPS, parseKbps } from '../util/duration.js';
 
 export { endpointUrl, type RtmpEndpoint };
 
@@ -19,6 +21,14 @@ export interface Destination {
   key: Secret;
   /** Where the key came from (a variable name, the config file, the URL), for messages. */
   keyFrom?: string;
+  /** Its own encode (`--to NAME@PRESET`, or the config's preset / videoBitrate / encoder), else the stream's. */
+  own?: OwnSetting;
+}
+
+export interface OwnSetting {
+  preset?: string;
+  videoKbps?: number;
+  encoder?: EncoderChoice;
 }
 
 export interface ResolveContext {
@@ -51,7 +61,7 @@ export function resolveDestinations(rawItems: string[], ctx: ResolveContext): De
       'no destination: pass --to with a platform (youtube, twitch, ...), a config name, local, or an rtmp:// URL',
     );
   }
-  const resolved = uniqueLabels(items.map((item) => resolveOne(item, ctx)));
+  const resolved = uniqueLabels(items.map((item) => withPreset(item, ctx)));
   refuseTwice(resolved);
   return resolved;
 }
@@ -71,6 +81,23 @@ function refuseTwice(destinations: Destination[]): void {
     }
     seen.set(id, d.label);
   }
+}
+
+const PRESET_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** `NAME@PRESET` (a platform id or a config name): that destination gets its own preset. */
+function withPreset(item: string, ctx: ResolveContext): { dest: Destination; explicitLabel: boolean } {
+  const at = item.lastIndexOf('@');
+  if (at < 0 || item.includes('://') || item.includes('=')) return resolveOne(item, ctx);
+  const [name, preset] = [item.slice(0, at), item.slice(at + 1)];
+  if (!PRESET_RE.test(preset))
+    throw new UsageError(
+      `--to ${item}: give a preset after the @, e.g. ${name || 'youtube'}@1080p30 (rtmpush presets)`,
+    );
+  if (name === 'local' || name === '')
+    throw new UsageError(`--to ${item}: NAME@PRESET takes a platform or a config name`);
+  const got = resolveOne(name, ctx);
+  return { ...got, dest: { ...got.dest, own: { ...got.dest.own, preset } } };
 }
 
 function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; explicitLabel: boolean } {
@@ -135,6 +162,24 @@ function fromPlatform(id: string, ctx: ResolveContext, configKey?: { key?: Secre
 
 function fromConfigEntry(name: string, entry: ConfigDestination, ctx: ResolveContext): Destination {
   const where = `config destination "${name}"`;
+  const own = ownSetting(entry, where);
+  const dest = fromConfigTarget(name, entry, ctx, where);
+  return own ? { ...dest, own } : dest;
+}
+
+function ownSetting(entry: ConfigDestination, where: string): OwnSetting | undefined {
+  const { preset, videoBitrate, encoder } = entry;
+  if (preset === undefined && videoBitrate === undefined && encoder === undefined) return undefined;
+  const videoKbps =
+    typeof videoBitrate === 'string' ? parseKbps(videoBitrate, `${where} videoBitrate`, VIDEO_KBPS) : videoBitrate;
+  return {
+    ...(preset ? { preset } : {}),
+    ...(videoKbps ? { videoKbps } : {}),
+    ...(encoder ? { encoder } : {}),
+  };
+}
+
+function fromConfigTarget(name: string, entry: ConfigDestination, ctx: ResolveContext, where: string): Destination {
   let key: Secret | undefined;
   if (entry.keyEnv) {
     const value = ctx.env[entry.keyEnv];

@@ -37,7 +37,17 @@ const tableSchema = z.object({ platforms: z.array(platformSchema) });
 export type Platform = z.infer<typeof platformSchema>;
 
 /** Platforms `--to` accepts by id: the ones with a fixed public ingest. */
-export const PLATFORM_IDS = ['youtube', 'twitch', 'facebook', 'kick', 'x', 'restream', 'trovo'] as const;
+export const PLATFORM_IDS = [
+  'youtube',
+  'twitch',
+  'facebook',
+  'kick',
+  'x',
+  'restream',
+  'trovo',
+  'tiktok',
+  'instagram',
+] as const;
 
 let cached: Platform[] | undefined;
 

@@ -44,11 +44,11 @@ export function loadPresets(configFile?: string): PresetEntry[] {
   return [...byName.values()];
 }
 
-export function findPreset(entries: PresetEntry[], name: string): Preset {
+export function findPreset(entries: PresetEntry[], name: string, what = 'preset'): Preset {
   const found = entries.find((e) => e.preset.name === name);
   if (!found) {
     throw new UsageError(
-      `unknown preset "${name}": use one of ${entries.map((e) => e.preset.name).join(', ')} (see rtmpush presets)`,
+      `unknown ${what} "${name}": use one of ${entries.map((e) => e.preset.name).join(', ')} (see rtmpush presets)`,
     );
   }
   return found.preset;

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import '../util/zod.js';
+import { ENCODER_CHOICES, FITS } from '../plan/choices.js';
 
 const even = z.refine<number>((n) => n % 2 === 0, 'must be even (yuv420p)');
 
@@ -14,6 +15,10 @@ export const presetSchema = z
     videoKbps: z.int().check(z.minimum(100), z.maximum(100_000)),
     /** Below this the preset no longer looks acceptable. */
     minVideoKbps: z.int().check(z.minimum(50)),
+    /** How a source of another shape fills the frame (default: pad; the vertical presets crop). */
+    fit: z.optional(z.enum(FITS)),
+    /** The H.264 encoder (default: --encoder, else auto). */
+    encoder: z.optional(z.enum(ENCODER_CHOICES)),
     x264: z.strictObject({
       preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']),
       tune: z.nullable(z.enum(['film', 'animation', 'grain', 'stillimage', 'fastdecode', 'zerolatency'])),

@@ -3,9 +3,19 @@ import type { DestinationStats, RunEvent } from '../run/events.js';
 type Of<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
 export function formatStart(e: Of<'start'>): string[] {
+  const many = e.encodes.length > 1;
   return [
     `rtmpush: ${e.source} → ${e.destinations.join(', ')}`,
-    `  preset ${e.preset}: ${e.video} (set by ${e.bitrate}); ${e.audio}`,
+    many
+      ? `  ${e.encodes.length} encodes in one ffmpeg process:`
+      : `  preset ${e.preset}: ${e.video} (set by ${e.bitrate}); ${e.audio}`,
+    ...(many
+      ? e.encodes.map(
+          (c) =>
+            `    ${c.id} ${c.preset}: ${c.width}x${c.height}@${c.fps} ${c.kbps} kbps + AAC ${c.audioKbps} kbps` +
+            ` → ${c.destinations.join(', ')}`,
+        )
+      : []),
     `  ffmpeg ${e.ffmpeg}`,
     ...e.notes.map((n) => `  note: ${n}`),
   ];

@@ -3,7 +3,8 @@ import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
 import type { Destination } from '../platforms/destinations.js';
 import { platformHints } from '../platforms/table.js';
-import { MediaFeed } from '../relay/feed.js';
+import { FeedSet } from '../relay/feeds.js';
+import { type Encode, matchEncode } from '../plan/encodes.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import {
@@ -22,6 +23,10 @@ type Summary = Extract<RunEvent, { type: 'summary' }>;
 
 interface Entry {
   dest: Destination;
+  /** The encode it gets (its feed). */
+  encode: string;
+  /** What its encode sends (video + audio), what its delivery is judged against. */
+  streamKbps: number;
   relay: DestinationRelay;
   state: DestinationState;
   /** What the server took since the destination last went live (reset each time). */
@@ -41,20 +46,25 @@ export class DestinationBoard {
   readonly #leaving = new Set<string>();
   #closing = false;
   #started = false;
-  readonly #streamKbps: number;
   readonly #encoderMeter = new ThroughputMeter();
-  readonly feed: MediaFeed;
+  readonly #encodes: Encode[];
+  readonly feed: FeedSet;
 
   constructor(
-    plan: Plan,
+    private readonly plan: Plan,
     private readonly opts: { retry: RetryPolicy; tls: TlsPolicy },
     private readonly emit: Emit,
     onLegFault: (reason: string) => void = () => {},
   ) {
-    this.#streamKbps = plan.video.kbps + plan.audio.kbps;
+    this.#encodes = plan.encodes;
     // rtmpush's own side: the encoder is restarted (no destination would get anything from it otherwise)
-    this.feed = new MediaFeed((reason) => onLegFault(`the encoder's leg cannot be read (${reason})`));
-    for (const dest of plan.destinations) this.#create(dest);
+    this.feed = new FeedSet(
+      plan.encodes.map((e) => e.id),
+      (reason) => onLegFault(`the encoder's leg cannot be read (${reason})`),
+    );
+    for (const dest of plan.destinations) {
+      this.#create(dest, this.#encodes.find((e) => e.destinations.includes(dest.label)) ?? this.#encodes[0]!);
+    }
   }
 
   /** Each destination's label and where it publishes (URL and key): what a reload compares. */
@@ -77,8 +87,15 @@ export class DestinationBoard {
     if (same) throw new BoardRefusal(409, `${same[0]} already publishes there with that key`);
     if (this.#leaving.has(key))
       throw new BoardRefusal(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
+    let encode: Encode;
+    try {
+      // its own setting's encode: a setting the stream does not make is refused (a new encode needs a restart)
+      encode = matchEncode(this.#encodes, dest, this.plan.choices);
+    } catch (error) {
+      throw new BoardRefusal(409, error instanceof Error ? error.message : String(error));
+    }
     this.#removed.delete(dest.label);
-    this.#create(dest);
+    this.#create(dest, encode);
     // before the stream starts (an ingest waiting for its encoder) it is dialled with the others, at start
     if (this.#started) this.#begin(dest.label);
     return this.status().find((d) => d.label === dest.label)!;
@@ -220,22 +237,24 @@ export class DestinationBoard {
     return out;
   }
 
-  #create(dest: Destination): void {
+  #create(dest: Destination, encode: Encode): void {
     const label = dest.label;
+    const streamKbps = encode.video.kbps + encode.audio.kbps;
     const relay = new DestinationRelay({
       target: { ...dest.endpoint, key: dest.key },
       retry: this.opts.retry,
       tls: this.opts.tls,
-      bitrateKbps: this.#streamKbps,
+      bitrateKbps: streamKbps,
       hints: platformHints(dest.platform),
       onEvent: (e) => this.#entries.get(label)?.relay === relay && this.#onRelayEvent(label, e),
     });
-    this.#entries.set(label, { dest, relay, state: initialState(Date.now()), meter: new ThroughputMeter() });
+    const state = initialState(Date.now());
+    this.#entries.set(label, { dest, encode: encode.id, streamKbps, relay, state, meter: new ThroughputMeter() });
   }
 
   #begin(label: string): void {
-    const { relay } = this.#entry(label);
-    this.feed.subscribe(relay);
+    const { relay, encode } = this.#entry(label);
+    this.feed.subscribe(relay, encode);
     relay.start();
     this.emit({ type: 'state', destination: label, state: 'connecting' });
   }
@@ -292,9 +311,11 @@ export class DestinationBoard {
         return this.#apply(label, { ...e, at });
       case 'failed':
         return this.#apply(label, { type: 'failed', at, reason: e.reason });
-      case 'congested':
-        if (e.congested) this.emit(congestedWarning(label, this.#entries.get(label)?.meter.kbps(), this.#streamKbps));
+      case 'congested': {
+        const entry = this.#entries.get(label);
+        if (e.congested && entry) this.emit(congestedWarning(label, entry.meter.kbps(), entry.streamKbps));
         return;
+      }
     }
   }
 }

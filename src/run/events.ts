@@ -2,6 +2,19 @@ import type { Check, ReceivedSummary } from '../probe/summary.js';
 import type { RuleCheck } from '../rehearse/rules.js';
 import type { DestinationStateName } from '../state/destination.js';
 
+/** An encode as the start event gives it. */
+export interface EncodeSummary {
+  id: string;
+  preset: string;
+  width: number;
+  height: number;
+  fps: number;
+  kbps: number;
+  audioKbps: number;
+  encoder: string;
+  destinations: string[];
+}
+
 export type SourceState = 'waiting' | 'live' | 'slate';
 
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
@@ -14,6 +27,8 @@ export type RunEvent =
       audio: string;
       bitrate: string;
       destinations: string[];
+      /** One per distinct setting, in the one ffmpeg process (the first is the one above). */
+      encodes: EncodeSummary[];
       ffmpeg: string;
       notes: string[];
     }

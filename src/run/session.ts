@@ -124,11 +124,11 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         verbose: opts.verbose,
         emit,
         signal: opts.signal,
-        // The tee's legs: the destinations' media (one leg, read once for all of them), then the recording's.
+        // The tee's legs: each encode's media (one leg, read once for all its destinations), then the recording's.
         onStart: (legs) => {
           encoders++;
-          board.feed.attach(legs[0]!);
-          if (opts.recorder) opts.recorder.attach(legs[1]!);
+          board.feed.attach(legs);
+          if (opts.recorder) opts.recorder.attach(legs[board.feed.size]!);
         },
         onProgress,
         onRestarter: (restart) => {
@@ -284,6 +284,17 @@ function startEvent(plan: Plan, ffmpeg: string): RunEvent {
     audio: `AAC ${audio.kbps} kbps ${audio.sampleRate} Hz ${audio.channels === 2 ? 'stereo' : 'mono'}`,
     bitrate: plan.bitrate.text,
     destinations: plan.destinations.map((d) => d.label),
+    encodes: plan.encodes.map((e) => ({
+      id: e.id,
+      preset: e.preset,
+      width: e.video.width,
+      height: e.video.height,
+      fps: e.video.fps,
+      kbps: e.video.kbps,
+      audioKbps: e.audio.kbps,
+      encoder: e.video.encoder,
+      destinations: e.destinations,
+    })),
     ffmpeg,
     notes: plan.notes,
   };

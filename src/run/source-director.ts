@@ -4,16 +4,15 @@ import { CopyRun } from '../ingest/copy-run.js';
 import { takeCopy } from '../ingest/copy-take.js';
 import type { IngestPublisher } from '../ingest/server.js';
 import { PublisherTap } from '../ingest/tap.js';
-import type { Plan } from '../plan/plan.js';
+import { mapEncodes, type Plan } from '../plan/plan.js';
 import type { Platform } from '../platforms/table.js';
-import type { MediaFeed } from '../relay/feed.js';
-import type { EncoderLeg } from '../relay/leg.js';
+import type { FeedSet, StagedLegs } from '../relay/feeds.js';
 import { type LongTimer, setLongTimeout } from '../util/timers.js';
 import type { EncoderOutcome } from './encoder.js';
 import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
-import { lossReason, SilenceJudge, slatePlanFor, withVideoKbps } from './source-runs.js';
+import { lossReason, SilenceJudge, slatePlanFor, withTune, withVideoKbps } from './source-runs.js';
 
 export interface DirectorOptions {
   /**
@@ -34,7 +33,7 @@ export interface DirectorOptions {
   watchdogMs: number;
   emit: Emit;
   signal: AbortSignal;
-  feed: MediaFeed;
+  feed: FeedSet;
   /** The first publish (at once for a source that is not `listen`): the destinations start dialling. */
   onFirstPublish: () => void;
   onProgress: (p: Progress) => void;
@@ -58,7 +57,7 @@ interface Run {
   /** An ingest's encoder: whose stream it reads. */
   publisher?: IngestPublisher;
   /** While staged: its leg, read until it takes over (closed if it is given up). */
-  leg?: EncoderLeg;
+  leg?: StagedLegs;
   /** Given up by the director (a newer one came, it never took over, the stream stops): its end means nothing. */
   abandoned?: boolean;
 }
@@ -241,12 +240,11 @@ export class SourceDirector {
       this.#videoKbps,
     );
     if (kind === 'slate' && runPlan.source.kind === 'slate')
-      runPlan = {
-        ...runPlan,
-        source: { ...runPlan.source, path: this.#slateFile(runPlan) },
-        // its first frame out at once (no lookahead): the slate is on air within a second of the loss
-        video: { ...runPlan.video, tune: 'zerolatency' },
-      };
+      // its first frame out at once (no lookahead): the slate is on air within a second of the loss
+      runPlan = withTune({ ...runPlan, source: { ...runPlan.source, path: this.#slateFile(runPlan) } }, 'zerolatency');
+    // rtmpush's card is shown whole in every encode's frame (a vertical one would crop its words)
+    if (kind === 'slate' && !this.opts.plan.slate?.path)
+      runPlan = mapEncodes(runPlan, (e) => ({ ...e, video: { ...e.video, fit: 'pad' } }));
     const entry: Run = {
       kind,
       startedAt: Date.now(),
@@ -273,17 +271,17 @@ export class SourceDirector {
   /** A new run: attached when it is the first, else staged to take over on its first keyframe. */
   #register(entry: Run): Run {
     void entry.run.exited.then((exit) => this.#exited(entry, exit));
-    const leg = entry.run.legs[0]!;
+    const legs = entry.run.legs;
     if (!this.#current) {
       this.#current = entry;
-      this.opts.feed.attach(leg);
+      this.opts.feed.attach(legs);
       this.#announce(entry);
       return entry;
     }
     if (this.#staged) this.#abandon(this.#staged);
     this.#staged = entry;
     entry.leg = this.opts.feed.stage(
-      leg,
+      legs,
       () => this.#taken(entry),
       () => entry.run.kill(),
     );

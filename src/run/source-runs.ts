@@ -1,15 +1,26 @@
 import type { CopiedStream } from '../ingest/copy-check.js';
-import type { Plan } from '../plan/plan.js';
+import { mapEncodes, type Plan } from '../plan/plan.js';
 import type { Source } from '../plan/source.js';
 import type { CopyRun } from '../ingest/copy-run.js';
 import type { EncoderRun } from './encoder-run.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
 
-/** The plan at another video bitrate (the buffer scaled with it). */
+/**
+ * The plan with its main encode at another video bitrate (the buffer scaled with it); other encodes are scaled in
+ * the same proportion (they share the uplink that asked for it).
+ */
 export function withVideoKbps(plan: Plan, kbps: number): Plan {
   if (kbps === plan.video.kbps) return plan;
-  const bufsizeKbps = Math.round((plan.video.bufsizeKbps * kbps) / plan.video.kbps);
-  return { ...plan, video: { ...plan.video, kbps, bufsizeKbps } };
+  const ratio = kbps / plan.video.kbps;
+  return mapEncodes(plan, (e, i) => {
+    const to = i === 0 ? kbps : Math.max(1, Math.round(e.video.kbps * ratio));
+    return { ...e, video: { ...e.video, kbps: to, bufsizeKbps: Math.round(e.video.bufsizeKbps * ratio) } };
+  });
+}
+
+/** The plan with every encode's x264 tuned so (the slate: its first frame out at once). */
+export function withTune(plan: Plan, tune: string): Plan {
+  return mapEncodes(plan, (e) => ({ ...e, video: { ...e.video, tune } }));
 }
 
 /** Why a source's encoder ended, as the user reads it: ffmpeg's last error (keys redacted), else how it exited. */
@@ -24,10 +35,11 @@ export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
   const keyintSeconds = stream.keyintS > 0 ? Math.round(stream.keyintS * 2) / 2 : plan.video.keyintSeconds;
   const kbps = stream.videoKbps > 0 ? Math.max(300, stream.videoKbps) : plan.video.kbps;
   const even = (n: number | undefined, fallback: number): number => (n ? Math.round(n / 2) * 2 : fallback);
-  return {
-    ...plan,
+  // --copy has one encode (refused with per-destination settings): the slate is that one, as the stream is
+  return mapEncodes(plan, (e) => ({
+    ...e,
     video: {
-      ...plan.video,
+      ...e.video,
       width: even(stream.width, plan.video.width),
       height: even(stream.height, plan.video.height),
       fps,
@@ -37,11 +49,11 @@ export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
       keyintFrames: Math.round(fps * keyintSeconds),
     },
     audio: {
-      ...plan.audio,
+      ...e.audio,
       sampleRate: stream.audioSampleRate === 44100 ? 44100 : 48000,
       channels: stream.audioChannels ?? 2,
     },
-  };
+  }));
 }
 
 /** A source silent this long is lost, at the least; never judged on more than the longest. */

@@ -36,6 +36,10 @@ export function parseDuration(
 }
 
 /** "6000k" | "6M" | "6000" (kbps) → kbps, within `range`. */
+/** What a video bitrate may be (flags, config). */
+export const MIN_VIDEO_KBPS = 100;
+export const VIDEO_KBPS = { min: MIN_VIDEO_KBPS, max: 1_000_000, text: 'from 100k to 1000M' };
+
 export function parseKbps(
   raw: string,
   flag: string,

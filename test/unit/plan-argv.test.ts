@@ -44,14 +44,21 @@ describe('buildPlan: presets × destinations', () => {
     });
   }
 
-  it('the strictest platform caps a --video-bitrate and is named', () => {
+  it('a platform caps a --video-bitrate for itself only, and is named; the other keeps the flag', () => {
     const p = plan('1080p60', 'youtube,twitch', { overrides: { videoKbps: 9000 } });
-    assert.equal(p.video.kbps, 6000);
-    assert.deepEqual(p.bitrate, {
+    assert.deepEqual(
+      p.encodes.map((e) => [e.destinations, e.video.kbps]),
+      [
+        [['youtube'], 9000],
+        [['twitch'], 6000],
+      ],
+    );
+    assert.deepEqual(p.encodes[1]!.bitrate, {
       by: 'platform',
       destination: 'twitch',
       text: 'twitch: Twitch caps video at 6000 kbps',
     });
+    assert.equal(p.video.kbps, 9000, 'the main encode is the first destination’s');
     assert.ok(p.notes.some((n) => n.includes('capped at 6000')));
   });
 
@@ -80,7 +87,7 @@ describe('buildPlan: presets × destinations', () => {
 
   it('--audio-rate sets the sample rate', () => {
     const argv = buildFfmpegArgv(plan('360p30', 'local', { overrides: { sampleRate: 22050 } }));
-    assert.equal(valueAfter(argv, '-ar'), '22050');
+    assert.equal(valueAfter(argv, '-ar:a:0'), '22050');
   });
 
   it('a flag under every cap wins, and says so', () => {
@@ -108,21 +115,21 @@ describe('buildFfmpegArgv', () => {
   it('720p30 to youtube+twitch: one encode, one FLV leg read once for every destination', () => {
     const argv = buildFfmpegArgv(plan('720p30', 'youtube,twitch', { durationMs: 20_000 }));
     const expectPairs: [string, string][] = [
-      ['-c:v', 'libx264'],
-      ['-preset', 'veryfast'],
-      ['-profile:v', 'main'],
-      ['-pix_fmt', 'yuv420p'],
-      ['-b:v', '3000k'],
-      ['-maxrate', '3000k'],
-      ['-bufsize', '3000k'],
-      ['-g', '60'],
-      ['-keyint_min', '60'],
-      ['-sc_threshold', '0'],
-      ['-x264-params', 'nal-hrd=cbr:force-cfr=1'],
-      ['-c:a', 'aac'],
-      ['-b:a', '128k'],
-      ['-ar', '48000'],
-      ['-ac', '2'],
+      ['-c:v:0', 'libx264'],
+      ['-preset:v:0', 'veryfast'],
+      ['-profile:v:0', 'main'],
+      ['-pix_fmt:v:0', 'yuv420p'],
+      ['-b:v:0', '3000k'],
+      ['-maxrate:v:0', '3000k'],
+      ['-bufsize:v:0', '3000k'],
+      ['-g:v:0', '60'],
+      ['-keyint_min:v:0', '60'],
+      ['-sc_threshold:v:0', '0'],
+      ['-x264-params:v:0', 'nal-hrd=cbr:force-cfr=1'],
+      ['-c:a:0', 'aac'],
+      ['-b:a:0', '128k'],
+      ['-ar:a:0', '48000'],
+      ['-ac:a:0', '2'],
       ['-flags', '+global_header'],
       ['-t', '20.000'],
       ['-use_fifo', '1'],
@@ -134,7 +141,8 @@ describe('buildFfmpegArgv', () => {
       ],
     ];
     for (const [flag, value] of expectPairs) assert.equal(valueAfter(argv, flag), value, flag);
-    assert.equal(argv.filter((a) => a === '-c:v').length, 1, 'exactly one video encoder');
+    assert.equal(argv.filter((a) => a.startsWith('-c:v')).length, 1, 'exactly one video encoder');
+    assert.ok(!argv.includes('-filter_complex'), 'one encode: a simple chain');
     assert.deepEqual(argv.slice(-7, -5), ['-f', 'tee']);
     assert.ok(argv.indexOf('-t') < argv.length - 7, '-t must come before -f tee');
     assert.equal(argv[argv.length - 1], '[f=flv:onfail=ignore]pipe:3');
@@ -385,6 +393,7 @@ describe('buildFfmpegArgv', () => {
       const argv = buildFfmpegArgv(plan('720p30', 'local', { source }));
       const start = argv.indexOf('1') + 1; // after '-stats_period 1'
       assert.deepEqual(argv.slice(start, start + want.length), want);
+      assert.equal(argv[start + want.length], '-vf');
     });
   }
 

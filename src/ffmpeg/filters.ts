@@ -1,0 +1,30 @@
+import type { VideoSetting } from '../plan/setting.js';
+
+/**
+ * The picture for one encode, from the decoded source: fitted to its frame (`crop` keeps the centre and fills it,
+ * `pad` shows it whole with bars, `blur` shows it whole over a blurred copy of itself), square pixels, its frame
+ * rate, 4:2:0. One chain (one input, one output): a `-vf`, or a branch of the split in a `-filter_complex`.
+ */
+export function fitChain(v: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit'>, tail = 'format=yuv420p'): string {
+  const { width: w, height: h } = v;
+  const cover = `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h}`;
+  const inside = `scale=${w}:${h}:force_original_aspect_ratio=decrease`;
+  const fitted =
+    v.fit === 'crop'
+      ? cover
+      : v.fit === 'blur'
+        ? `split=2[bg][fg];[bg]${cover},boxblur=20:2[blurred];[fg]${inside}[sharp];` +
+          '[blurred][sharp]overlay=(W-w)/2:(H-h)/2'
+        : `${inside},pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
+  return [fitted, 'setsar=1', `fps=${v.fps}`, tail].join(',');
+}
+
+/**
+ * Several encodes: the source's video decoded once and split, one fitted branch per encode, labelled `[v0]`,
+ * `[v1]`, …; each chain's inner labels are made its own.
+ */
+export function splitGraph(input: string, videos: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit'>[]): string {
+  const branches = videos.map((_, i) => `[s${i}]`).join('');
+  const chains = videos.map((v, i) => `[s${i}]${fitChain(v).replace(/\[(bg|fg|blurred|sharp)\]/g, `[$1${i}]`)}[v${i}]`);
+  return [`[${input}]split=${videos.length}${branches}`, ...chains].join(';');
+}

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { NginxRtmp } from '../helpers/nginx.js';
+import { probe } from '../helpers/probe.js';
+import { childPids, startCli } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/tmp.js';
+import type { ReceivedSummary } from '../../src/probe/summary.js';
+
+/** The mean colour of a third of a frame (left, centre, right) at `atS` seconds into a recording. */
+async function thirds(file: string, atS: number): Promise<[number, number, number][]> {
+  const probeSize = await execa(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries'].concat(['stream=width,height', '-of', 'csv=p=0', file]),
+  );
+  const [w, h] = probeSize.stdout.trim().split(',').map(Number) as [number, number];
+  const raw = await execa(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(atS), '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    { encoding: 'buffer' },
+  );
+  const px = raw.stdout as Uint8Array;
+  const out: [number, number, number][] = [];
+  for (let t = 0; t < 3; t++) {
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let y = 0; y < h; y += 4) {
+      for (let x = Math.floor((t * w) / 3) + 2; x < Math.floor(((t + 1) * w) / 3) - 2; x += 4) {
+        const i = (y * w + x) * 3;
+        for (let c = 0; c < 3; c++) sum[c]! += px[i + c]!;
+        n++;
+      }
+    }
+    out.push(sum.map((s) => Math.round(s / n)) as [number, number, number]);
+  }
+  return out;
+}
+
+const colour = ([r, g, b]: [number, number, number]): string =>
+  r > 150 && g < 90 && b < 90
+    ? 'red'
+    : g > 90 && r < 90 && b < 90
+      ? 'green'
+      : b > 150 && r < 90 && g < 90
+        ? 'blue'
+        : '?';
+
+describe('per-destination encodes: three destinations in two settings, one ffmpeg process, one tee', () => {
+  const nginx = new NginxRtmp();
+  const dir = tempDir('encodes');
+  const source = path.join(dir, 'rgb.mp4');
+  let events: Record<string, any>[] = [];
+  let ffmpegChildren: string[] = [];
+  const got: Record<string, ReceivedSummary> = {};
+  const base = (): string => nginx.url('live', 'x').replace(/\/x$/, '');
+
+  before(async () => {
+    await nginx.start();
+    // a landscape source whose thirds are red, green and blue: a 9:16 crop of its centre is all green
+    await execa('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=red:s=428x720:r=30,format=yuv420p[r];color=green:s=424x720:r=30[g];color=blue:s=428x720:r=30[b];' +
+        '[r][g][b]hstack=3',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-t',
+      '14',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+      source,
+    ]);
+    // a preset of the user's own, beside the config: portrait at 25 fps
+    mkdirSync(path.join(dir, 'presets'));
+    writeFileSync(
+      path.join(dir, 'presets', 'portrait-25.json'),
+      JSON.stringify({
+        name: 'portrait-25',
+        description: 'test: 9:16 at 25 fps',
+        width: 360,
+        height: 640,
+        fps: 25,
+        videoKbps: 1500,
+        minVideoKbps: 500,
+        fit: 'crop',
+        x264: { preset: 'superfast', tune: null, profile: 'main' },
+        audio: { kbps: 128, sampleRate: 48000, channels: 2 },
+      }),
+    );
+    const config = path.join(dir, 'rtmpush.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        destinations: {
+          wide1: { url: base(), keyEnv: 'WIDE1_KEY' },
+          wide2: { url: base(), keyEnv: 'WIDE2_KEY' },
+          // Instagram caps video at 6000 kbps: the vertical one is held to it, the wide ones are not
+          vert: { platform: 'instagram', keyEnv: 'VERT_KEY', preset: 'portrait-25', videoBitrate: '8000k' },
+        },
+      }),
+    );
+    const run = startCli(
+      ['start', '--config', config, '--to', 'wide1,vert,wide2', '--source', source].concat([
+        '--preset',
+        '480p30',
+        '--video-bitrate',
+        '7000k',
+        '--duration',
+        '10s',
+        '--json',
+      ]),
+      {
+        WIDE1_KEY: 'wideKeyOne1',
+        WIDE2_KEY: 'wideKeyTwo2',
+        VERT_KEY: 'vertKeyThree3',
+        RTMPUSH_INSTAGRAM_URL: base(),
+      },
+    );
+    await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
+    // rtmpush's own children while it streams: ffmpeg (behind setpriv, which execs it) and nothing else encoding
+    ffmpegChildren = childPids(run.proc.pid!).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      } catch {
+        return 'gone';
+      }
+    });
+    await run.proc;
+    events = run.events;
+    for (const key of ['wideKeyOne1', 'wideKeyTwo2', 'vertKeyThree3']) got[key] = await probe(nginx.recording(key));
+  });
+  after(() => nginx.dispose());
+
+  it('one ffmpeg process encodes both settings; every destination live, then stopped', () => {
+    assert.deepEqual(
+      ffmpegChildren.filter((c) => c === 'ffmpeg'),
+      ['ffmpeg'],
+      `children: ${ffmpegChildren}`,
+    );
+    for (const label of ['wide1', 'wide2', 'vert']) {
+      const states = events.filter((e) => e.type === 'state' && e.destination === label).map((e) => e.state);
+      assert.deepEqual(states, ['connecting', 'live', 'stopped'], label);
+    }
+    assert.equal(events.at(-1)!.exitCode, 0);
+  });
+
+  it('each recording has its own size, frame rate and bitrate (±15 %), keyframes every 2 s', () => {
+    const wide = [got.wideKeyOne1!, got.wideKeyTwo2!];
+    const vert = got.vertKeyThree3!;
+    for (const r of wide) {
+      assert.deepEqual([r.width, r.height, Math.round(r.fps)], [854, 480, 30]);
+      // 7000k kept: Instagram's 6000k cap is the vertical one's only
+      assert.ok(Math.abs(r.steadyKbps / 7000 - 1) <= 0.15, `wide ${r.steadyKbps} kbps`);
+    }
+    assert.deepEqual([vert.width, vert.height, Math.round(vert.fps)], [360, 640, 25]);
+    assert.ok(Math.abs(vert.steadyKbps / 6000 - 1) <= 0.15, `vertical ${vert.steadyKbps} kbps`);
+    for (const r of [...wide, vert]) {
+      assert.ok(r.keyframeIntervalS, 'keyframes');
+      assert.ok(Math.abs(r.keyframeIntervalS.min - 2) <= 0.05 && Math.abs(r.keyframeIntervalS.max - 2) <= 0.05);
+      assert.equal(r.audioCodec, 'aac');
+      assert.equal(r.lostFrames, 0);
+    }
+  });
+
+  it('the vertical picture is the centre of the source; the wide ones show all of it', async () => {
+    assert.deepEqual((await thirds(nginx.recording('vertKeyThree3'), 4)).map(colour), ['green', 'green', 'green']);
+    assert.deepEqual((await thirds(nginx.recording('wideKeyOne1'), 4)).map(colour), ['red', 'green', 'blue']);
+  });
+
+  it('the start event names each encode and its destinations', () => {
+    const start = events.find((e) => e.type === 'start')!;
+    assert.deepEqual(
+      start.encodes.map((e: any) => [e.id, `${e.width}x${e.height}@${e.fps}`, e.kbps, e.destinations]),
+      [
+        ['e1', '854x480@30', 7000, ['wide1', 'wide2']],
+        ['e2', '360x640@25', 6000, ['vert']],
+      ],
+    );
+    assert.ok(!JSON.stringify(events).match(/wideKeyOne1|wideKeyTwo2|vertKeyThree3/), 'no key in any event');
+  });
+});
