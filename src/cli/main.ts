@@ -82,8 +82,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       .addHelpText('after', EXAMPLES_PLAN),
   )
     .exitOverride()
-    .action((opts: RawStreamFlags) => {
-      exitCode = planCommand(opts, io);
+    .action(async (opts: RawStreamFlags) => {
+      exitCode = await planCommand(opts, io);
     });
   program
     .command('doctor')

@@ -6,13 +6,14 @@ import { resolveDestinations } from '../platforms/destinations.js';
 import { buildPlan, encodeText, type Plan } from '../plan/plan.js';
 import { ENCODER_CHOICES, FITS } from '../plan/choices.js';
 import { checkBitrates, choice, ownPresets } from './plan-checks.js';
+import { usesUplink } from '../plan/encodes.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { resolveIngest, resolveSlate } from './source-options.js';
 import { findPreset, loadPresets } from '../presets/load.js';
 import { HOUR, MIN_VIDEO_KBPS, SECOND, VIDEO_KBPS, parseDuration, parseKbps } from '../util/duration.js';
 import { tlsPolicy, type TlsPolicy } from '../net/tls-policy.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../state/backoff.js';
-import { readCachedUplink } from '../uplink/cache.js';
+import type { CheckedUplink } from '../uplink/check.js';
 
 export { addStreamOptions, type RawStreamFlags } from './stream-flags.js';
 import type { RawStreamFlags } from './stream-flags.js';
@@ -33,6 +34,8 @@ export interface ResolveEnv {
   env: Record<string, string | undefined>;
   cwd: string;
   os: HostOs;
+  /** --uplink auto: the cached measurement, checked against this network (checkCachedUplink); none if not given. */
+  cachedUplink?: CheckedUplink;
 }
 
 /** Flags + environment + config file + presets → a checked plan. Throws UsageError on any bad input. */
@@ -103,7 +106,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   if (ingest && record)
     throw new UsageError('--record does not work with --source listen yet: record in the encoder (OBS) instead');
   const slate = resolveSlate(flags, ctx.cwd);
-  const uplink = resolveUplink(flags.uplink, ctx.env);
+  const uplink = resolveUplink(flags.uplink, ctx.cachedUplink);
   const plan = buildPlan({
     uplinkKbps: uplink?.kbps,
     loopbackUsesUplink: ctx.env.RTMPUSH_UPLINK_LOOPBACK === 'count',
@@ -141,6 +144,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
       text: 'from 5s to 1h',
     });
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
+  // a cached figure that is not applied here is said once, where the bitrate is explained (not when nothing leaves)
+  if (ctx.cachedUplink?.notice && destinations.some((d) => usesUplink(d))) plan.notes.unshift(ctx.cachedUplink.notice);
   checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict));
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined)
@@ -163,15 +168,15 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   return { plan, config, retry, tls, watchdogMs };
 }
 
-/** --uplink: a rate the user gives, the cached measurement (auto), or nothing (off / none yet). */
+/** --uplink: a rate the user gives, the cached measurement made on this network (auto), or nothing (off / none). */
 function resolveUplink(
   raw: string | undefined,
-  env: Record<string, string | undefined>,
+  cached: CheckedUplink | undefined,
 ): { kbps: number; from: string } | undefined {
   const value = raw ?? 'auto';
   if (value === 'off') return undefined;
   if (value === 'auto') {
-    const m = readCachedUplink(env);
+    const m = cached?.measurement;
     return m ? { kbps: m.kbps, from: `measured to ${m.target} at ${m.measuredAt}` } : undefined;
   }
   return { kbps: parseKbps(value, '--uplink'), from: 'given with --uplink' };

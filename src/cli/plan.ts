@@ -6,12 +6,15 @@ import type { Encode } from '../plan/encodes.js';
 import type { Plan } from '../plan/plan.js';
 import { printJson } from '../report/ndjson.js';
 import { MASK, redact } from '../secret.js';
+import { checkCachedUplink } from '../uplink/check.js';
 import type { CliIo } from './io.js';
 import { hostOs, resolveStream, type RawStreamFlags } from './options.js';
 
 /** `rtmpush plan`: what `start` would do, keys shown as ****. */
-export function planCommand(flags: RawStreamFlags, io: CliIo): number {
-  const { plan, config } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs() });
+export async function planCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
+  // as start does: a cached uplink figure is applied only on the network it was measured on
+  const cachedUplink = await checkCachedUplink(flags.uplink, io.env);
+  const { plan, config } = resolveStream(flags, { env: io.env, cwd: io.cwd, os: hostOs(), cachedUplink });
   let ffmpeg = 'ffmpeg';
   try {
     ffmpeg = locateFfmpeg({ flag: flags.ffmpeg, env: io.env, platform: process.platform });

@@ -7,6 +7,7 @@ import type { RunEvent } from '../run/events.js';
 import { probeSourceFile } from '../run/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
+import { checkCachedUplink } from '../uplink/check.js';
 import { uplinkCommand } from './uplink.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
@@ -168,8 +169,11 @@ async function stream(
   ctl: Control,
 ): Promise<number> {
   let resolved = first;
-  // With a new uplink figure, the plan is made again from it.
-  if (await measureUplinkIfNeeded(resolved, flags, io)) resolved = resolveStream(flags, context);
+  await measureUplinkIfNeeded(resolved, flags, io);
+  // The cached uplink figure (or the new one) applies only on the network it was measured on: the plan is made
+  // again with it, or with why not. Reloads read the same (the context is theirs too).
+  context.cachedUplink = await checkCachedUplink(flags.uplink, io.env);
+  if (context.cachedUplink.measurement || context.cachedUplink.notice) resolved = resolveStream(flags, context);
   ctl.reader.started(resolved);
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;

@@ -6,6 +6,7 @@ import { hasTestMode } from '../platforms/table.js';
 import { Secret, redact } from '../secret.js';
 import { writeCachedUplink } from '../uplink/cache.js';
 import { measureUplink } from '../uplink/measure.js';
+import { describeNetwork, findRoute } from '../uplink/network.js';
 import { tlsPolicy } from '../net/tls-policy.js';
 import { exitCodeFor } from '../run/exit-code.js';
 import type { CliIo } from './io.js';
@@ -67,13 +68,23 @@ export async function uplinkCommand(
     else io.stderr.write(`rtmpush: ${line}\n`);
     return exitCodeFor({ command: 'uplink', measured: false });
   }
-  writeCachedUplink(io.env, m);
-  if (flags.json) printJson((t) => io.stdout.write(t), 'uplink', { ...m });
+  // The figure holds for the network it was made on: start applies it only there, so it is kept only with it.
+  const network = await findRoute(dest.endpoint.host, dest.endpoint.port).catch((e: Error) => e);
+  if (!(network instanceof Error)) writeCachedUplink(io.env, { ...m, network });
+  const where =
+    network instanceof Error
+      ? `not kept: the network it was made on could not be identified (${network.message})`
+      : `measured on ${describeNetwork(network)} (the way to ${network.target}): start applies it on this network only`;
+  if (flags.json)
+    printJson((t) => io.stdout.write(t), 'uplink', {
+      ...m,
+      ...(network instanceof Error ? { network: null, notKept: where } : { network }),
+    });
   else {
     io.stdout.write(
       `uplink to ${dest.label}: ${(m.kbps / 1000).toFixed(2)} Mbps sustained ` +
         `(what the server acknowledged after a 2 s warm-up; varied ±${m.variationPct} % second to second; ` +
-        `${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+        `${((Date.now() - started) / 1000).toFixed(1)} s)\n${redact(where)}\n`,
     );
   }
   return exitCodeFor({ command: 'uplink', measured: true });

@@ -7,6 +7,7 @@ import type { Destination } from '../platforms/destinations.js';
 import { platformHints } from '../platforms/table.js';
 import { MSG } from '../rtmp/message.js';
 import { PublisherSession } from '../rtmp/publisher.js';
+import type { UplinkNetwork } from './network.js';
 
 export interface UplinkMeasurement {
   kbps: number;
@@ -19,6 +20,8 @@ export interface UplinkMeasurement {
   measuredAt: string;
   /** What the socket accepted over the same window: shown only to compare; the kernel's buffer makes it read high. */
   senderSideKbps: number | null;
+  /** The network it was made on (the route to the target); absent in a file written before rtmpush recorded it. */
+  network?: UplinkNetwork;
 }
 
 /** The handshake, connect and publish must be done within this: a silent or endless server cannot hold the run. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheFile, readCachedUplink, STALE_MS, writeCachedUplink } from '../../src/uplink/cache.js';
@@ -35,5 +35,33 @@ describe('the uplink measurement cache', () => {
 
   it('a missing or broken file is no measurement', () => {
     assert.equal(readCachedUplink({ XDG_CACHE_HOME: tempDir('empty') }), undefined);
+    for (const text of ['{"kbps": 8000, "measuredAt": "2026-11-29T1', 'null', '[]', '{"kbps": "8000"}', '\u0000'])
+      assert.equal(readCachedUplink(written(text)), undefined, text);
+  });
+
+  it('keeps the network it was made on', () => {
+    const env = { XDG_CACHE_HOME: tempDir('network') };
+    const network = { localAddress: '192.168.1.20', interface: 'wlan0', target: 'live.twitch.tv', port: 1935 };
+    const m = { ...measurement(new Date().toISOString()), network };
+    writeCachedUplink(env, m);
+    assert.deepEqual(readCachedUplink(env), m);
+  });
+
+  it('a file from before networks were recorded, or with a broken network: read, the network unknown', () => {
+    const old = measurement(new Date().toISOString());
+    assert.deepEqual(readCachedUplink(written(JSON.stringify(old))), old);
+    for (const network of ['wlan0', null, { localAddress: '192.168.1.20', interface: 'wlan0' }]) {
+      const read = readCachedUplink(written(JSON.stringify({ ...old, network })));
+      assert.deepEqual(read, old, JSON.stringify(network));
+      assert.equal(read && 'network' in read, false);
+    }
   });
 });
+
+/** An environment whose cache file holds `text`. */
+function written(text: string): { XDG_CACHE_HOME: string } {
+  const env = { XDG_CACHE_HOME: tempDir('written') };
+  mkdirSync(path.dirname(cacheFile(env)), { recursive: true });
+  writeFileSync(cacheFile(env), text);
+  return env;
+}
