@@ -1,25 +1,32 @@
 import { diagnose } from '../doctor/doctor.js';
+import { encoderReport, encoderReportText } from '../doctor/encoders.js';
 import type { StepResult } from '../doctor/steps.js';
 import { loadConfig } from '../config/load.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { printJson } from '../report/ndjson.js';
 import { redact } from '../secret.js';
-import { UsageError } from '../errors.js';
 import { tlsPolicy } from '../net/tls-policy.js';
 import { exitCodeFor } from '../run/exit-code.js';
 import type { CliIo } from './io.js';
 
 const ORDER: StepResult['step'][] = ['key', 'dns', 'tcp', 'tls', 'rtmp', 'rtt'];
 
-/** `rtmpush doctor`: can each destination be reached? Nothing goes on air. Exit 0 all reachable, 3 some not. */
+/**
+ * `rtmpush doctor`: can each destination be reached, and which H.264 encoders work here? Nothing goes on air.
+ * Exit 0 all reachable (or none asked for), 3 some not; the encoders do not change it (x264 is always there).
+ */
 export async function doctorCommand(
   flags: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean },
   io: CliIo,
 ): Promise<number> {
   const config = loadConfig({ explicit: flags.config, cwd: io.cwd, env: io.env });
-  if (flags.to.length === 0) throw new UsageError('doctor needs --to, e.g. rtmpush doctor --to youtube,twitch');
-  const destinations = resolveDestinations(flags.to, { env: io.env, config: config.config, lenientKeys: true });
+  const destinations =
+    flags.to.length === 0
+      ? []
+      : resolveDestinations(flags.to, { env: io.env, config: config.config, lenientKeys: true });
   const tls = tlsPolicy(io.env, io.cwd, Boolean(flags.insecureTls));
+  // probed (or read from the cache) while the destinations are checked
+  const encoders = encoderReport(io.env);
   let reachable = 0;
   for (const dest of destinations) {
     const ok = await diagnose(dest, { tls }, (r) => {
@@ -32,10 +39,18 @@ export async function doctorCommand(
     });
     if (ok) reachable++;
   }
-  if (flags.json) printJson((t) => io.stdout.write(t), 'summary', { reachable, total: destinations.length });
-  else
+  const report = await encoders;
+  if (flags.json) {
+    printJson((t) => io.stdout.write(t), 'encoders', report);
+    printJson((t) => io.stdout.write(t), 'summary', { reachable, total: destinations.length });
+  } else {
+    const total = destinations.length;
+    io.stdout.write(`${total > 0 ? '\n' : ''}${redact(encoderReportText(report))}`);
     io.stdout.write(
-      `${reachable} of ${destinations.length} destination${destinations.length === 1 ? '' : 's'} can be reached\n`,
+      total === 0
+        ? '\nno destination checked: add --to, e.g. rtmpush doctor --to youtube,twitch\n'
+        : `\n${reachable} of ${total} destination${total === 1 ? '' : 's'} can be reached\n`,
     );
+  }
   return exitCodeFor({ command: 'doctor', reachable, total: destinations.length });
 }

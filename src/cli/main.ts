@@ -88,7 +88,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   program
     .command('doctor')
     .description(
-      'check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air',
+      'check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air, ' +
+        'and which H.264 encoders work here',
     )
     .option('-t, --to <list>', 'destinations, as for start', (v: string, prev: string[]) => [...prev, v], [])
     .option('-c, --config <file>', 'config file')
@@ -97,7 +98,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .addHelpText(
       'after',
       '\nExit codes: 0 every destination can be reached, 3 some cannot, 2 bad input.\n\n' +
-        'Example:\n  $ rtmpush doctor --to youtube,twitch',
+        'Examples:\n  $ rtmpush doctor --to youtube,twitch\n  $ rtmpush doctor          only the encoders',
     )
     .exitOverride()
     .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
