@@ -9,6 +9,7 @@ import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
 import { checkCachedUplink } from '../uplink/check.js';
 import { uplinkCommand } from './uplink.js';
+import { resolveEncoders } from './resolve-encoders.js';
 import { resolveDestinations } from '../platforms/destinations.js';
 import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
 import type { RehearsalFlags } from '../rehearse/rules.js';
@@ -198,6 +199,7 @@ async function stream(
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
   const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
+  plan = await resolveEncoders(plan, ffmpeg, io.env);
   if (plan.source.kind === 'file') {
     const probe = await probeSourceFile(ffprobe, plan.source.path);
     if (!probe.ok || !probe.hasVideo) {

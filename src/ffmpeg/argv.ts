@@ -1,6 +1,7 @@
 import type { Encode } from '../plan/encodes.js';
 import type { Plan } from '../plan/plan.js';
 import type { AudioSetting, VideoSetting } from '../plan/setting.js';
+import { type EncoderName, hardwareSetup, videoEncoderArgs } from './encoders.js';
 import { fitChain, splitGraph } from './filters.js';
 import { sourceInputArgs, sourceListFile } from './source-args.js';
 
@@ -90,15 +91,20 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
   // One encode: a simple filter chain. Several: the source decoded once, split, one branch per encode.
   const one = encodes.length === 1;
   const videoMaps = one ? ['-map', input.videoMap] : encodes.flatMap((_, i) => ['-map', `[v${i}]`]);
+  // a hardware encoder may need its frames in its own format or memory (the chain's tail), and a device opened first
+  const setups = encodes.map((e) => hardwareSetup(encoderOf(e.video)));
   const filters = one
-    ? ['-vf', fitChain(video)]
+    ? ['-vf', fitChain(video) + setups[0]!.filterTail]
     : [
         '-filter_complex',
         splitGraph(
           input.videoMap,
           encodes.map((e) => e.video),
+          setups.map((h) => h.filterTail),
         ),
       ];
+  // (only VA-API opens one: the same device for every encode that uses it)
+  const globals = setups.find((h) => h.globalArgs.length > 0)?.globalArgs ?? [];
   const audios = distinctAudios(encodes);
   return [
     '-hide_banner',
@@ -109,11 +115,12 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     'pipe:1',
     '-stats_period',
     '1',
+    ...globals,
     ...input.args,
     ...videoMaps,
     ...audios.flatMap(() => ['-map', input.audioMap]),
     ...filters,
-    ...encodes.flatMap((e, i) => videoCodecArgs(e.video, i)),
+    ...encodes.flatMap((e, i) => videoEncoderArgs(encoderOf(e.video), e.video, i)),
     ...audios.flatMap((a, i) => audioCodecArgs(a, i)),
     '-flags',
     '+global_header',
@@ -138,34 +145,9 @@ function distinctAudios(encodes: Encode[]): AudioSetting[] {
 
 const kbps = (n: number): string => `${n}k`;
 
-/** x264 for output video stream `i`: CBR (nal-hrd), the exact GOP with no scene-cut keyframes, the profile. */
-function videoCodecArgs(v: VideoSetting, i: number): string[] {
-  const at = (opt: string): string => `-${opt}:v:${i}`;
-  return [
-    at('c'),
-    'libx264',
-    at('preset'),
-    v.x264Preset,
-    ...(v.tune ? [at('tune'), v.tune] : []),
-    at('profile'),
-    v.profile,
-    at('pix_fmt'),
-    'yuv420p',
-    at('b'),
-    kbps(v.kbps),
-    at('maxrate'),
-    kbps(v.kbps),
-    at('bufsize'),
-    kbps(v.bufsizeKbps),
-    at('g'),
-    String(v.keyintFrames),
-    at('keyint_min'),
-    String(v.keyintFrames),
-    at('sc_threshold'),
-    '0',
-    at('x264-params'),
-    'nal-hrd=cbr:force-cfr=1',
-  ];
+/** The encoder an encode runs: `auto` is resolved before a stream starts (chooseEncoder); unresolved, it is x264. */
+export function encoderOf(v: VideoSetting): EncoderName {
+  return v.encoder === 'auto' ? 'x264' : v.encoder;
 }
 
 /** AAC for output audio stream `i`. */

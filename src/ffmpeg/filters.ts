@@ -23,8 +23,15 @@ export function fitChain(v: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit
  * Several encodes: the source's video decoded once and split, one fitted branch per encode, labelled `[v0]`,
  * `[v1]`, …; each chain's inner labels are made its own.
  */
-export function splitGraph(input: string, videos: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit'>[]): string {
+export function splitGraph(
+  input: string,
+  videos: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit'>[],
+  tails: string[] = [],
+): string {
   const branches = videos.map((_, i) => `[s${i}]`).join('');
-  const chains = videos.map((v, i) => `[s${i}]${fitChain(v).replace(/\[(bg|fg|blurred|sharp)\]/g, `[$1${i}]`)}[v${i}]`);
+  const chains = videos.map((v, i) => {
+    const chain = fitChain(v).replace(/\[(bg|fg|blurred|sharp)\]/g, `[$1${i}]`) + (tails[i] ?? '');
+    return `[s${i}]${chain}[v${i}]`;
+  });
   return [`[${input}]split=${videos.length}${branches}`, ...chains].join(';');
 }

@@ -178,15 +178,20 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
     assert.deepEqual((await thirds(nginx.recording('wideKeyOne1'), 4)).map(colour), ['red', 'green', 'blue']);
   });
 
-  it('the start event names each encode and its destinations', () => {
+  it('the start event names each encode, its encoder and its destinations', () => {
     const start = events.find((e) => e.type === 'start')!;
     assert.deepEqual(
-      start.encodes.map((e: any) => [e.id, `${e.width}x${e.height}@${e.fps}`, e.kbps, e.destinations]),
+      start.encodes.map((e: any) => [e.id, `${e.width}x${e.height}@${e.fps}`, e.kbps, e.encoder, e.destinations]),
       [
-        ['e1', '854x480@30', 7000, ['wide1', 'wide2']],
-        ['e2', '360x640@25', 6000, ['vert']],
+        ['e1', '854x480@30', 7000, 'x264', ['wide1', 'wide2']],
+        ['e2', '360x640@25', 6000, 'x264', ['vert']],
       ],
     );
+    // --encoder auto (the default): this ffmpeg lists hardware encoders that cannot open here (no GPU)
+    const notes = start.notes.filter((n: string) =>
+      /^no hardware encoder works here \(.*nvenc: .*\): encoding with x264$/.test(n),
+    );
+    assert.equal(notes.length, 1, JSON.stringify(start.notes));
     assert.ok(!JSON.stringify(events).match(/wideKeyOne1|wideKeyTwo2|vertKeyThree3/), 'no key in any event');
   });
 });

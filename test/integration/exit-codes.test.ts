@@ -95,6 +95,9 @@ describe('a leg rtmpush cannot read (its own side): the encoder is restarted, th
       '--json',
       '--ffmpeg',
       wrapper,
+      // x264 by name: no encoder probe runs the wrapper first (its first run must be the stream's)
+      '--encoder',
+      'x264',
     ]);
     assert.ok(existsSync(marker));
     const warnings = r.events.filter((e) => e.type === 'warning').map((e) => e.message as string);

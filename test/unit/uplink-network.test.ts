@@ -131,7 +131,7 @@ describe('the plan from a checked measurement', () => {
   const dir = tempDir('plan-uplink');
   const plan = (to: string, cachedUplink: CheckedUplink, uplink?: string) =>
     resolveStream({ to: [to], preset: '360p30', uplink }, { env: {}, cwd: dir, os: 'linux', cachedUplink }).plan;
-  const remote = 'a=rtmp://127.0.0.1:1/live/unitKey99';
+  const remote = 'a=rtmp://192.0.2.10:1/live/unitKey99';
   const notice = `uplink: the measurement from 3 h ago was made on another network (…): ${TAIL}`;
 
   it('applied: the bitrate is capped by it (0.7 × 1000 − 96 audio)', () => {
