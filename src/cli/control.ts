@@ -125,7 +125,8 @@ export function statusText(s: StatusBody, now: number): string {
   return (
     `rtmpush \`${s.name}\` (pid ${s.pid}), streaming for ${since}\n` +
     source +
-    `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts\n` +
+    `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts` +
+    (e.slow ? ` — TOO SLOW: ${e.realtime?.toFixed(2)} s of stream per second, the platforms buffer\n` : '\n') +
     `${table.join('\n')}\n`
   );
 }

@@ -107,9 +107,10 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     throw new UsageError('--record does not work with --source listen yet: record in the encoder (OBS) instead');
   const slate = resolveSlate(flags, ctx.cwd);
   const uplink = resolveUplink(flags.uplink, ctx.cachedUplink);
+  const loopbackCounts = ctx.env.RTMPUSH_UPLINK_LOOPBACK === 'count';
   const plan = buildPlan({
     uplinkKbps: uplink?.kbps,
-    loopbackUsesUplink: ctx.env.RTMPUSH_UPLINK_LOOPBACK === 'count',
+    loopbackUsesUplink: loopbackCounts,
     preset,
     presets: ownPresets(destinations, presetEntries),
     source,
@@ -145,7 +146,8 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     });
   if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
   // a cached figure that is not applied here is said once, where the bitrate is explained (not when nothing leaves)
-  if (ctx.cachedUplink?.notice && destinations.some((d) => usesUplink(d))) plan.notes.unshift(ctx.cachedUplink.notice);
+  if (ctx.cachedUplink?.notice && destinations.some((d) => usesUplink(d, loopbackCounts)))
+    plan.notes.unshift(ctx.cachedUplink.notice);
   checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict));
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined)

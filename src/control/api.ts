@@ -13,6 +13,9 @@ export interface StatusBody {
     frame: number;
     outTimeMs: number;
     restarts: number;
+    /** Stream made per second over the last 10 s (null before that): under 0.97 the machine cannot keep up. */
+    realtime: number | null;
+    slow: boolean;
   };
   /** What the destinations get: the source, the slate (and why), or nothing yet (waiting for an encoder). */
   source: { state: SourceState; reason: string | null; since: string };

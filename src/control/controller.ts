@@ -48,6 +48,8 @@ export function makeController(o: ControllerOptions): Controller {
           frame: figures?.frame ?? 0,
           outTimeMs: figures?.outTimeMs ?? 0,
           restarts: live?.restarts() ?? 0,
+          realtime: live?.pace().realtime ?? null,
+          slow: live?.pace().slow ?? false,
         },
         source: live?.source() ?? { state: 'live', reason: null, since: o.startedAt.toISOString() },
         destinations: live ? live.board.status() : [],

@@ -97,6 +97,9 @@ export async function probeEncoder(
     '-nostdin',
     '-loglevel',
     'level+error',
+    '-nostats',
+    '-progress',
+    'pipe:1',
     ...setup.globalArgs,
     '-f',
     'lavfi',
@@ -116,7 +119,11 @@ export async function probeEncoder(
   const r = await runBounded(ffmpeg, args, timeoutMs);
   if (r.timedOut) return { name, ok: false, reason: `no result within ${timeoutMs / 1000} s`, ms: r.ms };
   if (r.spawnError) return { name, ok: false, reason: `could not run ${ffmpeg}: ${r.spawnError}`, ms: r.ms };
-  if (r.exitCode === 0) return { name, ok: true, ms: r.ms };
+  // frames out, not only exit 0: a wrapper script (--ffmpeg) may hide ffmpeg's exit code
+  const frames = Math.max(0, ...[...r.stdout.matchAll(/^frame=(\d+)$/gm)].map((m) => Number(m[1])));
+  if (r.exitCode === 0 && frames > 0) return { name, ok: true, ms: r.ms };
+  if (r.exitCode === 0)
+    return { name, ok: false, reason: failureReason(r.stderr) ?? 'no frame came out of the encoder', ms: r.ms };
   return { name, ok: false, reason: failureReason(r.stderr) ?? `ffmpeg exited with code ${r.exitCode}`, ms: r.ms };
 }
 

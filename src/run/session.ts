@@ -9,6 +9,8 @@ import type { RetryPolicy } from '../state/backoff.js';
 import { DestinationBoard } from './board.js';
 import { type EncoderOutcome, superviseEncoder } from './encoder.js';
 import { type DirectorOutcome, SourceDirector } from './source-director.js';
+import { SpeedWatch } from './speed-watch.js';
+import { encoderOf } from '../ffmpeg/argv.js';
 import type { IngestServer } from '../ingest/server.js';
 import { type Source, slateCovers } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
@@ -49,6 +51,8 @@ export interface LiveSession {
   board: DestinationBoard;
   source: () => StatusBody['source'];
   encoder: () => Progress | undefined;
+  /** Stream made per second over the last 10 s (null until 10 s have passed), and whether that is too slow. */
+  pace: () => { realtime: number | null; slow: boolean };
   restarts: () => number;
 }
 
@@ -89,7 +93,14 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     opts.signal.addEventListener('abort', () => board.close(), { once: true });
     let latest: Progress | undefined;
     let encoders = 0;
-    opts.onLive?.({ board, source: () => source, encoder: () => latest, restarts: () => Math.max(0, encoders - 1) });
+    const speed = new SpeedWatch();
+    opts.onLive?.({
+      board,
+      source: () => source,
+      encoder: () => latest,
+      pace: () => ({ realtime: speed.speed, slow: speed.slow }),
+      restarts: () => Math.max(0, encoders - 1),
+    });
     emit(startEvent(plan, opts.ffmpeg));
     let governor: BitrateGovernor | undefined;
     let setVideoKbps = (_kbps: number): void => {};
@@ -99,6 +110,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       const stats = board.stats(p);
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
+      if (speed.sample(Date.now(), p.outTimeMs) === 'slow') emit(slowWarning(plan, speed.speed!));
       const change = governor?.sample(Date.now(), Object.values(stats.destinations ?? {}));
       if (change) {
         setVideoKbps(change.kbps);
@@ -270,6 +282,19 @@ async function directSource(
   } finally {
     for (const card of cards.values()) card.dispose();
   }
+}
+
+/** The encoder has made less than 0.97 s of stream per second for 10 s: what it cannot carry, and what to do. */
+function slowWarning(plan: Plan, speed: number): RunEvent {
+  const what = plan.encodes
+    .map((e) => `${e.video.width}x${e.video.height}@${e.video.fps} (${encoderOf(e.video)} ${e.video.x264Preset})`)
+    .join(' + ');
+  return {
+    type: 'warning',
+    message:
+      `the encoder makes ${speed.toFixed(2)} s of stream per second (the last 10 s): this machine cannot carry ` +
+      `${what} in real time and the platforms will buffer — rtmpush doctor measures which preset fits here`,
+  };
 }
 
 function startEvent(plan: Plan, ffmpeg: string): RunEvent {

@@ -65,11 +65,16 @@ describe('reading ffmpeg', () => {
 });
 
 /** A fake ffmpeg listing nvenc, qsv and vaapi: nvenc cannot load CUDA, the others work if asked; runs are counted. */
-function fakeFfmpeg(dir: string, opts: { qsvWorks?: boolean; vaapiWorks?: boolean; hang?: boolean } = {}) {
+function fakeFfmpeg(
+  dir: string,
+  opts: { qsvWorks?: boolean; vaapiWorks?: boolean; hang?: boolean; silentOk?: boolean } = {},
+) {
   const file = path.join(dir, 'ffmpeg');
   const count = path.join(dir, 'runs');
   const pids = path.join(dir, 'pids');
   const fail = (context: string, line: string) => `echo "[${context} @ 0x2] [error] ${line}" >&2; exit 1`;
+  // a working encode reports its frames on the progress pipe (a wrapper that hides the exit code: none, exit 0)
+  const works = opts.silentOk ? 'exit 0' : 'printf "frame=15\\nprogress=end\\n"; exit 0';
   writeFileSync(
     file,
     `#!/bin/sh
@@ -82,9 +87,9 @@ for a in "$@"; do [ "$prev" = "-c:v:0" ] && codec=$a; prev=$a; done
 ${opts.hang ? `sleep 30 & echo $! >> '${pids}'; wait` : ''}
 case $codec in
   h264_nvenc) echo "[h264_nvenc @ 0x1] [error] Cannot load libcuda.so.1" >&2; exit 1;;
-  h264_qsv) ${opts.qsvWorks ? 'exit 0' : fail('h264_qsv', 'Error initializing an internal MFX session')};;
-  h264_vaapi) ${opts.vaapiWorks ? 'exit 0' : fail('AVHWDeviceContext', 'No VA display found.')};;
-  libx264) exit 0;;
+  h264_qsv) ${opts.qsvWorks ? works : fail('h264_qsv', 'Error initializing an internal MFX session')};;
+  h264_vaapi) ${opts.vaapiWorks ? works : fail('AVHWDeviceContext', 'No VA display found.')};;
+  libx264) ${works};;
 esac
 exit 1
 `,
@@ -118,6 +123,10 @@ describe('probing an encoder', () => {
     const bad = await probeEncoder(file, 'nvenc');
     assert.deepEqual({ ...bad, ms: 0 }, { name: 'nvenc', ok: false, reason: 'Cannot load libcuda.so.1', ms: 0 });
     assert.ok(typeof bad.ms === 'number' && bad.ms >= 0);
+    // exit 0 with no frame out (a wrapper script that hides ffmpeg's failure) is not a working encoder
+    const { file: hiding } = fakeFfmpeg(tempDir('enc-hiding'), { vaapiWorks: true, silentOk: true });
+    const hidden = await probeEncoder(hiding, 'vaapi');
+    assert.deepEqual([hidden.ok, hidden.reason], [false, 'no frame came out of the encoder']);
     const missing = await probeEncoder(path.join(tempDir('enc-none'), 'no-ffmpeg'), 'nvenc');
     assert.equal(missing.ok, false);
     assert.match(missing.reason!, /^could not run .*no-ffmpeg: not an executable file$/);
