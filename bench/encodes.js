@@ -28,9 +28,10 @@ const nginx = new NginxRtmp();
 await nginx.start();
 let run = 0;
 const dest = (label) => `${label}=${nginx.url('live', `enc${++run}${label}`)}`;
+// each run its own name: two at once must not share a control socket
 const start = (to, extra = '') =>
   `node ${BIN} start --to ${shq(to)} --source ${shq(source)} --loop --preset 720p30 --encoder x264 ` +
-  `--duration ${SECONDS}s --json --uplink off --no-adaptive-bitrate ${extra}`;
+  `--duration ${SECONDS}s --json --uplink off --no-adaptive-bitrate --name bench${++run} ${extra}`;
 // a config names the vertical destination's preset (NAME@PRESET takes platform ids and config names)
 const config = (label) => {
   const file = path.join(dir, `config-${label}-${++run}.json`);

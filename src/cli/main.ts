@@ -7,7 +7,7 @@ import { toolVersion } from '../run/ffprobe.js';
 import { redact } from '../secret.js';
 import { packageRoot } from '../util/paths.js';
 import { processIo, type CliIo } from './io.js';
-import { doctorCommand } from './doctor.js';
+import { type DoctorFlags, doctorCommand } from './doctor.js';
 import { uplinkCommand } from './uplink.js';
 import { destinationsCommand, presetsCommand } from './list.js';
 import { addStreamOptions, type RawStreamFlags } from './options.js';
@@ -89,9 +89,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     .command('doctor')
     .description(
       'check each destination step by step (key, DNS, TCP, TLS, RTMP connect, round trip) without going on air, ' +
-        'and which H.264 encoders work here',
+        'which H.264 encoders work here, and whether this machine can encode the stream in real time',
     )
     .option('-t, --to <list>', 'destinations, as for start', (v: string, prev: string[]) => [...prev, v], [])
+    .option('-p, --preset <name>', 'the preset whose encoding speed to measure (default as for start)')
+    .option('--no-speed', 'do not measure the encoding speed (a few seconds of full CPU)')
     .option('-c, --config <file>', 'config file')
     .option('--insecure-tls', 'do not check rtmps:// certificates')
     .option('--json', 'one JSON object per step')
@@ -101,7 +103,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         'Examples:\n  $ rtmpush doctor --to youtube,twitch\n  $ rtmpush doctor          only the encoders',
     )
     .exitOverride()
-    .action(async (opts: { to: string[]; json?: boolean; config?: string; insecureTls?: boolean }) => {
+    .action(async (opts: DoctorFlags) => {
       exitCode = await doctorCommand(opts, io);
     });
   program

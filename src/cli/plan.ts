@@ -101,6 +101,6 @@ function encodeLines(e: Encode, many: boolean): string[] {
           .map(([label, text]) => `${pad}         ${label}: ${text}`)
       : []),
     `${pad}audio    AAC-LC ${e.audio.kbps} kbps ${e.audio.sampleRate} Hz ${e.audio.channels} ch` +
-      (many ? ` (audio ${e.audioIndex + 1})` : ''),
+      (many ? ` (video encoder ${e.videoIndex + 1}, audio encoder ${e.audioIndex + 1})` : ''),
   ];
 }

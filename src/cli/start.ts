@@ -11,8 +11,11 @@ import { checkCachedUplink } from '../uplink/check.js';
 import { uplinkCommand } from './uplink.js';
 import { resolveEncoders } from './resolve-encoders.js';
 import { resolveDestinations } from '../platforms/destinations.js';
-import { PLATFORM_IDS, findPlatform, hasTestMode, type Platform } from '../platforms/table.js';
-import type { RehearsalFlags } from '../rehearse/rules.js';
+import { hasTestMode } from '../platforms/table.js';
+import type { Rehearsal } from '../run/local-report.js';
+import { rehearsalPlan } from './rehearsal.js';
+import { measureSpeed, speedText } from '../doctor/speed.js';
+import { loadPresets } from '../presets/load.js';
 import { Recorder } from '../run/recorder.js';
 import { type LiveSession, runSession } from '../run/session.js';
 import { makeController } from '../control/controller.js';
@@ -178,28 +181,22 @@ async function stream(
   ctl.reader.started(resolved);
   const { config, retry, tls, watchdogMs } = resolved;
   let plan = resolved.plan;
-  let rehearse: { platforms: Platform[]; flags: RehearsalFlags } | undefined;
-  if (flags.rehearse) {
-    // The same encode, planned for the chosen platforms, goes to the embedded server only.
-    const chosen = [...new Set(plan.destinations.flatMap((d) => (d.platform ? [d.platform] : [])))];
-    const platforms = chosen.length ? chosen : PLATFORM_IDS.map((id) => findPlatform(id)!);
-    const [local] = resolveDestinations(['local'], { env: io.env, config: {} });
-    plan = { ...plan, destinations: [local!], durationMs: plan.durationMs ?? 15_000 };
-    rehearse = {
-      platforms,
-      flags: {
-        keyintSeconds:
-          plan.video.keyintSeconds === 2 && flags.keyint === undefined ? undefined : plan.video.keyintSeconds,
-        videoKbps: plan.video.kbps,
-        allowOverCap: flags.allowOverCap,
-        sampleRate: flags.audioRate ? plan.audio.sampleRate : undefined,
-      },
-    };
-  }
+  let rehearse: Rehearsal | undefined;
+  if (flags.rehearse) ({ plan, rehearse } = rehearsalPlan(plan, flags, io.env));
   const locate = { env: io.env, platform: process.platform };
   const ffmpeg = locateFfmpeg({ ...locate, flag: flags.ffmpeg });
   const ffprobe = locateFfprobe({ ...locate, flag: flags.ffprobe }, ffmpeg);
   plan = await resolveEncoders(plan, ffmpeg, io.env);
+  // a rehearsal also measures whether this machine can carry the encodes in real time, and what would fit
+  if (rehearse) {
+    const speed = await measureSpeed(
+      ffmpeg,
+      plan.encodes,
+      loadPresets(config.file).map((e) => e.preset),
+    );
+    if (speed.planned.fits) plan = { ...plan, notes: [...plan.notes, speedText(speed)] };
+    else ctl.warnings.push(speedText(speed));
+  }
   if (plan.source.kind === 'file') {
     const probe = await probeSourceFile(ffprobe, plan.source.path);
     if (!probe.ok || !probe.hasVideo) {

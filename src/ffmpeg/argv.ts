@@ -1,4 +1,4 @@
-import type { Encode } from '../plan/encodes.js';
+import { distinctAudios, distinctVideos, type Encode } from '../plan/encodes.js';
 import type { Plan } from '../plan/plan.js';
 import type { AudioSetting, VideoSetting } from '../plan/setting.js';
 import { type EncoderName, hardwareSetup, videoEncoderArgs } from './encoders.js';
@@ -35,17 +35,16 @@ export function slaveTargets(plan: Plan): SlaveTarget[] {
   // One leg per encode: rtmpush reads it once and feeds each of its destinations' relays, so destinations can come
   // and go without touching the encoder. With several encodes each leg selects its own streams.
   const many = plan.encodes.length > 1;
-  const select = (e: Encode, i: number): [string, string][] => (many ? [['select', `v:${i},a:${e.audioIndex}`]] : []);
+  const select = (e: Encode): [string, string][] => (many ? [['select', `v:${e.videoIndex},a:${e.audioIndex}`]] : []);
   const targets: SlaveTarget[] = plan.encodes.map((e, i) => ({
     label: many ? e.id : 'destinations',
     format: 'flv',
     url: `pipe:${FIRST_LEG_FD + i}`,
-    options: select(e, i),
+    options: select(e),
   }));
   if (plan.record) {
-    const main = plan.encodes[0]!;
     const url = `pipe:${FIRST_LEG_FD + targets.length}`;
-    targets.push({ label: 'record', format: 'matroska', url, options: select(main, 0) });
+    targets.push({ label: 'record', format: 'matroska', url, options: select(plan.encodes[0]!) });
   }
   return targets;
 }
@@ -88,18 +87,19 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     sampleRate: audio.sampleRate,
     inputFd,
   });
-  // One encode: a simple filter chain. Several: the source decoded once, split, one branch per encode.
-  const one = encodes.length === 1;
-  const videoMaps = one ? ['-map', input.videoMap] : encodes.flatMap((_, i) => ['-map', `[v${i}]`]);
+  // One video encoder: a simple filter chain. Several: the source decoded once, split, one branch per encoder.
+  const videos = distinctVideos(encodes);
+  const one = videos.length === 1;
+  const videoMaps = one ? ['-map', input.videoMap] : videos.flatMap((_, i) => ['-map', `[v${i}]`]);
   // a hardware encoder may need its frames in its own format or memory (the chain's tail), and a device opened first
-  const setups = encodes.map((e) => hardwareSetup(encoderOf(e.video)));
+  const setups = videos.map((v) => hardwareSetup(encoderOf(v)));
   const filters = one
     ? ['-vf', fitChain(video) + setups[0]!.filterTail]
     : [
         '-filter_complex',
         splitGraph(
           input.videoMap,
-          encodes.map((e) => e.video),
+          videos,
           setups.map((h) => h.filterTail),
         ),
       ];
@@ -120,7 +120,7 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     ...videoMaps,
     ...audios.flatMap(() => ['-map', input.audioMap]),
     ...filters,
-    ...encodes.flatMap((e, i) => videoEncoderArgs(encoderOf(e.video), e.video, i)),
+    ...videos.flatMap((v, i) => videoEncoderArgs(encoderOf(v), v, i)),
     ...audios.flatMap((a, i) => audioCodecArgs(a, i)),
     '-flags',
     '+global_header',
@@ -134,13 +134,6 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     FIFO_OPTIONS,
     teeSpec(targets),
   ];
-}
-
-/** Each distinct audio setting once, in the order of the encodes' audioIndex. */
-function distinctAudios(encodes: Encode[]): AudioSetting[] {
-  const out: AudioSetting[] = [];
-  for (const e of encodes) out[e.audioIndex] ??= e.audio;
-  return out;
 }
 
 const kbps = (n: number): string => `${n}k`;

@@ -21,7 +21,9 @@ export interface Encode {
   preset: string;
   video: VideoSetting;
   audio: AudioSetting;
-  /** Which audio encode it carries: encodes that agree on the audio share one. */
+  /** Which video encoder it carries: encodes that agree on the video share one (their audio differs). */
+  videoIndex: number;
+  /** Which audio encoder it carries: encodes that agree on the audio share one. */
   audioIndex: number;
   bitrate: BitrateBound;
   destinations: string[];
@@ -53,6 +55,7 @@ function boundText(s: DestinationSetting): string {
 /** Pure: every destination's setting, grouped: equal settings share one encode. */
 export function groupEncodes(destinations: Destination[], choices: StreamChoices): Encode[] {
   const encodes = new Map<string, Encode>();
+  const videos: string[] = [];
   const audios: string[] = [];
   for (const dest of destinations) {
     const s = settingFor(dest, choices);
@@ -65,12 +68,15 @@ export function groupEncodes(destinations: Destination[], choices: StreamChoices
     }
     const audioKey = JSON.stringify(s.audio);
     if (!audios.includes(audioKey)) audios.push(audioKey);
+    const videoKey = JSON.stringify(s.video);
+    if (!videos.includes(videoKey)) videos.push(videoKey);
     encodes.set(key, {
       id: `e${encodes.size + 1}`,
       key,
       preset: s.preset.name,
       video: s.video,
       audio: s.audio,
+      videoIndex: videos.indexOf(videoKey),
       audioIndex: audios.indexOf(audioKey),
       bitrate: s.bitrate,
       destinations: [dest.label],
@@ -141,4 +147,18 @@ export function matchEncode(encodes: Encode[], dest: Destination, choices: Strea
     `${dest.label} needs an encode this stream does not make (${v.width}x${v.height}@${v.fps} ${v.kbps}k ` +
       `${s.preset.name}; it makes ${have}): give it one of those presets, or restart the stream with it`,
   );
+}
+
+/** Each distinct video setting once, in the order of the encodes' videoIndex: one video encoder each. */
+export function distinctVideos(encodes: Encode[]): Encode['video'][] {
+  const out: Encode['video'][] = [];
+  for (const e of encodes) out[e.videoIndex] ??= e.video;
+  return out;
+}
+
+/** Each distinct audio setting once, in the order of the encodes' audioIndex: one audio encoder each. */
+export function distinctAudios(encodes: Encode[]): Encode['audio'][] {
+  const out: Encode['audio'][] = [];
+  for (const e of encodes) out[e.audioIndex] ??= e.audio;
+  return out;
 }

@@ -65,9 +65,10 @@ export function buildPlan(input: PlanInput): Plan {
   const grouped = groupEncodes(destinations, input);
   const encodes = shareUplink(grouped, destinations, input.uplinkKbps, input.loopbackUsesUplink);
   const notes = [...new Set(destinations.flatMap((d) => settingFor(d, input).notes))];
-  if (encodes.length > 1) {
+  const videoEncoders = new Set(encodes.map((e) => e.videoIndex)).size;
+  if (videoEncoders > 1) {
     notes.push(
-      `${encodes.length} encodes in one ffmpeg process (${encodes.map(encodeText).join('; ')}): ` +
+      `${videoEncoders} video encodes in one ffmpeg process (${encodes.map(encodeText).join('; ')}): ` +
         'each costs its own CPU',
     );
   }

@@ -35,7 +35,9 @@ export function platformChecks(r: ReceivedSummary, p: Platform, flags: Rehearsal
     fix: 'rtmpush encodes H.264: check the source',
   });
   if (p.maxWidth || p.maxHeight) {
-    const ok = (!p.maxWidth || (r.width ?? 0) <= p.maxWidth) && (!p.maxHeight || (r.height ?? 0) <= p.maxHeight);
+    // a size limit is for a landscape picture: a portrait one is held to it turned (its long side to the longer)
+    const [long, short] = [Math.max(r.width ?? 0, r.height ?? 0), Math.min(r.width ?? 0, r.height ?? 0)];
+    const ok = (!p.maxWidth || long <= p.maxWidth) && (!p.maxHeight || short <= p.maxHeight);
     add({
       rule: 'resolution',
       ok,

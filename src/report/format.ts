@@ -7,7 +7,7 @@ export function formatStart(e: Of<'start'>): string[] {
   return [
     `rtmpush: ${e.source} → ${e.destinations.join(', ')}`,
     many
-      ? `  ${e.encodes.length} encodes in one ffmpeg process:`
+      ? `  ${e.encodes.length} settings in one ffmpeg process:`
       : `  preset ${e.preset}: ${e.video} (set by ${e.bitrate}); ${e.audio}`,
     ...(many
       ? e.encodes.map(
@@ -65,6 +65,10 @@ export function formatSource(e: Of<'source'>): string[] {
 
 export function formatBitrate(e: Of<'bitrate'>): string {
   return `video bitrate ${e.previousKbps} → ${e.kbps} kbps: ${e.reason}`;
+}
+
+export function formatSpeed(e: Of<'speed'>): string {
+  return `x264 ${e.previous} → ${e.x264Preset}: ${e.reason}`;
 }
 
 export function formatClock(ms: number): string {

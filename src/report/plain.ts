@@ -2,6 +2,7 @@ import { redact } from '../secret.js';
 import type { RunEvent } from '../run/events.js';
 import {
   formatBitrate,
+  formatSpeed,
   formatDelivery,
   formatReceived,
   formatRehearsal,
@@ -45,6 +46,8 @@ export function plainReporter(write: (text: string) => void, now: () => Date = (
           return formatSource(event).forEach(line);
         case 'bitrate':
           return line(formatBitrate(event));
+        case 'speed':
+          return line(formatSpeed(event));
         case 'error':
           return line(`error: ${event.message}`);
         case 'log':

@@ -5,6 +5,7 @@ import type { RunEvent } from '../run/events.js';
 import type { DestinationStateName } from '../state/destination.js';
 import {
   formatBitrate,
+  formatSpeed,
   formatDelivery,
   formatReceived,
   formatRehearsal,
@@ -65,6 +66,8 @@ export function ttyReporter(stream: NodeJS.WriteStream): Reporter {
           return print(chalk.dim(formatReload(event)));
         case 'bitrate':
           return print(chalk.yellow(formatBitrate(event)));
+        case 'speed':
+          return print(chalk.yellow(formatSpeed(event)));
         case 'source':
           for (const l of formatSource(event)) print(event.state === 'slate' ? chalk.yellow(l) : chalk.cyan(l));
           return;

@@ -59,12 +59,22 @@ export type RunEvent =
   | { type: 'source'; state: SourceState; reason?: string; server?: string; key?: string }
   /** The video bitrate followed the uplink: down when every destination struggled, back up when none did. */
   | { type: 'bitrate'; kbps: number; previousKbps: number; reason: string }
+  /** The machine could not carry the planned x264 speed: the encoder was stepped faster (or back, with room). */
+  | { type: 'speed'; x264Preset: string; previous: string; reason: string }
   /** SIGHUP applied the config file's destinations: the labels added, removed and replaced (new URL or key). */
   | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }
   | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
-  | { type: 'rehearsal'; platform: string; name: string; ok: boolean; checks: RuleCheck[] }
+  | {
+      type: 'rehearsal';
+      platform: string;
+      name: string;
+      ok: boolean;
+      checks: RuleCheck[];
+      /** With several encodes: the encode's `local` destination whose recording was checked. */
+      destination?: string;
+    }
   | {
       type: 'summary';
       exitCode: number;

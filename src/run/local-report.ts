@@ -8,6 +8,12 @@ import type { LocalServer } from './local-server.js';
 
 export type LocalOutcome = 'ok' | 'nothing' | 'breaks-rules';
 
+/** `--rehearse`: each `local` destination (one per encode) is checked against these platforms' rules. */
+export interface Rehearsal {
+  platforms: Record<string, Platform[]>;
+  flags: RehearsalFlags;
+}
+
 /**
  * Reads back what the embedded server recorded for each `local` destination, reports it against the preset and,
  * in a rehearsal, against each platform's rules.
@@ -15,7 +21,7 @@ export type LocalOutcome = 'ok' | 'nothing' | 'breaks-rules';
 export async function reportLocal(
   local: LocalServer,
   plan: Plan,
-  opts: { ffprobe: string; emit: Emit; rehearse?: { platforms: Platform[]; flags: RehearsalFlags } },
+  opts: { ffprobe: string; emit: Emit; rehearse?: Rehearsal },
 ): Promise<LocalOutcome> {
   let outcome: LocalOutcome = 'ok';
   const nothing = (label: string, what: string): void => {
@@ -35,7 +41,8 @@ export async function reportLocal(
       nothing(dest.label, 'what the embedded server recorded cannot be read');
       continue;
     }
-    const { video, audio } = plan;
+    // what its own encode was to send
+    const { video, audio } = plan.encodes.find((e) => e.destinations.includes(dest.label)) ?? plan;
     const checks = checkReceived(summary, {
       width: video.width,
       height: video.height,
@@ -46,11 +53,12 @@ export async function reportLocal(
       channels: audio.channels,
     });
     opts.emit({ type: 'received', destination: dest.label, summary, checks, meetsPreset: checks.every((c) => c.ok) });
-    for (const platform of opts.rehearse?.platforms ?? []) {
+    for (const platform of opts.rehearse?.platforms[dest.label] ?? []) {
       const rules = platformChecks(summary, platform, opts.rehearse!.flags);
       const ok = rules.every((c) => c.ok);
       if (!ok && outcome === 'ok') outcome = 'breaks-rules';
-      opts.emit({ type: 'rehearsal', platform: platform.id, name: platform.name, ok, checks: rules });
+      const many = plan.encodes.length > 1 ? { destination: dest.label } : {};
+      opts.emit({ type: 'rehearsal', platform: platform.id, name: platform.name, ok, checks: rules, ...many });
     }
   }
   return outcome;

@@ -2,15 +2,12 @@ import type { Progress } from '../ffmpeg/progress.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
 import { describeSource } from '../plan/source.js';
-import type { Platform } from '../platforms/table.js';
-import type { RehearsalFlags } from '../rehearse/rules.js';
 import { redact } from '../secret.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { DestinationBoard } from './board.js';
 import { type EncoderOutcome, superviseEncoder } from './encoder.js';
 import { type DirectorOutcome, SourceDirector } from './source-director.js';
-import { SpeedWatch } from './speed-watch.js';
-import { encoderOf } from '../ffmpeg/argv.js';
+import { EncoderPace } from './encoder-pace.js';
 import type { IngestServer } from '../ingest/server.js';
 import { type Source, slateCovers } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
@@ -21,6 +18,7 @@ import { exitCodeFor } from './exit-code.js';
 import { reportLocal } from './local-report.js';
 import { LocalServer } from './local-server.js';
 import type { Recorder } from './recorder.js';
+import type { Rehearsal } from './local-report.js';
 
 export interface SessionOptions {
   plan: Plan;
@@ -35,7 +33,7 @@ export interface SessionOptions {
   /** Aborting stops the stream gracefully (Ctrl-C, SIGTERM, SIGHUP). */
   signal: AbortSignal;
   /** A rehearsal: what the embedded server received is checked against these platforms' rules. */
-  rehearse?: { platforms: Platform[]; flags: RehearsalFlags };
+  rehearse?: Rehearsal;
   /** Restart the encoder when it makes no progress for this long. */
   watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
@@ -93,24 +91,26 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     opts.signal.addEventListener('abort', () => board.close(), { once: true });
     let latest: Progress | undefined;
     let encoders = 0;
-    const speed = new SpeedWatch();
+    // the encoder's pace; x264 stepped faster when the machine cannot carry it (sources the director can swap)
+    const pace = new EncoderPace(plan, adaptive(plan), Date.now());
     opts.onLive?.({
       board,
       source: () => source,
       encoder: () => latest,
-      pace: () => ({ realtime: speed.speed, slow: speed.slow }),
+      pace: () => pace.status,
       restarts: () => Math.max(0, encoders - 1),
     });
     emit(startEvent(plan, opts.ffmpeg));
     let governor: BitrateGovernor | undefined;
     let setVideoKbps = (_kbps: number): void => {};
+    let setX264Preset = (_preset: string | undefined): void => {};
     if (plan.adaptiveBitrate && adaptive(plan))
       governor = new BitrateGovernor(plan.video.kbps, plan.audio.kbps, Date.now(), plan.bitrateUpAfterMs);
     const onProgress = (p: Progress): void => {
       const stats = board.stats(p);
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
-      if (speed.sample(Date.now(), p.outTimeMs) === 'slow') emit(slowWarning(plan, speed.speed!));
+      for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Preset)) emit(e);
       const change = governor?.sample(Date.now(), Object.values(stats.destinations ?? {}));
       if (change) {
         setVideoKbps(change.kbps);
@@ -125,6 +125,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         onProgress,
         onRestarter: (restart) => (restartEncoder = restart),
         onBitrate: (set) => (setVideoKbps = set),
+        onSpeed: (set) => (setX264Preset = set),
       });
       encoders = (encoder as DirectorOutcome).encoders;
     } else {
@@ -237,6 +238,7 @@ async function directSource(
     onProgress: (p: Progress) => void;
     onRestarter: (restart: (reason: string) => void) => void;
     onBitrate: (set: (kbps: number) => void) => void;
+    onSpeed: (set: (x264Preset: string | undefined) => void) => void;
   },
 ): Promise<DirectorOutcome> {
   const ingest = opts.ingest;
@@ -268,6 +270,7 @@ async function directSource(
     });
     opts.onRestarter((reason) => director.restart(reason));
     opts.onBitrate((kbps) => director.setVideoKbps(kbps));
+    opts.onSpeed((preset) => director.setX264Preset(preset));
     if (ingest) {
       ingest.warn = (message) => opts.emit({ type: 'warning', message });
       opts.emit({
@@ -282,19 +285,6 @@ async function directSource(
   } finally {
     for (const card of cards.values()) card.dispose();
   }
-}
-
-/** The encoder has made less than 0.97 s of stream per second for 10 s: what it cannot carry, and what to do. */
-function slowWarning(plan: Plan, speed: number): RunEvent {
-  const what = plan.encodes
-    .map((e) => `${e.video.width}x${e.video.height}@${e.video.fps} (${encoderOf(e.video)} ${e.video.x264Preset})`)
-    .join(' + ');
-  return {
-    type: 'warning',
-    message:
-      `the encoder makes ${speed.toFixed(2)} s of stream per second (the last 10 s): this machine cannot carry ` +
-      `${what} in real time and the platforms will buffer — rtmpush doctor measures which preset fits here`,
-  };
 }
 
 function startEvent(plan: Plan, ffmpeg: string): RunEvent {

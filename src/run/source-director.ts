@@ -12,7 +12,7 @@ import type { EncoderOutcome } from './encoder.js';
 import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
-import { lossReason, SilenceJudge, slatePlanFor, withTune, withVideoKbps } from './source-runs.js';
+import { lossReason, SilenceJudge, slatePlanFor, withTune, withVideoKbps, withX264Preset } from './source-runs.js';
 
 export interface DirectorOptions {
   /**
@@ -54,6 +54,8 @@ interface Run {
   startedAt: number;
   /** The video bitrate it encodes at. */
   kbps: number;
+  /** The x264 speed it was told to run at (undefined: the plan's). */
+  speed?: string;
   /** An ingest's encoder: whose stream it reads. */
   publisher?: IngestPublisher;
   /** While staged: its leg, read until it takes over (closed if it is given up). */
@@ -98,6 +100,8 @@ export class SourceDirector {
   #sourceFed = false;
   /** The video bitrate wanted now (it follows the uplink), for every encoder started from now on. */
   #videoKbps: number;
+  /** The x264 speed wanted now, when the machine cannot carry the plan's. */
+  #x264Preset: string | undefined;
   readonly #listen: boolean;
   /** An ingest: whether its publisher sends audio (else silence is added). */
   #sourceAudio = true;
@@ -183,9 +187,16 @@ export class SourceDirector {
     this.#swapIfNeeded();
   }
 
+  /** The machine cannot carry the planned x264 speed (or can again): swapped the same way as a bitrate. */
+  setX264Preset(x264Preset: string | undefined): void {
+    this.#x264Preset = x264Preset;
+    this.#swapIfNeeded();
+  }
+
   #swapIfNeeded(): void {
     const current = this.#current;
-    if (this.#stopping || current?.kind !== 'source' || this.#staged || current.kbps === this.#videoKbps) return;
+    if (this.#stopping || current?.kind !== 'source' || this.#staged) return;
+    if (current.kbps === this.#videoKbps && current.speed === this.#x264Preset) return;
     if (current.run instanceof CopyRun || (this.#listen && !this.#tap?.ready)) return;
     this.#start('source');
   }
@@ -239,6 +250,8 @@ export class SourceDirector {
       { ...(kind === 'source' ? { ...plan, source } : this.#slatePlan), durationMs: undefined },
       this.#videoKbps,
     );
+    const speed = this.#x264Preset;
+    if (speed) runPlan = withX264Preset(runPlan, speed);
     if (kind === 'slate' && runPlan.source.kind === 'slate')
       // its first frame out at once (no lookahead): the slate is on air within a second of the loss
       runPlan = withTune({ ...runPlan, source: { ...runPlan.source, path: this.#slateFile(runPlan) } }, 'zerolatency');
@@ -249,6 +262,7 @@ export class SourceDirector {
       kind,
       startedAt: Date.now(),
       kbps: runPlan.video.kbps,
+      ...(speed ? { speed } : {}),
       ...(kind === 'source' && this.#publisher ? { publisher: this.#publisher } : {}),
       run: new EncoderRun(runPlan, slaveTargets(runPlan), {
         ffmpeg: this.opts.ffmpeg,
@@ -385,7 +399,8 @@ export class SourceDirector {
       // a retry that did not take over: another, later; a bitrate switch that failed: the rate stays
       if (this.#current?.kind !== 'source') return this.#retryLater();
       this.#videoKbps = this.#current.kbps;
-      this.opts.emit({ type: 'warning', message: `could not switch to ${entry.kbps} kbps (${reason}): staying` });
+      this.#x264Preset = this.#current.speed;
+      this.opts.emit({ type: 'warning', message: `could not switch the encoder (${reason}): staying as it is` });
       return;
     }
     // a URL, camera or screen that never gave a frame is not lost but wrong (a typo, no such device): it fails

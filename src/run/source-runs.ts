@@ -18,6 +18,11 @@ export function withVideoKbps(plan: Plan, kbps: number): Plan {
   });
 }
 
+/** The plan with every x264 encode at another speed (the machine could not carry the planned one). */
+export function withX264Preset(plan: Plan, x264Preset: string): Plan {
+  return mapEncodes(plan, (e) => (e.video.encoder === 'x264' ? { ...e, video: { ...e.video, x264Preset } } : e));
+}
+
 /** The plan with every encode's x264 tuned so (the slate: its first frame out at once). */
 export function withTune(plan: Plan, tune: string): Plan {
   return mapEncodes(plan, (e) => ({ ...e, video: { ...e.video, tune } }));

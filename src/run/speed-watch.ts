@@ -53,3 +53,68 @@ export class SpeedWatch {
     return undefined;
   }
 }
+
+/** x264's speeds, faster to the right. */
+export const X264_SPEEDS = [
+  'veryslow',
+  'slower',
+  'slow',
+  'medium',
+  'fast',
+  'faster',
+  'veryfast',
+  'superfast',
+  'ultrafast',
+] as const;
+/** How long it must keep up at a faster speed before one step back is tried; doubled each time that fails. */
+export const STEP_BACK_AFTER_MS = 5 * 60_000;
+const LONGEST_CALM = 32;
+
+/**
+ * Which x264 speed the encoder should run at, when the machine cannot carry the planned one: one step faster each
+ * time it falls behind (up to ultrafast); one step back after it kept up for 5 min, and twice as long before the
+ * next once a step back had to be taken back (up to 32×). Pure: the caller gives the times.
+ */
+export class SpeedStepper {
+  readonly #planned: number;
+  #level: number;
+  #calmSince: number;
+  #calmFactor = 1;
+  #lastBackAt: number | undefined;
+
+  constructor(planned: string, now: number) {
+    this.#planned = Math.max(0, X264_SPEEDS.indexOf(planned as (typeof X264_SPEEDS)[number]));
+    this.#level = this.#planned;
+    this.#calmSince = now;
+  }
+
+  get current(): string {
+    return X264_SPEEDS[this.#level]!;
+  }
+
+  /** The encoder fell behind: the next faster speed, or undefined at the fastest. */
+  faster(now: number): string | undefined {
+    this.#calmSince = now;
+    // a step back that did not hold: wait longer before the next
+    if (this.#lastBackAt !== undefined && now - this.#lastBackAt < STEP_BACK_AFTER_MS * this.#calmFactor)
+      this.#calmFactor = Math.min(LONGEST_CALM, this.#calmFactor * 2);
+    this.#lastBackAt = undefined;
+    if (this.#level >= X264_SPEEDS.length - 1) return undefined;
+    this.#level++;
+    return this.current;
+  }
+
+  /** A progress report while keeping up: one step back toward the planned speed after the calm, else undefined. */
+  calm(now: number, slow: boolean): string | undefined {
+    if (slow) {
+      this.#calmSince = now;
+      return undefined;
+    }
+    if (this.#level === this.#planned || now - this.#calmSince < STEP_BACK_AFTER_MS * this.#calmFactor)
+      return undefined;
+    this.#level--;
+    this.#calmSince = now;
+    this.#lastBackAt = now;
+    return this.current;
+  }
+}

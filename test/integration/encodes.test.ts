@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
 import { probe } from '../helpers/probe.js';
 import { childPids, startCli } from '../helpers/spawn.js';
@@ -193,5 +194,85 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
     );
     assert.equal(notes.length, 1, JSON.stringify(start.notes));
     assert.ok(!JSON.stringify(events).match(/wideKeyOne1|wideKeyTwo2|vertKeyThree3/), 'no key in any event');
+  });
+});
+
+describe('an encode this machine cannot carry: said while streaming, and by doctor before', () => {
+  const nginx = new NginxRtmp();
+  const dir = tempDir('slow');
+  const runtime = path.join(dir, 'run');
+  const env = { RTMPUSH_RUNTIME_DIR: runtime };
+  before(async () => {
+    await nginx.start();
+    // 1080p60 at x264 medium: a few frames a second on two cores, far under real time
+    mkdirSync(path.join(dir, 'presets'));
+    writeFileSync(
+      path.join(dir, 'presets', 'heavy.json'),
+      JSON.stringify({
+        name: 'heavy',
+        description: 'test: too much for a small machine',
+        width: 1920,
+        height: 1080,
+        fps: 60,
+        videoKbps: 6000,
+        minVideoKbps: 1000,
+        x264: { preset: 'medium', tune: null, profile: 'high' },
+        audio: { kbps: 128, sampleRate: 48000, channels: 2 },
+      }),
+    );
+    writeFileSync(path.join(dir, 'rtmpush.config.json'), '{}');
+  });
+  after(() => nginx.dispose());
+
+  it('under 0.97× for 10 s: a warning with the figure, and status says so (its socket, the CLI client)', async () => {
+    const config = path.join(dir, 'rtmpush.config.json');
+    const run = startCli(
+      ['start', '--config', config, '--to', `d=${nginx.url('live', 'slowKey123')}`, '--preset', 'heavy'].concat([
+        '--encoder',
+        'x264',
+        '--duration',
+        '30s',
+        '--json',
+        '--name',
+        'slow',
+        '--uplink',
+        'off',
+      ]),
+      env,
+    );
+    try {
+      const warning = await run.waitFor((e) => e.type === 'warning' && /^the encoder makes/.test(e.message), 25_000);
+      const begin = Date.parse(run.events.find((e) => e.type === 'start')!.time);
+      const after = Date.parse(warning.time) - begin;
+      assert.ok(after >= 9_000 && after <= 16_000, `said ${after} ms after the start`);
+      const said = new RegExp(
+        '^the encoder makes 0\\.\\d\\d s of stream per second \\(the last 10 s\\): ' +
+          'this machine cannot carry 1920x1080@60 \\(x264 medium\\) in real time',
+      );
+      assert.match(warning.message, said);
+      const status = await runCli(['status', '--json', '--name', 'slow'], env);
+      const s = JSON.parse(status.stdout);
+      assert.equal(s.encoder.slow, true);
+      assert.ok(s.encoder.realtime < 0.97, `realtime ${s.encoder.realtime}`);
+      const text = await runCli(['status', '--name', 'slow'], env);
+      assert.match(text.stdout, /TOO SLOW: 0\.\d\d s of stream per second, the platforms buffer/);
+      assert.equal(run.events.filter((e) => e.type === 'warning' && /^the encoder makes/.test(e.message)).length, 1);
+    } finally {
+      run.proc.kill('SIGTERM');
+      await run.proc;
+    }
+  });
+
+  it('doctor measures the encodes here: 360p30 fits, in its text and JSON', async () => {
+    const config = path.join(dir, 'rtmpush.config.json');
+    const fits = await runCli(['doctor', '--config', config, '--preset', '360p30', '--json'], env);
+    const fast = fits.events.find((e) => e.type === 'speed')!;
+    assert.ok(fast.planned.fits && fast.planned.speed >= 1.15, JSON.stringify(fast));
+    assert.equal(fast.planned.what, '640x360@30, x264 veryfast');
+    assert.equal(fast.trials.length, 1);
+    const text = await runCli(['doctor', '--config', config, '--preset', '360p30'], env);
+    assert.match(text.stdout, /^encoding here: 640x360@30, x264 veryfast: \d+\.\d\d× real time — fits$/m);
+    const none = await runCli(['doctor', '--config', config, '--preset', '360p30', '--no-speed', '--json'], env);
+    assert.equal(none.events.filter((e) => e.type === 'speed').length, 0);
   });
 });

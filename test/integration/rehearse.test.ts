@@ -14,7 +14,13 @@ describe('start --rehearse: the planned pipeline into the embedded server, check
       const rehearsals = r.events.filter((e) => e.type === 'rehearsal');
       assert.deepEqual(rehearsals.map((e) => e.platform).sort(), ALL.split(',').sort());
       assert.ok(rehearsals.every((e) => e.ok && e.checks.length >= 6));
-      assert.deepEqual(r.events.find((e) => e.type === 'start')!.destinations, ['local']);
+      // X takes at most 128k audio: with a 160k preset it gets its own leg (the same video encoder)
+      const start = r.events.find((e) => e.type === 'start')!;
+      const legs = ['720p60', '1080p30', '1080p60'].includes(preset) ? ['local-e1', 'local-e2'] : ['local'];
+      assert.deepEqual(start.destinations, legs);
+      assert.equal(new Set(start.encodes.map((e: { width: number }) => e.width)).size, 1, 'one picture');
+      const x = rehearsals.find((e) => e.platform === 'x')!;
+      assert.equal(x.destination, legs.length === 2 ? 'local-e2' : undefined);
     });
   }
 

@@ -55,7 +55,7 @@ describe('encodes: one per distinct setting', () => {
     assert.equal(p.encodes[2]!.video.fit, 'crop', 'the vertical preset crops');
     assert.equal(p.encodes[0]!.video.fit, 'pad');
     assert.equal(p.preset, '1080p30', 'the main encode is the first destination’s');
-    assert.ok(p.notes.some((n) => /^3 encodes in one ffmpeg process/.test(n)));
+    assert.ok(p.notes.some((n) => /^3 video encodes in one ffmpeg process/.test(n)));
   });
 
   it('a portrait frame is held to a platform’s size limit turned: 1080x1920 fits Facebook’s 1920x1080', () => {
@@ -104,6 +104,32 @@ describe('encodes: one per distinct setting', () => {
     assert.equal(p.encodes[0]!.video.encoder, 'x264');
     assert.equal(p.encodes[1]!.video.encoder, 'auto');
     assert.equal(p.encodes[1]!.boundBy.shorts, "shorts's own videoBitrate 4500k");
+  });
+});
+
+describe('one video encoder for equal pictures whose audio differs', () => {
+  it('X caps audio at 128k: its own leg, the same video encoder, its own audio', () => {
+    const p = buildPlan({
+      preset: findPreset(entries, '720p60'),
+      presets,
+      source: { kind: 'testsrc' },
+      destinations: resolveDestinations(['youtube,x'], { env, config: {} }),
+    });
+    assert.deepEqual(
+      p.encodes.map((e) => [e.destinations, e.videoIndex, e.audioIndex, e.audio.kbps]),
+      [
+        [['youtube'], 0, 0, 160],
+        [['x'], 0, 1, 128],
+      ],
+    );
+    const argv = buildFfmpegArgv(p);
+    assert.equal(argv.filter((a) => a.startsWith('-c:v')).length, 1, 'one video encoder');
+    assert.ok(argv.includes('-vf') && !argv.includes('-filter_complex'));
+    assert.deepEqual(
+      slaveTargets(p).map((t) => t.options),
+      [[['select', 'v:0,a:0']], [['select', 'v:0,a:1']]],
+    );
+    assert.ok(!p.notes.some((n) => /video encodes in one ffmpeg process/.test(n)), 'no extra video CPU to warn of');
   });
 });
 

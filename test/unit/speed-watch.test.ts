@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SLOW_FOR_MS, SpeedWatch } from '../../src/run/speed-watch.js';
+import type { Plan } from '../../src/plan/plan.js';
+import { EncoderPace } from '../../src/run/encoder-pace.js';
+import { SLOW_FOR_MS, STEP_BACK_AFTER_MS, SpeedStepper, SpeedWatch } from '../../src/run/speed-watch.js';
 
 /** Progress once a second at `rate` seconds of stream per second, from `from` for `seconds`. */
 function feed(w: SpeedWatch, from: { at: number; out: number }, rate: number, seconds: number) {
@@ -55,5 +57,64 @@ describe('SpeedWatch: an encoder that cannot keep up with real time', () => {
     w.sample(t.at, 0);
     assert.deepEqual(feed(w, t, 0.5, 9), [], 'the window started again');
     assert.equal(feed(w, t, 0.5, 2)[0]?.turn, 'slow');
+  });
+});
+
+describe('SpeedStepper: one x264 speed faster each time it falls behind, back after a calm', () => {
+  it('faster up to ultrafast; one step back after 5 min of keeping up; a failed step back doubles the wait', () => {
+    const s = new SpeedStepper('veryfast', 0);
+    assert.equal(s.calm(10 * 60_000, false), undefined, 'at the plan: nothing to step back to');
+    assert.equal(s.faster(11 * 60_000), 'superfast');
+    assert.equal(s.faster(12 * 60_000), 'ultrafast');
+    assert.equal(s.faster(13 * 60_000), undefined, 'nothing faster');
+    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS - 1, false), undefined);
+    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS, false), 'superfast');
+    // it falls behind again a minute later: that step back did not hold; the next waits twice as long
+    const t = 19 * 60_000;
+    assert.equal(s.faster(t), 'ultrafast');
+    assert.equal(s.calm(t + STEP_BACK_AFTER_MS, false), undefined);
+    assert.equal(s.calm(t + 2 * STEP_BACK_AFTER_MS, false), 'superfast');
+    assert.equal(s.calm(t + 2 * STEP_BACK_AFTER_MS + 1000, true), undefined, 'slow: the calm starts again');
+    assert.equal(s.current, 'superfast');
+  });
+});
+
+describe('EncoderPace: what the session tells and swaps', () => {
+  const plan = {
+    video: { x264Preset: 'veryfast' },
+    encodes: [{ video: { width: 1920, height: 1080, fps: 60, encoder: 'x264', x264Preset: 'veryfast' } }],
+  } as unknown as Plan;
+  const run = (canSwap: boolean) => {
+    const pace = new EncoderPace(plan, canSwap, 0);
+    const swaps: (string | undefined)[] = [];
+    const events = [];
+    for (let s = 0; s <= 12; s++) events.push(...pace.sample(s * 1000, s * 600, (p) => swaps.push(p)));
+    return { events, swaps, status: pace.status };
+  };
+
+  it('a source the director can swap: the warning, then one x264 speed faster (a `speed` event)', () => {
+    const { events, swaps, status } = run(true);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['warning', 'speed'],
+    );
+    assert.match((events[0] as { message: string }).message, /^the encoder makes 0\.60 s of stream per second/);
+    assert.deepEqual(events[1], {
+      type: 'speed',
+      x264Preset: 'superfast',
+      previous: 'veryfast',
+      reason: 'the encoder made 0.60 s of stream per second',
+    });
+    assert.deepEqual(swaps, ['superfast']);
+    assert.deepEqual(status, { realtime: 0.6, slow: true });
+  });
+
+  it('one it cannot swap (a file, the test pattern): the warning only', () => {
+    const { events, swaps } = run(false);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['warning'],
+    );
+    assert.deepEqual(swaps, []);
   });
 });
