@@ -28,6 +28,8 @@ export interface ResolvedStream {
 
 /** The least video bitrate rtmpush will encode: below it x264 makes mush, and 0 would mean no cap at all. */
 export { MIN_VIDEO_KBPS };
+/** Video encoders one ffmpeg process runs at most (each is a full encode's CPU). */
+const MAX_VIDEO_ENCODES = 4;
 const AUDIO_KBPS = { min: 16, max: 512, text: 'from 16k to 512k' };
 
 export interface ResolveEnv {
@@ -129,6 +131,28 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     durationMs,
     record,
   });
+  if (flags.copy && destinations.some((d) => d.own))
+    throw new UsageError(
+      `--copy sends the encoder's stream as it is: ${destinations.find((d) => d.own)!.label} asks for its own ` +
+        'preset, videoBitrate or encoder — drop --copy, or that setting',
+    );
+  const videoEncodes = new Set(plan.encodes.map((e) => e.videoIndex)).size;
+  if (videoEncodes > MAX_VIDEO_ENCODES)
+    throw new UsageError(
+      `these destinations need ${videoEncodes} video encodes (${plan.encodes.map(encodeText).join('; ')}): ` +
+        `rtmpush runs at most ${MAX_VIDEO_ENCODES} in one process — give destinations the same preset and bitrate`,
+    );
+  if (
+    uplink &&
+    !destinations.some((d) => usesUplink(d, loopbackCounts)) &&
+    destinations.some((d) => d.kind !== 'local')
+  )
+    plan.notes.push(
+      'the uplink caps nothing here: every destination is on this machine (local or a loopback address); ' +
+        'a local relay or tunnel that forwards over the uplink counts with RTMPUSH_UPLINK_LOOPBACK=count',
+    );
+  if (plan.record && plan.encodes.length > 1)
+    plan.notes.push(`--record records ${encodeText(plan.encodes[0]!)} (the first destination's encode)`);
   if (flags.copy && plan.encodes.length > 1)
     throw new UsageError(
       `--copy sends the encoder's one stream, but these destinations need ${plan.encodes.length} encodes ` +

@@ -1,6 +1,6 @@
 import type { EncoderName } from '../ffmpeg/encoders.js';
 import type { EncoderChoice } from '../plan/choices.js';
-import { mapEncodes, type Plan } from '../plan/plan.js';
+import { mapEncodes, type Plan, regroupEncodes } from '../plan/plan.js';
 import { chooseEncoder } from '../probe/encoders.js';
 
 /**
@@ -21,5 +21,6 @@ export async function resolveEncoders(
     if (choice.note && !notes.includes(choice.note)) notes.push(choice.note);
   }
   const resolved = mapEncodes(plan, (e) => ({ ...e, video: { ...e.video, encoder: chosen.get(e.video.encoder)! } }));
-  return { ...resolved, notes: [...plan.notes, ...notes] };
+  // `auto` that became x264 and x264 by name are one encode
+  return { ...regroupEncodes(resolved), notes: [...plan.notes, ...notes] };
 }

@@ -173,6 +173,9 @@ async function stream(
   ctl: Control,
 ): Promise<number> {
   let resolved = first;
+  // a hardware encoder named that does not work here is bad input: said before anything is measured or started
+  const located = locateFfmpeg({ env: io.env, platform: process.platform, flag: flags.ffmpeg });
+  await resolveEncoders(resolved.plan, located, io.env);
   await measureUplinkIfNeeded(resolved, flags, io);
   // The cached uplink figure (or the new one) applies only on the network it was measured on: the plan is made
   // again with it, or with why not. Reloads read the same (the context is theirs too).

@@ -80,10 +80,13 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
   const { video, audio, encodes } = plan;
   // A private source URL's list, or an ingest's FLV, comes on the pipe after the legs'.
   const inputFd = FIRST_LEG_FD + targets.length;
+  // a camera, screen or test pattern is opened to suit every encode: landscape, the largest size, the highest rate
+  const long = Math.max(...encodes.map((e) => Math.max(e.video.width, e.video.height)));
+  const short = Math.max(...encodes.map((e) => Math.min(e.video.width, e.video.height)));
   const input = sourceInputArgs(plan.source, {
-    width: video.width,
-    height: video.height,
-    fps: video.fps,
+    width: long,
+    height: short,
+    fps: Math.max(...encodes.map((e) => e.video.fps)),
     sampleRate: audio.sampleRate,
     inputFd,
   });

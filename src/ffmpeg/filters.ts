@@ -13,7 +13,9 @@ export function fitChain(v: Pick<VideoSetting, 'width' | 'height' | 'fps' | 'fit
     v.fit === 'crop'
       ? cover
       : v.fit === 'blur'
-        ? `split=2[bg][fg];[bg]${cover},boxblur=20:2[blurred];[fg]${inside}[sharp];` +
+        ? // the blur in proportion to the frame (a fixed radius is too big for a small one)
+          `split=2[bg][fg];[bg]${cover},boxblur=lr=min(w\\,h)/20:lp=2:cr=min(cw\\,ch)/20:cp=2[blurred];` +
+          `[fg]${inside}[sharp];` +
           '[blurred][sharp]overlay=(W-w)/2:(H-h)/2'
         : `${inside},pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
   return [fitted, 'setsar=1', `fps=${v.fps}`, tail].join(',');

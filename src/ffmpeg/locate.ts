@@ -9,7 +9,8 @@ export interface LocateInput {
   platform: NodeJS.Platform;
 }
 
-const executable = (file: string): boolean => {
+/** Whether `file` is there and this user may run it. */
+export const executable = (file: string): boolean => {
   try {
     accessSync(file, constants.X_OK);
     return true;

@@ -16,8 +16,9 @@ export const UPLINK_SHARE = 0.7;
 export interface Encode {
   /** `e1`, `e2`, … in the order of the destinations that first asked for them. */
   id: string;
-  /** Its setting before the uplink's share: a destination added later with an equal one joins it. */
-  key: string;
+  /** Its settings as asked (before the uplink's share, with the encoder as chosen): a destination added later with
+   * an equal one joins it. */
+  keys: string[];
   preset: string;
   video: VideoSetting;
   audio: AudioSetting;
@@ -72,7 +73,7 @@ export function groupEncodes(destinations: Destination[], choices: StreamChoices
     if (!videos.includes(videoKey)) videos.push(videoKey);
     encodes.set(key, {
       id: `e${encodes.size + 1}`,
-      key,
+      keys: [key],
       preset: s.preset.name,
       video: s.video,
       audio: s.audio,
@@ -139,13 +140,14 @@ export function shareUplink(
  */
 export function matchEncode(encodes: Encode[], dest: Destination, choices: StreamChoices): Encode {
   const s = settingFor(dest, choices);
-  const found = encodes.find((e) => e.key === settingKey(s));
+  const found = encodes.find((e) => e.keys.includes(settingKey(s)));
   if (found) return found;
   const v = s.video;
-  const have = encodes.map((e) => `${e.video.width}x${e.video.height}@${e.video.fps} ${e.id}`).join(', ');
+  const have = encodes.map((e) => `${e.id} ${e.video.width}x${e.video.height}@${e.video.fps} ${e.video.kbps}k`);
   throw new Error(
-    `${dest.label} needs an encode this stream does not make (${v.width}x${v.height}@${v.fps} ${v.kbps}k ` +
-      `${s.preset.name}; it makes ${have}): give it one of those presets, or restart the stream with it`,
+    `${dest.label} needs an encode this stream does not make (${v.width}x${v.height}@${v.fps} ${v.kbps}k, ` +
+      `${s.preset.name}${s.bitrate.by === 'platform' ? `, ${s.bitrate.text}` : ''}; it makes ${have.join(', ')}): ` +
+      'give it a preset and videoBitrate that match one of those, or restart the stream with it',
   );
 }
 
@@ -161,4 +163,36 @@ export function distinctAudios(encodes: Encode[]): Encode['audio'][] {
   const out: Encode['audio'][] = [];
   for (const e of encodes) out[e.audioIndex] ??= e.audio;
   return out;
+}
+
+/**
+ * The encodes as they will run: those whose final settings are equal (after the uplink's share, with the encoder
+ * resolved) are one, their destinations together; the video and audio encoders are numbered by the final settings
+ * (a shared video encoder for encodes whose pictures agree). Ids follow the order: e1, e2, …
+ */
+export function regroup(encodes: Encode[]): Encode[] {
+  const merged: Encode[] = [];
+  for (const e of encodes) {
+    const same = merged.find((m) => settingKey(m) === settingKey(e));
+    if (!same) {
+      merged.push({ ...e, destinations: [...e.destinations], boundBy: { ...e.boundBy }, keys: [...e.keys] });
+      continue;
+    }
+    same.destinations.push(...e.destinations);
+    Object.assign(same.boundBy, e.boundBy);
+    same.keys.push(...e.keys.filter((k) => !same.keys.includes(k)));
+    same.belowPresetMinimum ||= e.belowPresetMinimum;
+  }
+  const videos: string[] = [];
+  const audios: string[] = [];
+  const index = (list: string[], key: string): number => {
+    if (!list.includes(key)) list.push(key);
+    return list.indexOf(key);
+  };
+  return merged.map((e, i) => ({
+    ...e,
+    id: `e${i + 1}`,
+    videoIndex: index(videos, JSON.stringify(e.video)),
+    audioIndex: index(audios, JSON.stringify(e.audio)),
+  }));
 }

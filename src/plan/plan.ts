@@ -1,7 +1,7 @@
 import type { Destination } from '../platforms/destinations.js';
 import type { IngestAddress } from '../ingest/server.js';
 import type { Source } from './source.js';
-import { type Encode, groupEncodes, shareUplink, UPLINK_SHARE } from './encodes.js';
+import { type Encode, groupEncodes, regroup, shareUplink, UPLINK_SHARE } from './encodes.js';
 import { type AudioSetting, type BitrateBound, settingFor, type StreamChoices, type VideoSetting } from './setting.js';
 
 export interface PlanInput extends StreamChoices {
@@ -63,7 +63,7 @@ export interface SlateChoice {
 export function buildPlan(input: PlanInput): Plan {
   const { destinations } = input;
   const grouped = groupEncodes(destinations, input);
-  const encodes = shareUplink(grouped, destinations, input.uplinkKbps, input.loopbackUsesUplink);
+  const encodes = regroup(shareUplink(grouped, destinations, input.uplinkKbps, input.loopbackUsesUplink));
   const notes = [...new Set(destinations.flatMap((d) => settingFor(d, input).notes))];
   const videoEncoders = new Set(encodes.map((e) => e.videoIndex)).size;
   if (videoEncoders > 1) {
@@ -100,6 +100,11 @@ export function encodeText(e: Encode): string {
 /** The plan with its encodes replaced (each changed by `fn`): the main encode's figures follow the first. */
 export function mapEncodes(plan: Plan, fn: (e: Encode, index: number) => Encode): Plan {
   return withEncodes(plan, plan.encodes.map(fn));
+}
+
+/** Before a stream starts: encodes that came out equal (the encoder resolved) are merged, encoders renumbered. */
+export function regroupEncodes(plan: Plan): Plan {
+  return withEncodes(plan, regroup(plan.encodes));
 }
 
 function withEncodes(plan: Plan, encodes: Encode[]): Plan {

@@ -147,6 +147,7 @@ function fromPlatform(id: string, ctx: ResolveContext, configKey?: { key?: Secre
   const keyVar = envName(id, 'KEY');
   const endpoint = parseBaseUrl(base, overrideUrl ? urlVar : `${platform.name} ingest`);
   if (overrideUrl) refuseKeyInIngestUrl(endpoint, expectedApp(platform), urlVar, keyVar);
+  if (overrideUrl && platform.ingest.length === 0) refuseMoreThanServer(endpoint, urlVar, keyVar);
   const envKey = ctx.env[keyVar];
   let key: Secret | undefined;
   let keyFrom = keyVar;
@@ -224,6 +225,24 @@ function refuseKeyInIngestUrl(endpoint: RtmpEndpoint, app: string | undefined, u
   throw new UsageError(
     `${urlVar} holds a stream key after the app path "${app}": ` +
       `set it to ${endpoint.protocol}://host/${app} and put the key in ${keyVar}`,
+  );
+}
+
+/**
+ * A platform whose server is given per session (TikTok, Instagram): its URL is the server and one app, nothing
+ * after. What follows (a stream name, a signed query) may be the key: hidden at once and refused with the fix.
+ */
+function refuseMoreThanServer(endpoint: RtmpEndpoint, urlVar: string, keyVar: string): void {
+  const [path = '', query] = endpoint.app.split('?');
+  const segments = path.split('/');
+  if (segments.length === 1 && query === undefined) return;
+  const extra = segments.slice(1).join('/') + (query ? `?${query}` : '');
+  new Secret(extra);
+  if (query) new Secret(query);
+  for (const part of extra.split(/[/?&=]/)) if (part.length >= 4) new Secret(part);
+  throw new UsageError(
+    `${urlVar} holds more than the server (${endpoint.protocol}://${endpoint.host}/${segments[0]}): ` +
+      `set it to the server URL alone and put the stream key (with anything after it) in ${keyVar}`,
   );
 }
 

@@ -1,4 +1,5 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { executable } from '../ffmpeg/locate.js';
 import { execa } from 'execa';
 import { childEnv } from '../secret.js';
 
@@ -71,15 +72,6 @@ export async function runBounded(ffmpeg: string, args: string[], timeoutMs: numb
     ms: Math.round(performance.now() - started),
   };
 }
-
-const executable = (file: string): boolean => {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const errorCode = (r: { cause?: unknown; shortMessage?: string }): string =>
   (r.cause as { code?: string } | undefined)?.code ?? r.shortMessage ?? 'could not be started';

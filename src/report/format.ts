@@ -12,7 +12,8 @@ export function formatStart(e: Of<'start'>): string[] {
     ...(many
       ? e.encodes.map(
           (c) =>
-            `    ${c.id} ${c.preset}: ${c.width}x${c.height}@${c.fps} ${c.kbps} kbps + AAC ${c.audioKbps} kbps` +
+            `    ${c.id} ${c.preset}: ${c.width}x${c.height}@${c.fps} ${c.kbps} kbps (${c.encoder}) ` +
+            `+ AAC ${c.audioKbps} kbps` +
             ` → ${c.destinations.join(', ')}`,
         )
       : []),

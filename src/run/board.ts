@@ -92,7 +92,8 @@ export class DestinationBoard {
       // its own setting's encode: a setting the stream does not make is refused (a new encode needs a restart)
       encode = matchEncode(this.#encodes, dest, this.plan.choices);
     } catch (error) {
-      throw new BoardRefusal(409, error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      throw new BoardRefusal(/^unknown preset/.test(message) ? 400 : 409, message);
     }
     this.#removed.delete(dest.label);
     this.#create(dest, encode);

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { type Destination, endpointUrl } from '../platforms/destinations.js';
 import type { RunEvent } from './events.js';
 
-/** Why an operator's request about one destination cannot be done: the API answers 404 or 409 with it. */
+/** Why an operator's request about one destination cannot be done: the API answers 400, 404 or 409 with it. */
 export class BoardRefusal extends Error {
   constructor(
-    readonly status: 404 | 409,
+    readonly status: 400 | 404 | 409,
     message: string,
   ) {
     super(message);

@@ -76,6 +76,8 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 export class Reloader {
   /** What the config gave, as far as it was applied: a reload stopped part way is taken up by the next. */
   #previous: Map<string, string>;
+  /** Each destination's own setting (preset, videoBitrate, encoder) as it was last read. */
+  readonly #own = new Map<string, string>();
   #board: DestinationBoard | undefined;
   #pending = false;
   #closed = false;
@@ -83,6 +85,7 @@ export class Reloader {
 
   constructor(private readonly o: ReloaderOptions) {
     this.#previous = keyed(o.initial);
+    for (const d of o.initial) this.#own.set(d.label, JSON.stringify(d.own ?? {}));
   }
 
   /** The stream's destinations exist: a reload asked for while starting runs now. */
@@ -127,6 +130,7 @@ export class Reloader {
       this.o.emit({ type: 'error', code: 'reload-failed', message });
       return { ok: false, status: 400, error: message };
     }
+    this.#ownChanged(next, diff);
     const done = { added: [] as string[], removed: [] as string[], replaced: [] as string[] };
     const failed = new Map<string, string>();
     // Unpublished first, all at once (a destination may move to another label, or two swap keys), then added.
@@ -159,6 +163,24 @@ export class Reloader {
     const error = `reload stopped part way (${why}); ${what}; reload again to retry`;
     this.o.emit({ type: 'error', code: 'reload-failed', message: error });
     return { ok: false, status: 409, error };
+  }
+
+  /**
+   * A destination that keeps its URL and key but whose own preset, videoBitrate or encoder changed: the running
+   * encodes are not changed under it (they are set when the stream starts); said once per change.
+   */
+  #ownChanged(next: readonly Destination[], diff: DestinationDiff): void {
+    const moving = new Set([...diff.add, ...diff.replace].map((d) => d.label));
+    for (const d of next) {
+      const own = JSON.stringify(d.own ?? {});
+      const before = this.#own.get(d.label);
+      this.#own.set(d.label, own);
+      if (before === undefined || before === own || moving.has(d.label)) continue;
+      const message =
+        `reload: ${d.label}'s own preset, videoBitrate or encoder changed: that applies from the next start ` +
+        "(a running stream's encodes are set when it starts)";
+      this.o.emit({ type: 'warning', message });
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { DestinationBoard } from './board.js';
 import { type EncoderOutcome, superviseEncoder } from './encoder.js';
 import { type DirectorOutcome, SourceDirector } from './source-director.js';
 import { EncoderPace } from './encoder-pace.js';
+import { encoderOf } from '../ffmpeg/argv.js';
 import type { IngestServer } from '../ingest/server.js';
 import { type Source, slateCovers } from '../plan/source.js';
 import { writeCard } from '../slate/card.js';
@@ -103,14 +104,14 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     emit(startEvent(plan, opts.ffmpeg));
     let governor: BitrateGovernor | undefined;
     let setVideoKbps = (_kbps: number): void => {};
-    let setX264Preset = (_preset: string | undefined): void => {};
+    let setX264Steps = (_steps: number): void => {};
     if (plan.adaptiveBitrate && adaptive(plan))
       governor = new BitrateGovernor(plan.video.kbps, plan.audio.kbps, Date.now(), plan.bitrateUpAfterMs);
     const onProgress = (p: Progress): void => {
       const stats = board.stats(p);
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
-      for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Preset)) emit(e);
+      for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Steps)) emit(e);
       const change = governor?.sample(Date.now(), Object.values(stats.destinations ?? {}));
       if (change) {
         setVideoKbps(change.kbps);
@@ -125,7 +126,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         onProgress,
         onRestarter: (restart) => (restartEncoder = restart),
         onBitrate: (set) => (setVideoKbps = set),
-        onSpeed: (set) => (setX264Preset = set),
+        onSpeed: (set) => (setX264Steps = set),
       });
       encoders = (encoder as DirectorOutcome).encoders;
     } else {
@@ -238,7 +239,7 @@ async function directSource(
     onProgress: (p: Progress) => void;
     onRestarter: (restart: (reason: string) => void) => void;
     onBitrate: (set: (kbps: number) => void) => void;
-    onSpeed: (set: (x264Preset: string | undefined) => void) => void;
+    onSpeed: (set: (steps: number) => void) => void;
   },
 ): Promise<DirectorOutcome> {
   const ingest = opts.ingest;
@@ -270,7 +271,7 @@ async function directSource(
     });
     opts.onRestarter((reason) => director.restart(reason));
     opts.onBitrate((kbps) => director.setVideoKbps(kbps));
-    opts.onSpeed((preset) => director.setX264Preset(preset));
+    opts.onSpeed((steps) => director.setX264Steps(steps));
     if (ingest) {
       ingest.warn = (message) => opts.emit({ type: 'warning', message });
       opts.emit({
@@ -294,7 +295,7 @@ function startEvent(plan: Plan, ffmpeg: string): RunEvent {
     preset: plan.preset,
     source: redact(describeSource(plan.source)),
     video:
-      `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps, ` +
+      `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps (${encoderOf(video)}), ` +
       `keyframe every ${video.keyintSeconds} s`,
     audio: `AAC ${audio.kbps} kbps ${audio.sampleRate} Hz ${audio.channels === 2 ? 'stereo' : 'mono'}`,
     bitrate: plan.bitrate.text,

@@ -12,7 +12,7 @@ import type { EncoderOutcome } from './encoder.js';
 import { EncoderRun } from './encoder-run.js';
 import type { Emit } from './events.js';
 import type { FfmpegExit } from './ffmpeg-process.js';
-import { lossReason, SilenceJudge, slatePlanFor, withTune, withVideoKbps, withX264Preset } from './source-runs.js';
+import { lossReason, SilenceJudge, slatePlanFor, withTune, withVideoKbps, withX264Steps } from './source-runs.js';
 
 export interface DirectorOptions {
   /**
@@ -54,8 +54,8 @@ interface Run {
   startedAt: number;
   /** The video bitrate it encodes at. */
   kbps: number;
-  /** The x264 speed it was told to run at (undefined: the plan's). */
-  speed?: string;
+  /** How many x264 speeds faster than planned it runs. */
+  steps: number;
   /** An ingest's encoder: whose stream it reads. */
   publisher?: IngestPublisher;
   /** While staged: its leg, read until it takes over (closed if it is given up). */
@@ -100,8 +100,8 @@ export class SourceDirector {
   #sourceFed = false;
   /** The video bitrate wanted now (it follows the uplink), for every encoder started from now on. */
   #videoKbps: number;
-  /** The x264 speed wanted now, when the machine cannot carry the plan's. */
-  #x264Preset: string | undefined;
+  /** How many x264 speeds faster than planned, when the machine cannot carry the plan's. */
+  #x264Steps = 0;
   readonly #listen: boolean;
   /** An ingest: whether its publisher sends audio (else silence is added). */
   #sourceAudio = true;
@@ -187,16 +187,16 @@ export class SourceDirector {
     this.#swapIfNeeded();
   }
 
-  /** The machine cannot carry the planned x264 speed (or can again): swapped the same way as a bitrate. */
-  setX264Preset(x264Preset: string | undefined): void {
-    this.#x264Preset = x264Preset;
+  /** The machine cannot carry the planned x264 speeds (or can again): swapped the same way as a bitrate. */
+  setX264Steps(steps: number): void {
+    this.#x264Steps = steps;
     this.#swapIfNeeded();
   }
 
   #swapIfNeeded(): void {
     const current = this.#current;
     if (this.#stopping || current?.kind !== 'source' || this.#staged) return;
-    if (current.kbps === this.#videoKbps && current.speed === this.#x264Preset) return;
+    if (current.kbps === this.#videoKbps && current.steps === this.#x264Steps) return;
     if (current.run instanceof CopyRun || (this.#listen && !this.#tap?.ready)) return;
     this.#start('source');
   }
@@ -221,6 +221,7 @@ export class SourceDirector {
           kind: 'source',
           startedAt: Date.now(),
           kbps: stream.videoKbps,
+          steps: 0,
           publisher,
           run: new CopyRun((p) => this.#current === entry && this.opts.onProgress(p)),
         };
@@ -250,8 +251,8 @@ export class SourceDirector {
       { ...(kind === 'source' ? { ...plan, source } : this.#slatePlan), durationMs: undefined },
       this.#videoKbps,
     );
-    const speed = this.#x264Preset;
-    if (speed) runPlan = withX264Preset(runPlan, speed);
+    const steps = this.#x264Steps;
+    if (steps) runPlan = withX264Steps(runPlan, steps);
     if (kind === 'slate' && runPlan.source.kind === 'slate')
       // its first frame out at once (no lookahead): the slate is on air within a second of the loss
       runPlan = withTune({ ...runPlan, source: { ...runPlan.source, path: this.#slateFile(runPlan) } }, 'zerolatency');
@@ -262,7 +263,7 @@ export class SourceDirector {
       kind,
       startedAt: Date.now(),
       kbps: runPlan.video.kbps,
-      ...(speed ? { speed } : {}),
+      steps,
       ...(kind === 'source' && this.#publisher ? { publisher: this.#publisher } : {}),
       run: new EncoderRun(runPlan, slaveTargets(runPlan), {
         ffmpeg: this.opts.ffmpeg,
@@ -399,7 +400,7 @@ export class SourceDirector {
       // a retry that did not take over: another, later; a bitrate switch that failed: the rate stays
       if (this.#current?.kind !== 'source') return this.#retryLater();
       this.#videoKbps = this.#current.kbps;
-      this.#x264Preset = this.#current.speed;
+      this.#x264Steps = this.#current.steps;
       this.opts.emit({ type: 'warning', message: `could not switch the encoder (${reason}): staying as it is` });
       return;
     }

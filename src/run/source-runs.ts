@@ -1,5 +1,6 @@
 import type { CopiedStream } from '../ingest/copy-check.js';
 import { mapEncodes, type Plan } from '../plan/plan.js';
+import { fasterBy } from './speed-watch.js';
 import type { Source } from '../plan/source.js';
 import type { CopyRun } from '../ingest/copy-run.js';
 import type { EncoderRun } from './encoder-run.js';
@@ -18,9 +19,11 @@ export function withVideoKbps(plan: Plan, kbps: number): Plan {
   });
 }
 
-/** The plan with every x264 encode at another speed (the machine could not carry the planned one). */
-export function withX264Preset(plan: Plan, x264Preset: string): Plan {
-  return mapEncodes(plan, (e) => (e.video.encoder === 'x264' ? { ...e, video: { ...e.video, x264Preset } } : e));
+/** The plan with every x264 encode `steps` speeds faster than its own (the machine could not carry the plan). */
+export function withX264Steps(plan: Plan, steps: number): Plan {
+  return mapEncodes(plan, (e) =>
+    e.video.encoder === 'x264' ? { ...e, video: { ...e.video, x264Preset: fasterBy(e.video.x264Preset, steps) } } : e,
+  );
 }
 
 /** The plan with every encode's x264 tuned so (the slate: its first frame out at once). */

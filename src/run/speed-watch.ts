@@ -30,7 +30,11 @@ export class SpeedWatch {
   /** A progress report: `slow` when it has just fallen behind for 10 s, `recovered` when it keeps up again. */
   sample(at: number, outMs: number): 'slow' | 'recovered' | undefined {
     const last = this.#samples.at(-1);
-    if (last && outMs < last.outMs) this.#samples = [];
+    // a new encoder (its clock back at 0): judged afresh, and said again if it too cannot keep up
+    if (last && outMs < last.outMs) {
+      this.#samples = [];
+      this.#slow = false;
+    }
     const now = { at, outMs };
     this.#samples.push(now);
     while (this.#samples.length > 2 && at - this.#samples[1]!.at >= SLOW_FOR_MS) this.#samples.shift();
@@ -92,6 +96,11 @@ export class SpeedStepper {
     return X264_SPEEDS[this.#level]!;
   }
 
+  /** How many speeds faster than planned: every x264 encode is moved that many from its own planned speed. */
+  get steps(): number {
+    return this.#level - this.#planned;
+  }
+
   /** The encoder fell behind: the next faster speed, or undefined at the fastest. */
   faster(now: number): string | undefined {
     this.#calmSince = now;
@@ -117,4 +126,10 @@ export class SpeedStepper {
     this.#lastBackAt = now;
     return this.current;
   }
+}
+
+/** An x264 speed `steps` faster than `planned` (ultrafast at most). */
+export function fasterBy(planned: string, steps: number): string {
+  const i = X264_SPEEDS.indexOf(planned as (typeof X264_SPEEDS)[number]);
+  return i < 0 ? planned : X264_SPEEDS[Math.min(X264_SPEEDS.length - 1, i + steps)]!;
 }

@@ -251,7 +251,7 @@ describe('doctor and uplink against garbage and endless senders: a clear step fa
     it(`doctor: ${name} fails the rtmp step, exit 3`, async () => {
       const started = Date.now();
       const r = await runCli(
-        ['doctor', '--to', `x=${server.url('live', 'doctorHostile1')}`, '--json'],
+        ['doctor', '--to', `x=${server.url('live', 'doctorHostile1')}`, '--json', '--no-speed'],
         {},
         { timeoutMs: 30_000 },
       );

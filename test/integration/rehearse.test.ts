@@ -9,7 +9,7 @@ const failures = (events: Record<string, any>[], platform: string) =>
 describe('start --rehearse: the planned pipeline into the embedded server, checked against each platform', () => {
   for (const preset of ['360p30', '480p30', '720p30', '720p60', '1080p30', '1080p60']) {
     it(`${preset} passes every built-in platform's rules (no keys needed, nothing sent to them)`, async () => {
-      const r = await runCli(['start', '--rehearse', '--to', ALL, '--preset', preset, '--duration', '6s', '--json']);
+      const r = await runCli(['start', '--rehearse', '--to', ALL, '--preset', preset, '--duration', '5s', '--json']);
       assert.equal(r.exitCode, 0, JSON.stringify(r.events.filter((e) => e.type === 'rehearsal' && !e.ok)));
       const rehearsals = r.events.filter((e) => e.type === 'rehearsal');
       assert.deepEqual(rehearsals.map((e) => e.platform).sort(), ALL.split(',').sort());

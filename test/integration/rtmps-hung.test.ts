@@ -61,7 +61,7 @@ describe('RTMPS through a real TLS endpoint (nginx stream ssl in front of nginx-
             ['connecting', 'live', 'stopped'],
             label,
           );
-        const doctor = await runCli(['doctor', '--to', to, '--json'], env);
+        const doctor = await runCli(['doctor', '--to', to, '--json', '--no-speed'], env);
         assert.equal(doctor.exitCode, 0, doctor.stdout);
         assert.equal(doctor.events.filter((e) => e.step === 'tls' && e.status === 'pass').length, 2);
       } finally {

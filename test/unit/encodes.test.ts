@@ -5,7 +5,7 @@ import { fitChain, splitGraph } from '../../src/ffmpeg/filters.js';
 import { resolveStream } from '../../src/cli/options.js';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
 import { isLoopbackHost, matchEncode } from '../../src/plan/encodes.js';
-import { buildPlan } from '../../src/plan/plan.js';
+import { buildPlan, mapEncodes, regroupEncodes } from '../../src/plan/plan.js';
 import { findPreset, loadPresets } from '../../src/presets/load.js';
 
 const entries = loadPresets();
@@ -133,6 +133,63 @@ describe('one video encoder for equal pictures whose audio differs', () => {
   });
 });
 
+describe('what the command encodes is what the plan says', () => {
+  const videoRates = (argv: string[]) =>
+    argv.flatMap((a, i) => (/^-b:v:\d+$/.test(a) ? [[a, argv[i + 1]]] : [])).map(([a, v]) => `${a}=${v}`);
+
+  it('an uplink share that splits a shared picture: each encode its own video encoder at its own rate', () => {
+    // youtube caps audio at 160k: its own leg; then only youtube crosses the uplink and is lowered
+    const p = plan('local,youtube', { uplinkKbps: 3000, overrides: { audioKbps: 192 } });
+    const share = Math.floor(3000 * ((0.7 * 3000 - 160) / 3000));
+    assert.deepEqual(
+      p.encodes.map((e) => [e.destinations, e.video.kbps, e.videoIndex]),
+      [
+        [['local'], 3000, 0],
+        [['youtube'], share, 1],
+      ],
+    );
+    assert.ok(share < 2000);
+    assert.deepEqual(videoRates(buildFfmpegArgv(p)), ['-b:v:0=3000k', `-b:v:1=${share}k`]);
+  });
+
+  it('the source is opened to suit every encode (landscape, largest, fastest), whatever the order of --to', () => {
+    for (const to of ['tiktok@vertical-720p30,youtube@1080p60', 'youtube@1080p60,tiktok@vertical-720p30']) {
+      const argv = buildFfmpegArgv(plan(to));
+      assert.ok(
+        argv.includes('testsrc2=size=1920x1080:rate=60'),
+        `${to}: ${argv.find((a) => a.startsWith('testsrc'))}`,
+      );
+    }
+    const camera = buildFfmpegArgv(plan('tiktok@vertical-720p30', { source: { kind: 'camera', os: 'linux' } }));
+    assert.equal(camera[camera.indexOf('-video_size') + 1], '1280x720');
+  });
+
+  it('x264 by name and auto that became x264 are one encode once resolved', () => {
+    const config = {
+      destinations: {
+        a: { url: 'rtmp://h.example/live', key: 'keyAaaa1', encoder: 'x264' as const },
+        b: { url: 'rtmp://h.example/live', key: 'keyBbbb2' },
+      },
+    };
+    const p = buildPlan({
+      preset: findPreset(entries, '720p30'),
+      presets,
+      source: { kind: 'testsrc' },
+      destinations: resolveDestinations(['a,b'], { env, config }),
+    });
+    assert.equal(p.encodes.length, 2, 'asked apart');
+    const resolved = regroupEncodes(mapEncodes(p, (e) => ({ ...e, video: { ...e.video, encoder: 'x264' } })));
+    assert.deepEqual(
+      resolved.encodes.map((e) => e.destinations),
+      [['a', 'b']],
+    );
+    assert.equal(buildFfmpegArgv(resolved).filter((x) => x.startsWith('-c:v')).length, 1);
+    // a destination added later with either choice joins it
+    const later = resolveDestinations(['b'], { env, config })[0]!;
+    assert.equal(matchEncode(resolved.encodes, { ...later, label: 'c' }, resolved.choices).id, 'e1');
+  });
+});
+
 describe('the uplink budget counts what leaves the machine', () => {
   it('Σ over encodes of bitrate × destinations ≤ 70 %, shared in proportion to what each asked', () => {
     const p = plan('youtube@1080p30,twitch,tiktok@vertical-720p30', { uplinkKbps: 10_000 });
@@ -220,6 +277,7 @@ describe('ffmpeg: several encodes in one process, one tee', () => {
       { ...v, fit: 'blur' },
       { ...v, fit: 'blur' },
     ]);
+    assert.match(blur, /boxblur=lr=min\(w\\,h\)\/20:lp=2:cr=min\(cw\\,ch\)\/20:cp=2/, 'a blur in proportion');
     // each branch's inner labels are its own
     assert.match(blur, /\[s0\]split=2\[bg0\]\[fg0\].*\[s1\]split=2\[bg1\]\[fg1\]/);
     assert.equal(blur.match(/\[blurred0\]/g)?.length, 2);
@@ -235,8 +293,8 @@ describe('destinations added while streaming join the encode of their setting', 
     assert.throws(
       () => matchEncode(p.encodes, dest('twitch@1080p30'), p.choices),
       new RegExp(
-        'twitch needs an encode this stream does not make \\(1920x1080@30 6000k 1080p30; ' +
-          'it makes 1280x720@30 e1, 720x1280@30 e2\\): give it one of those presets, or restart',
+        'twitch needs an encode this stream does not make \\(1920x1080@30 6000k, 1080p30; ' +
+          'it makes e1 1280x720@30 3000k, e2 720x1280@30 3000k\\): give it a preset and videoBitrate that match',
       ),
     );
     assert.throws(() => matchEncode(p.encodes, dest('x@nope'), p.choices), /unknown preset "nope" for x: use one of/);
@@ -259,8 +317,27 @@ describe('bad input: one line, exit 2', () => {
       { RTMPUSH_TIKTOK_URL: '' },
     ],
     [
+      'a per-session URL with the stream key in it',
+      { to: ['tiktok'] },
+      new RegExp(
+        'RTMPUSH_TIKTOK_URL holds more than the server \\(rtmp://tiktok\\.example/game\\): set it to the server ' +
+          'URL alone and put the stream key \\(with anything after it\\) in RTMPUSH_TIKTOK_KEY',
+      ),
+      { RTMPUSH_TIKTOK_URL: 'rtmp://tiktok.example/game/stream-7300?expire=17&sign=deadbeefSECRET' },
+    ],
+    [
+      '--copy with a destination’s own preset',
+      { to: ['youtube@1080p30'], source: 'listen', copy: true },
+      /--copy sends the encoder's stream as it is: youtube asks for its own preset/,
+    ],
+    [
+      'more than 4 video encodes',
+      { to: ['youtube@360p30,twitch@480p30,facebook@720p30,x@1080p30,instagram@vertical-720p30'] },
+      /these destinations need 5 video encodes .*: rtmpush runs at most 4 in one process/,
+    ],
+    [
       '--copy with two encodes',
-      { to: ['youtube,tiktok@vertical-720p30'], source: 'listen', copy: true },
+      { to: ['youtube,x'], preset: '1080p60', source: 'listen', copy: true },
       /--copy sends the encoder's one stream, but these destinations need 2 encodes/,
     ],
   ];
@@ -268,8 +345,18 @@ describe('bad input: one line, exit 2', () => {
     it(name, () => {
       assert.throws(
         () => resolve(flags, extra),
-        (e: Error) => e.name === 'UsageError' && message.test(e.message) && !e.message.includes('\n'),
+        (e: Error) =>
+          e.name === 'UsageError' &&
+          message.test(e.message) &&
+          !e.message.includes('\n') &&
+          !/SECRET|stream-7300|sign=/.test(e.message),
       );
     });
   }
+
+  it('an uplink given with every destination on this machine: a note says it caps nothing, and why', () => {
+    const { plan: p } = resolve({ to: ['a=rtmp://127.0.0.1/live/keyAaaa1'], uplink: '2M' });
+    assert.equal(p.video.kbps, 3000);
+    assert.ok(p.notes.some((n) => /^the uplink caps nothing here: every destination is on this machine/.test(n)));
+  });
 });

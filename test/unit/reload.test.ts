@@ -152,6 +152,23 @@ describe('Reloader: one reload at a time, reported', () => {
     );
   });
 
+  it('a destination whose own preset changed keeps running as it is, and the reload says so once', async () => {
+    const events: RunEvent[] = [];
+    const { board, did } = fakeBoard([a, b]);
+    const bVertical = { ...b, own: { preset: 'vertical-720p30' } };
+    const r = new Reloader({ initial: [a, b], read: () => [a, bVertical], emit: (e) => events.push(e) });
+    r.attach(board);
+    assert.deepEqual(await r.reload(), { ok: true, added: [], removed: [], replaced: [] });
+    assert.deepEqual(did, []);
+    const said = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+    assert.deepEqual(said, [
+      "reload: b's own preset, videoBitrate or encoder changed: that applies from the next start " +
+        "(a running stream's encodes are set when it starts)",
+    ]);
+    await r.reload();
+    assert.equal(events.filter((e) => e.type === 'warning').length, 1, 'once per change');
+  });
+
   it('two destinations swap keys: both unpublished, then both published with the other’s key', async () => {
     const { board, did, on } = fakeBoard([a, b]);
     const aAsB = dest('a', 'keyBbbbbbbb2');

@@ -84,9 +84,17 @@ describe('EncoderPace: what the session tells and swaps', () => {
     video: { x264Preset: 'veryfast' },
     encodes: [{ video: { width: 1920, height: 1080, fps: 60, encoder: 'x264', x264Preset: 'veryfast' } }],
   } as unknown as Plan;
-  const run = (canSwap: boolean) => {
-    const pace = new EncoderPace(plan, canSwap, 0);
-    const swaps: (string | undefined)[] = [];
+  /** The machine's CPU as EncoderPace reads it: `idle` of each second idle. */
+  const cpuAt = (idle: number) => {
+    let t = 0;
+    return () => {
+      t++;
+      return { idle: t * 1000 * idle, total: t * 1000 };
+    };
+  };
+  const run = (canSwap: boolean, idle = 0.02) => {
+    const pace = new EncoderPace(plan, canSwap, 0, cpuAt(idle));
+    const swaps: number[] = [];
     const events = [];
     for (let s = 0; s <= 12; s++) events.push(...pace.sample(s * 1000, s * 600, (p) => swaps.push(p)));
     return { events, swaps, status: pace.status };
@@ -105,8 +113,34 @@ describe('EncoderPace: what the session tells and swaps', () => {
       previous: 'veryfast',
       reason: 'the encoder made 0.60 s of stream per second',
     });
-    assert.deepEqual(swaps, ['superfast']);
+    assert.deepEqual(swaps, [1], 'one speed faster than planned, for every x264 encode');
     assert.deepEqual(status, { realtime: 0.6, slow: true });
+  });
+
+  it('the CPU mostly idle meanwhile: the source is slow, said so; nothing stepped', () => {
+    const { events, swaps } = run(true, 0.6);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['warning'],
+    );
+    assert.match(
+      (events[0] as { message: string }).message,
+      /^the encoder makes 0\.60 s of stream per second \(the last 10 s\) while the CPU is 60 % idle: the source gives/,
+    );
+    assert.deepEqual(swaps, []);
+  });
+
+  it('after a swap the new encoder is judged afresh: still slow, one more step', () => {
+    const pace = new EncoderPace(plan, true, 0, cpuAt(0.02));
+    const swaps: number[] = [];
+    const kinds: string[] = [];
+    for (let s = 0; s <= 12; s++)
+      for (const e of pace.sample(s * 1000, s * 600, (n) => swaps.push(n))) kinds.push(e.type);
+    // the swapped-in encoder: its clock from 0 again, still at 0.6×
+    for (let s = 1; s <= 12; s++)
+      for (const e of pace.sample(12_000 + s * 1000, s * 600, (n) => swaps.push(n))) kinds.push(e.type);
+    assert.deepEqual(swaps, [1, 2]);
+    assert.deepEqual(kinds, ['warning', 'speed', 'warning', 'speed']);
   });
 
   it('one it cannot swap (a file, the test pattern): the warning only', () => {
