@@ -56,6 +56,8 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
   let ffmpegChildren: string[] = [];
   const got: Record<string, ReceivedSummary> = {};
   const base = (): string => nginx.url('live', 'x').replace(/\/x$/, '');
+  const runtime = path.join(dir, 'run');
+  const added: Record<string, { exitCode?: number; stdout: unknown; stderr: unknown }> = {};
 
   before(async () => {
     await nginx.start();
@@ -126,9 +128,31 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
         WIDE2_KEY: 'wideKeyTwo2',
         VERT_KEY: 'vertKeyThree3',
         RTMPUSH_INSTAGRAM_URL: base(),
+        // what `add x…` below resolves with, in the running stream
+        RTMPUSH_X_URL: base(),
+        RTMPUSH_X_KEY: 'xKey123456',
+        RTMPUSH_RUNTIME_DIR: runtime,
       },
     );
     await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
+    // destinations added while streaming, through its socket: one whose setting an encode makes joins it; one whose
+    // setting none makes is refused (409, the encodes named); an unknown preset is bad input (400)
+    const client = (...args: string[]) => runCli([...args], { RTMPUSH_RUNTIME_DIR: runtime });
+    added.joins = await client('add', `wide3=${nginx.url('live', 'wideKeyFour4')}`, '--json');
+    added.refused = await client('add', 'x@vertical-720p30');
+    const sock = path.join(runtime, 'default.sock');
+    const curl = (body: string) =>
+      execa(
+        'curl',
+        ['-s', '--unix-socket', sock, '-X', 'POST', '-w', '\n%{http_code}', 'http://rtmpush/v1/destinations'].concat([
+          '-H',
+          'content-type: application/json',
+          '--data-binary',
+          body,
+        ]),
+        { reject: false },
+      );
+    added.unknown = await curl(JSON.stringify({ to: 'x@nope' }));
     // rtmpush's own children while it streams: ffmpeg (behind setpriv, which execs it) and nothing else encoding
     ffmpegChildren = childPids(run.proc.pid!).map((pid) => {
       try {
@@ -177,6 +201,24 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
   it('the vertical picture is the centre of the source; the wide ones show all of it', async () => {
     assert.deepEqual((await thirds(nginx.recording('vertKeyThree3'), 4)).map(colour), ['green', 'green', 'green']);
     assert.deepEqual((await thirds(nginx.recording('wideKeyOne1'), 4)).map(colour), ['red', 'green', 'blue']);
+  });
+
+  it('added while streaming: the same setting joins its encode; another is refused; an unknown preset is 400', () => {
+    assert.equal(added.joins!.exitCode, 0, String(added.joins!.stderr));
+    assert.ok(events.some((e) => e.type === 'state' && e.destination === 'wide3' && e.state === 'live'));
+    assert.equal(added.refused!.exitCode, 2);
+    assert.match(
+      String(added.refused!.stderr),
+      new RegExp(
+        '^rtmpush: x needs an encode this stream does not make \\(720x1280@30 3000k, vertical-720p30; ' +
+          'it makes e1 854x480@30 7000k, e2 360x640@25 6000k\\)',
+      ),
+    );
+    const lines = String(added.unknown!.stdout).trim().split('\n');
+    const [body, code] = [lines[0], lines.at(-1)];
+    assert.equal(code, '400');
+    assert.match(JSON.parse(body!).error, /^unknown preset "nope" for x: use one of /);
+    assert.ok(!JSON.stringify(added).includes('xKey123456'), 'no key in what the API answered');
   });
 
   it('the start event names each encode, its encoder and its destinations', () => {
@@ -244,9 +286,10 @@ describe('an encode this machine cannot carry: said while streaming, and by doct
     );
     try {
       const warning = await run.waitFor((e) => e.type === 'warning' && /^the encoder makes/.test(e.message), 25_000);
-      const begin = Date.parse(run.events.find((e) => e.type === 'start')!.time);
+      // from the encoder's first frames (the URL is opened and read first): 10 s of falling behind, then said
+      const begin = Date.parse(run.events.find((e) => e.type === 'stats' && e.outTimeMs > 0)!.time);
       const after = Date.parse(warning.time) - begin;
-      assert.ok(after >= 9_000 && after <= 17_000, `said ${after} ms after the start`);
+      assert.ok(after >= 9_000 && after <= 20_000, `said ${after} ms after the encoder's first frames`);
       const said = new RegExp(
         '^the encoder makes 0\\.\\d\\d s of stream per second \\(the last 10 s\\): ' +
           'this machine cannot carry 1920x1080@60 \\(x264 medium\\) in real time',
