@@ -1,4 +1,4 @@
-import type { Duplex } from 'node:stream';
+import { type Duplex, PassThrough } from 'node:stream';
 import { buildFfmpegArgv, hasInputPipe, readsStdin, type SlaveTarget, sourceList } from '../ffmpeg/argv.js';
 import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
 import type { Plan } from '../plan/plan.js';
@@ -54,7 +54,11 @@ export class EncoderRun {
       },
       { stdinIsSource: readsStdin(plan), pipes: targets.length + (inputPipe ? 1 : 0) },
     );
-    this.legs = this.#process.pipes.slice(0, targets.length);
+    // the recording's leg is read only once this encoder is the stream (a staged one waits): held behind a stream
+    // that pushes back, so nothing drains it meanwhile (execa resumes a pipe nobody reads) and its header is kept
+    this.legs = this.#process.pipes
+      .slice(0, targets.length)
+      .map((pipe, i) => (targets[i]!.label === 'record' ? pipe.pipe(new PassThrough()) : pipe));
     const input = inputPipe ? this.#process.pipes[targets.length] : undefined;
     // A private source URL reaches ffmpeg on the pipe after the legs': nothing on disk, nothing in `ps`.
     if (list) input!.end(list);

@@ -267,6 +267,11 @@ async function directSource(
       signal: opts.signal,
       feed: opts.board.feed,
       onFirstPublish: () => opts.board.start(),
+      // --record: each encoder that becomes the stream records on (a new file each time, as after a restart)
+      onCurrent: (legs) => {
+        const leg = legs[opts.board.feed.size];
+        if (leg) opts.recorder?.attach(leg);
+      },
       onProgress: opts.onProgress,
     });
     opts.onRestarter((reason) => director.restart(reason));

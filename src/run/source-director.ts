@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { slaveTargets } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
 import { CopyRun } from '../ingest/copy-run.js';
@@ -36,6 +37,8 @@ export interface DirectorOptions {
   feed: FeedSet;
   /** The first publish (at once for a source that is not `listen`): the destinations start dialling. */
   onFirstPublish: () => void;
+  /** An encoder has become the stream (the first, or one taking over): its legs (the recording's after the feed's). */
+  onCurrent?: (legs: Readable[]) => void;
   onProgress: (p: Progress) => void;
 }
 
@@ -290,6 +293,7 @@ export class SourceDirector {
     if (!this.#current) {
       this.#current = entry;
       this.opts.feed.attach(legs);
+      this.opts.onCurrent?.(legs);
       this.#announce(entry);
       return entry;
     }
@@ -318,6 +322,7 @@ export class SourceDirector {
   #taken(entry: Run): void {
     const before = this.#current;
     this.#current = entry;
+    this.opts.onCurrent?.(entry.run.legs);
     entry.leg = undefined;
     if (this.#staged === entry) this.#staged = undefined;
     if (before && before !== entry) {

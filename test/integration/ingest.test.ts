@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { flvTags, videoTags } from '../helpers/flv.js';
 import { tempDir } from '../helpers/tmp.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { probe } from '../helpers/probe.js';
 import { freePort } from '../helpers/ports.js';
 import { startCli } from '../helpers/spawn.js';
 
@@ -208,9 +209,10 @@ describe('a URL source lost: the slate while it is away, the source again when i
     const card = path.join(tempDir('slate-file'), 'brb.png');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x606060:s=320x180', '-frames:v', '1', card]);
     let pub = publisher(upstream, '');
+    const record = path.join(tempDir('url-record'), 'show.mkv');
     const run = startCli([
       ...['start', '--source', upstream, '--preset', '360p30', '--to', `a=${nginx.url('live', KEYS.a)}`],
-      ...['--json', '--uplink', 'off', '--duration', '60s', '--slate', card],
+      ...['--json', '--uplink', 'off', '--duration', '60s', '--slate', card, '--record', record],
     ]);
     try {
       await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
@@ -236,6 +238,10 @@ describe('a URL source lost: the slate while it is away, the source again when i
       const gaps = video.slice(1).map((t, i) => t.timestamp - video[i]!.timestamp);
       assert.ok(gaps.length > 300, `${gaps.length} frames`);
       assert.ok(Math.min(...gaps) >= 0 && Math.max(...gaps) <= 1000, `gaps ${Math.min(...gaps)}..${Math.max(...gaps)}`);
+      // --record goes on across the source, the slate and the source again (a file for each)
+      const files = run.events.at(-1)!.record.files as string[];
+      assert.ok(files.length >= 3 && files[0] === record, JSON.stringify(files));
+      for (const f of files) assert.ok((await probe(f)).videoFrames > 10, f);
     } finally {
       pub.kill('SIGKILL');
       run.proc.kill('SIGKILL');
