@@ -429,7 +429,10 @@ export class SourceDirector {
     if (current.kind === 'source' && fedAt > 0) {
       this.#sourceFed = true;
       const silent = this.#silence.judge(fedAt, performance.now());
-      if (silent && !this.#listen) return this.#lost(`no frames from the source for ${silent} s`);
+      // while a swap is staged (bitrate, x264 speed) two encoders share the CPU and the current one may pause: not a
+      // lost source (the watchdog still ends a real stall)
+      const swapping = this.#staged?.kind === 'source';
+      if (silent && !this.#listen && !swapping) return this.#lost(`no frames from the source for ${silent} s`);
     }
     if (Date.now() - current.run.lastProgressAt <= this.opts.watchdogMs) return;
     const whose = current.kind === 'slate' ? "slate's " : '';
