@@ -70,14 +70,20 @@ export const X264_SPEEDS = [
   'superfast',
   'ultrafast',
 ] as const;
+/** Past ultrafast, the picture is made smaller this many times (each ×2/3 a side). */
+export const SIZE_STEPS = 2;
+const SIZE_FACTOR = 2 / 3;
+const sizeText = (over: number): string => `${Math.round(SIZE_FACTOR ** over * 100)} % size`;
+
 /** How long it must keep up at a faster speed before one step back is tried; doubled each time that fails. */
 export const STEP_BACK_AFTER_MS = 5 * 60_000;
 const LONGEST_CALM = 32;
 
 /**
  * Which x264 speed the encoder should run at, when the machine cannot carry the planned one: one step faster each
- * time it falls behind (up to ultrafast); one step back after it kept up for 5 min, and twice as long before the
- * next once a step back had to be taken back (up to 32×). Pure: the caller gives the times.
+ * time it falls behind (up to ultrafast, then the picture ×2/3 a side, twice); one step back after it kept up for
+ * 5 min, and twice as long before the next once a step back had to be taken back (up to 32×). Pure: the caller
+ * gives the times.
  */
 export class SpeedStepper {
   readonly #planned: number;
@@ -92,8 +98,10 @@ export class SpeedStepper {
     this.#calmSince = now;
   }
 
+  /** What the main encode runs at: an x264 speed, then (past ultrafast) ultrafast at a smaller size. */
   get current(): string {
-    return X264_SPEEDS[this.#level]!;
+    const over = this.#level - (X264_SPEEDS.length - 1);
+    return over > 0 ? `ultrafast at ${sizeText(over)}` : X264_SPEEDS[this.#level]!;
   }
 
   /** How many speeds faster than planned: every x264 encode is moved that many from its own planned speed. */
@@ -108,7 +116,7 @@ export class SpeedStepper {
     if (this.#lastBackAt !== undefined && now - this.#lastBackAt < STEP_BACK_AFTER_MS * this.#calmFactor)
       this.#calmFactor = Math.min(LONGEST_CALM, this.#calmFactor * 2);
     this.#lastBackAt = undefined;
-    if (this.#level >= X264_SPEEDS.length - 1) return undefined;
+    if (this.#level >= X264_SPEEDS.length - 1 + SIZE_STEPS) return undefined;
     this.#level++;
     return this.current;
   }
@@ -132,4 +140,14 @@ export class SpeedStepper {
 export function fasterBy(planned: string, steps: number): string {
   const i = X264_SPEEDS.indexOf(planned as (typeof X264_SPEEDS)[number]);
   return i < 0 ? planned : X264_SPEEDS[Math.min(X264_SPEEDS.length - 1, i + steps)]!;
+}
+
+/** How much smaller the picture is `steps` past `planned` (1: full size; steps beyond ultrafast: ×2/3 each). */
+export function sizeBy(planned: string, steps: number): number {
+  const i = X264_SPEEDS.indexOf(planned as (typeof X264_SPEEDS)[number]);
+  const over = Math.min(
+    SIZE_STEPS,
+    Math.max(0, (i < 0 ? X264_SPEEDS.length - 1 : i) + steps - (X264_SPEEDS.length - 1)),
+  );
+  return SIZE_FACTOR ** over;
 }

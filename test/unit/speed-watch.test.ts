@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Plan } from '../../src/plan/plan.js';
+import { resolveDestinations } from '../../src/platforms/destinations.js';
+import { buildPlan, type Plan } from '../../src/plan/plan.js';
+import { findPreset, loadPresets } from '../../src/presets/load.js';
+import { withX264Steps } from '../../src/run/source-runs.js';
 import { EncoderPace } from '../../src/run/encoder-pace.js';
 import { SLOW_FOR_MS, STEP_BACK_AFTER_MS, SpeedStepper, SpeedWatch } from '../../src/run/speed-watch.js';
 
@@ -66,11 +69,17 @@ describe('SpeedStepper: one x264 speed faster each time it falls behind, back af
     assert.equal(s.calm(10 * 60_000, false), undefined, 'at the plan: nothing to step back to');
     assert.equal(s.faster(11 * 60_000), 'superfast');
     assert.equal(s.faster(12 * 60_000), 'ultrafast');
+    // past ultrafast: a smaller picture, twice, then nothing
+    assert.equal(s.faster(12 * 60_000 + 1), 'ultrafast at 67 % size');
+    assert.equal(s.faster(12 * 60_000 + 2), 'ultrafast at 44 % size');
+    assert.equal(s.steps, 4);
     assert.equal(s.faster(13 * 60_000), undefined, 'nothing faster');
-    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS - 1, false), undefined);
-    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS, false), 'superfast');
+    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS, false), 'ultrafast at 67 % size');
+    assert.equal(s.calm(13 * 60_000 + 2 * STEP_BACK_AFTER_MS, false), 'ultrafast');
+    assert.equal(s.calm(13 * 60_000 + 3 * STEP_BACK_AFTER_MS - 1, false), undefined);
+    assert.equal(s.calm(13 * 60_000 + 3 * STEP_BACK_AFTER_MS, false), 'superfast');
     // it falls behind again a minute later: that step back did not hold; the next waits twice as long
-    const t = 19 * 60_000;
+    const t = 29 * 60_000;
     assert.equal(s.faster(t), 'ultrafast');
     assert.equal(s.calm(t + STEP_BACK_AFTER_MS, false), undefined);
     assert.equal(s.calm(t + 2 * STEP_BACK_AFTER_MS, false), 'superfast');
@@ -150,5 +159,27 @@ describe('EncoderPace: what the session tells and swaps', () => {
       ['warning'],
     );
     assert.deepEqual(swaps, []);
+  });
+});
+
+describe('withX264Steps: each x264 encode faster from its own speed, then every picture smaller', () => {
+  const entries = loadPresets();
+  const plan = buildPlan({
+    preset: findPreset(entries, '720p30'),
+    presets: new Map(entries.map((e) => [e.preset.name, e.preset])),
+    source: { kind: 'testsrc' },
+    destinations: resolveDestinations(['a=rtmp://h.example/live/keyAaaa1,b=rtmp://h.example/live/keyBbbb2'], {
+      env: {},
+      config: { destinations: {} },
+    }),
+  });
+  const shape = (p: Plan) => p.encodes.map((e) => `${e.video.width}x${e.video.height} ${e.video.x264Preset}`);
+  it('one and two steps: faster x264 at full size; three: ultrafast at 2/3 a side; five: 4/9 (no more)', () => {
+    assert.deepEqual(shape(withX264Steps(plan, 1)), ['1280x720 superfast']);
+    assert.deepEqual(shape(withX264Steps(plan, 2)), ['1280x720 ultrafast']);
+    assert.deepEqual(shape(withX264Steps(plan, 3)), ['854x480 ultrafast']);
+    assert.deepEqual(shape(withX264Steps(plan, 4)), ['568x320 ultrafast']);
+    assert.deepEqual(shape(withX264Steps(plan, 9)), ['568x320 ultrafast']);
+    assert.equal(withX264Steps(plan, 3).video.kbps, plan.video.kbps, 'the bitrate is kept');
   });
 });
