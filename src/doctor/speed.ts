@@ -1,17 +1,14 @@
-import { encoderOf } from '../ffmpeg/argv.js';
-import { hardwareSetup, videoEncoderArgs } from '../ffmpeg/encoders.js';
-import { fitChain, splitGraph } from '../ffmpeg/filters.js';
+import { encoderOf, pictureArgs } from '../ffmpeg/argv.js';
 import { distinctVideos, type Encode } from '../plan/encodes.js';
 import type { Preset } from '../presets/schema.js';
 import { runBounded } from '../probe/bounded-run.js';
+import { fasterBy } from '../run/speed-watch.js';
 
 /** A setting fits this machine when it encodes this much faster than real time (a real source costs more). */
 export const FITS_AT = 1.15;
 /** Seconds of stream each trial encodes, and the most wall time it may take. */
 const TRIAL_SECONDS = 1.5;
 const TRIAL_LIMIT_MS = 4000;
-/** x264's speeds, faster to the right. */
-const X264_SPEEDS = ['veryslow', 'slower', 'slow', 'medium', 'fast', 'faster', 'veryfast', 'superfast', 'ultrafast'];
 
 export interface SpeedTrial {
   /** What was tried, in the user's words: `1280x720@30 + 720x1280@30, x264 veryfast`. */
@@ -41,26 +38,14 @@ const describe = (videos: Video[]): string =>
  */
 export async function trySpeed(ffmpeg: string, videos: Video[]): Promise<SpeedTrial> {
   const main = videos[0]!;
-  const setups = videos.map((v) => hardwareSetup(encoderOf(v)));
-  const graph =
-    videos.length === 1
-      ? ['-vf', fitChain(main) + setups[0]!.filterTail]
-      : [
-          '-filter_complex',
-          splitGraph(
-            '0:v:0',
-            videos,
-            setups.map((h) => h.filterTail),
-          ),
-        ];
-  const maps = videos.length === 1 ? ['-map', '0:v:0'] : videos.flatMap((_, i) => ['-map', `[v${i}]`]);
+  const pictures = pictureArgs(videos, '0:v:0');
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-nostats', '-progress', 'pipe:1'],
-    ...(setups.find((h) => h.globalArgs.length > 0)?.globalArgs ?? []),
+    ...pictures.globals,
     ...['-f', 'lavfi', '-i', `testsrc2=size=${main.width}x${main.height}:rate=${main.fps}`],
-    ...graph,
-    ...maps,
-    ...videos.flatMap((v, i) => videoEncoderArgs(encoderOf(v), v, i)),
+    ...pictures.maps,
+    ...pictures.filters,
+    ...pictures.codecs,
     ...['-t', String(TRIAL_SECONDS), '-f', 'null', '-'],
   ];
   const r = await runBounded(ffmpeg, args, TRIAL_LIMIT_MS);
@@ -69,9 +54,10 @@ export async function trySpeed(ffmpeg: string, videos: Video[]): Promise<SpeedTr
   return { what: describe(videos), speed, fits: speed !== null && speed >= FITS_AT };
 }
 
+/** The next faster x264 speed, or undefined at ultrafast (or for a name x264 does not have). */
 const faster = (x264Preset: string): string | undefined => {
-  const i = X264_SPEEDS.indexOf(x264Preset);
-  return i >= 0 && i < X264_SPEEDS.length - 1 ? X264_SPEEDS[i + 1] : undefined;
+  const next = fasterBy(x264Preset, 1);
+  return next === x264Preset ? undefined : next;
 };
 
 /**

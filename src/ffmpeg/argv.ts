@@ -49,11 +49,6 @@ export function slaveTargets(plan: Plan): SlaveTarget[] {
   return targets;
 }
 
-/** The legs that carry encodes (every one but the recording's), in the order of plan.encodes. */
-export function encodeLegCount(plan: Plan): number {
-  return plan.encodes.length;
-}
-
 const escapeOnce = (value: string): string => value.replace(/[\\'|[\]:=]/g, (c) => `\\${c}`);
 
 /** A slave option value is unescaped twice (slave list, then option list), so it is escaped twice. */
@@ -77,7 +72,7 @@ function escapeTeeUrl(url: string): string {
 
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */
 export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTargets(plan)): string[] {
-  const { video, audio, encodes } = plan;
+  const { audio, encodes } = plan;
   // A private source URL's list, or an ingest's FLV, comes on the pipe after the legs'.
   const inputFd = FIRST_LEG_FD + targets.length;
   // a camera, screen or test pattern is opened to suit every encode: landscape, the largest size, the highest rate
@@ -90,24 +85,7 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     sampleRate: audio.sampleRate,
     inputFd,
   });
-  // One video encoder: a simple filter chain. Several: the source decoded once, split, one branch per encoder.
-  const videos = distinctVideos(encodes);
-  const one = videos.length === 1;
-  const videoMaps = one ? ['-map', input.videoMap] : videos.flatMap((_, i) => ['-map', `[v${i}]`]);
-  // a hardware encoder may need its frames in its own format or memory (the chain's tail), and a device opened first
-  const setups = videos.map((v) => hardwareSetup(encoderOf(v)));
-  const filters = one
-    ? ['-vf', fitChain(video) + setups[0]!.filterTail]
-    : [
-        '-filter_complex',
-        splitGraph(
-          input.videoMap,
-          videos,
-          setups.map((h) => h.filterTail),
-        ),
-      ];
-  // (only VA-API opens one: the same device for every encode that uses it)
-  const globals = setups.find((h) => h.globalArgs.length > 0)?.globalArgs ?? [];
+  const pictures = pictureArgs(distinctVideos(encodes), input.videoMap);
   const audios = distinctAudios(encodes);
   return [
     '-hide_banner',
@@ -118,12 +96,12 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     'pipe:1',
     '-stats_period',
     '1',
-    ...globals,
+    ...pictures.globals,
     ...input.args,
-    ...videoMaps,
+    ...pictures.maps,
     ...audios.flatMap(() => ['-map', input.audioMap]),
-    ...filters,
-    ...videos.flatMap((v, i) => videoEncoderArgs(encoderOf(v), v, i)),
+    ...pictures.filters,
+    ...pictures.codecs,
     ...audios.flatMap((a, i) => audioCodecArgs(a, i)),
     '-flags',
     '+global_header',
@@ -137,6 +115,35 @@ export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTarget
     FIFO_OPTIONS,
     teeSpec(targets),
   ];
+}
+
+/**
+ * The video side of a command, from the source's decoded video (`input`, e.g. `0:v:0`): one encoder, a simple
+ * chain; several, the source split once and one fitted branch per encoder (`[v0]`, `[v1]`, …). A hardware encoder
+ * may need its frames in its own format or memory (the chain's tail) and a device opened before the inputs.
+ */
+export function pictureArgs(
+  videos: VideoSetting[],
+  input: string,
+): { globals: string[]; maps: string[]; filters: string[]; codecs: string[] } {
+  const setups = videos.map((v) => hardwareSetup(encoderOf(v)));
+  const one = videos.length === 1;
+  return {
+    // (only VA-API opens one: the same device for every encode that uses it)
+    globals: setups.find((h) => h.globalArgs.length > 0)?.globalArgs ?? [],
+    maps: one ? ['-map', input] : videos.flatMap((_, i) => ['-map', `[v${i}]`]),
+    filters: one
+      ? ['-vf', fitChain(videos[0]!) + setups[0]!.filterTail]
+      : [
+          '-filter_complex',
+          splitGraph(
+            input,
+            videos,
+            setups.map((h) => h.filterTail),
+          ),
+        ],
+    codecs: videos.flatMap((v, i) => videoEncoderArgs(encoderOf(v), v, i)),
+  };
 }
 
 const kbps = (n: number): string => `${n}k`;
