@@ -69,7 +69,9 @@ export function formatBitrate(e: Of<'bitrate'>): string {
 }
 
 export function formatSpeed(e: Of<'speed'>): string {
-  return `x264 ${e.previous} → ${e.x264Preset}: ${e.reason}`;
+  const at = (preset: string, size: number): string =>
+    size < 1 ? `${preset} at ${Math.round(size * 100)} % size` : preset;
+  return `x264 ${at(e.previous, e.previousSize)} → ${at(e.x264Preset, e.size)}: ${e.reason}`;
 }
 
 export function formatClock(ms: number): string {

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { encoderOf } from '../ffmpeg/argv.js';
 import type { Plan } from '../plan/plan.js';
 import type { RunEvent } from './events.js';
-import { SpeedStepper, SpeedWatch } from './speed-watch.js';
+import { type SpeedLevel, SpeedStepper, SpeedWatch } from './speed-watch.js';
 
 /**
  * Whether the encoder keeps up with real time (SpeedWatch), said once when it falls behind; where the encoder can be
@@ -52,9 +52,17 @@ export class EncoderPace {
   sample(now: number, outMs: number, swap: (steps: number) => void): RunEvent[] {
     const events: RunEvent[] = [];
     const stepper = this.#stepper;
-    const step = (to: string, previous: string, reason: string): void => {
+    const step = (to: SpeedLevel, previous: SpeedLevel, reason: string): void => {
       swap(stepper!.steps);
-      events.push({ type: 'speed', x264Preset: to, previous, reason });
+      const { x264Preset, size } = to;
+      events.push({
+        type: 'speed',
+        x264Preset,
+        size,
+        previous: previous.x264Preset,
+        previousSize: previous.size,
+        reason,
+      });
     };
     this.#cpu.push({ at: now, ...this.cpu() });
     while (this.#cpu.length > 2 && now - this.#cpu[1]!.at >= 10_000) this.#cpu.shift();

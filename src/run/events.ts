@@ -60,7 +60,8 @@ export type RunEvent =
   /** The video bitrate followed the uplink: down when every destination struggled, back up when none did. */
   | { type: 'bitrate'; kbps: number; previousKbps: number; reason: string }
   /** The machine could not carry the planned x264 speed: the encoder was stepped faster (or back, with room). */
-  | { type: 'speed'; x264Preset: string; previous: string; reason: string }
+  /** x264 stepped; `size`: each side of the picture as a share of the planned (past ultrafast: 0.67, then 0.44) */
+  | { type: 'speed'; x264Preset: string; size: number; previous: string; previousSize: number; reason: string }
   /** SIGHUP applied the config file's destinations: the labels added, removed and replaced (new URL or key). */
   | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }

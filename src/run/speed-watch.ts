@@ -73,7 +73,12 @@ export const X264_SPEEDS = [
 /** Past ultrafast, the picture is made smaller this many times (each ×2/3 a side). */
 export const SIZE_STEPS = 2;
 const SIZE_FACTOR = 2 / 3;
-const sizeText = (over: number): string => `${Math.round(SIZE_FACTOR ** over * 100)} % size`;
+
+/** Where the stepper stands: an x264 speed, and each side of the picture as a share of the planned (1: full size). */
+export interface SpeedLevel {
+  x264Preset: string;
+  size: number;
+}
 
 /** How long it must keep up at a faster speed before one step back is tried; doubled each time that fails. */
 export const STEP_BACK_AFTER_MS = 5 * 60_000;
@@ -99,9 +104,10 @@ export class SpeedStepper {
   }
 
   /** What the main encode runs at: an x264 speed, then (past ultrafast) ultrafast at a smaller size. */
-  get current(): string {
-    const over = this.#level - (X264_SPEEDS.length - 1);
-    return over > 0 ? `ultrafast at ${sizeText(over)}` : X264_SPEEDS[this.#level]!;
+  get current(): SpeedLevel {
+    const over = Math.max(0, this.#level - (X264_SPEEDS.length - 1));
+    const x264Preset = X264_SPEEDS[Math.min(this.#level, X264_SPEEDS.length - 1)]!;
+    return { x264Preset, size: Math.round(SIZE_FACTOR ** over * 100) / 100 };
   }
 
   /** How many speeds faster than planned: every x264 encode is moved that many from its own planned speed. */
@@ -110,7 +116,7 @@ export class SpeedStepper {
   }
 
   /** The encoder fell behind: the next faster speed, or undefined at the fastest. */
-  faster(now: number): string | undefined {
+  faster(now: number): SpeedLevel | undefined {
     this.#calmSince = now;
     // a step back that did not hold: wait longer before the next
     if (this.#lastBackAt !== undefined && now - this.#lastBackAt < STEP_BACK_AFTER_MS * this.#calmFactor)
@@ -122,7 +128,7 @@ export class SpeedStepper {
   }
 
   /** A progress report while keeping up: one step back toward the planned speed after the calm, else undefined. */
-  calm(now: number, slow: boolean): string | undefined {
+  calm(now: number, slow: boolean): SpeedLevel | undefined {
     if (slow) {
       this.#calmSince = now;
       return undefined;

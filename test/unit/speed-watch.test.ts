@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { formatSpeed } from '../../src/report/format.js';
 import { describe, it } from 'node:test';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
 import { buildPlan, type Plan } from '../../src/plan/plan.js';
@@ -67,24 +68,24 @@ describe('SpeedStepper: one x264 speed faster each time it falls behind, back af
   it('faster up to ultrafast; one step back after 5 min of keeping up; a failed step back doubles the wait', () => {
     const s = new SpeedStepper('veryfast', 0);
     assert.equal(s.calm(10 * 60_000, false), undefined, 'at the plan: nothing to step back to');
-    assert.equal(s.faster(11 * 60_000), 'superfast');
-    assert.equal(s.faster(12 * 60_000), 'ultrafast');
+    assert.deepEqual(s.faster(11 * 60_000), { x264Preset: 'superfast', size: 1 });
+    assert.deepEqual(s.faster(12 * 60_000), { x264Preset: 'ultrafast', size: 1 });
     // past ultrafast: a smaller picture, twice, then nothing
-    assert.equal(s.faster(12 * 60_000 + 1), 'ultrafast at 67 % size');
-    assert.equal(s.faster(12 * 60_000 + 2), 'ultrafast at 44 % size');
+    assert.deepEqual(s.faster(12 * 60_000 + 1), { x264Preset: 'ultrafast', size: 0.67 });
+    assert.deepEqual(s.faster(12 * 60_000 + 2), { x264Preset: 'ultrafast', size: 0.44 });
     assert.equal(s.steps, 4);
     assert.equal(s.faster(13 * 60_000), undefined, 'nothing faster');
-    assert.equal(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS, false), 'ultrafast at 67 % size');
-    assert.equal(s.calm(13 * 60_000 + 2 * STEP_BACK_AFTER_MS, false), 'ultrafast');
+    assert.deepEqual(s.calm(13 * 60_000 + STEP_BACK_AFTER_MS, false), { x264Preset: 'ultrafast', size: 0.67 });
+    assert.deepEqual(s.calm(13 * 60_000 + 2 * STEP_BACK_AFTER_MS, false), { x264Preset: 'ultrafast', size: 1 });
     assert.equal(s.calm(13 * 60_000 + 3 * STEP_BACK_AFTER_MS - 1, false), undefined);
-    assert.equal(s.calm(13 * 60_000 + 3 * STEP_BACK_AFTER_MS, false), 'superfast');
+    assert.deepEqual(s.calm(13 * 60_000 + 3 * STEP_BACK_AFTER_MS, false), { x264Preset: 'superfast', size: 1 });
     // it falls behind again a minute later: that step back did not hold; the next waits twice as long
     const t = 29 * 60_000;
-    assert.equal(s.faster(t), 'ultrafast');
+    assert.deepEqual(s.faster(t), { x264Preset: 'ultrafast', size: 1 });
     assert.equal(s.calm(t + STEP_BACK_AFTER_MS, false), undefined);
-    assert.equal(s.calm(t + 2 * STEP_BACK_AFTER_MS, false), 'superfast');
+    assert.deepEqual(s.calm(t + 2 * STEP_BACK_AFTER_MS, false), { x264Preset: 'superfast', size: 1 });
     assert.equal(s.calm(t + 2 * STEP_BACK_AFTER_MS + 1000, true), undefined, 'slow: the calm starts again');
-    assert.equal(s.current, 'superfast');
+    assert.deepEqual(s.current, { x264Preset: 'superfast', size: 1 });
   });
 });
 
@@ -119,7 +120,9 @@ describe('EncoderPace: what the session tells and swaps', () => {
     assert.deepEqual(events[1], {
       type: 'speed',
       x264Preset: 'superfast',
+      size: 1,
       previous: 'veryfast',
+      previousSize: 1,
       reason: 'the encoder made 0.60 s of stream per second',
     });
     assert.deepEqual(swaps, [1], 'one speed faster than planned, for every x264 encode');
@@ -181,5 +184,18 @@ describe('withX264Steps: each x264 encode faster from its own speed, then every 
     assert.deepEqual(shape(withX264Steps(plan, 4)), ['568x320 ultrafast']);
     assert.deepEqual(shape(withX264Steps(plan, 9)), ['568x320 ultrafast']);
     assert.equal(withX264Steps(plan, 3).video.kbps, plan.video.kbps, 'the bitrate is kept');
+  });
+});
+
+describe('formatSpeed: the line a person reads', () => {
+  it('a speed, then the picture size past ultrafast', () => {
+    const e = (x264Preset: string, size: number, previous: string, previousSize: number) =>
+      ({ type: 'speed', x264Preset, size, previous, previousSize, reason: 'slow' }) as const;
+    assert.equal(formatSpeed(e('superfast', 1, 'veryfast', 1)), 'x264 veryfast → superfast: slow');
+    assert.equal(formatSpeed(e('ultrafast', 0.67, 'ultrafast', 1)), 'x264 ultrafast → ultrafast at 67 % size: slow');
+    assert.equal(
+      formatSpeed(e('ultrafast', 0.67, 'ultrafast', 0.44)),
+      'x264 ultrafast at 44 % size → ultrafast at 67 % size: slow',
+    );
   });
 });
