@@ -172,7 +172,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   // a cached figure that is not applied here is said once, where the bitrate is explained (not when nothing leaves)
   if (ctx.cachedUplink?.notice && destinations.some((d) => usesUplink(d, loopbackCounts)))
     plan.notes.unshift(ctx.cachedUplink.notice);
-  checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict));
+  checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict), loopbackCounts);
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined)
     retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', {

@@ -32,8 +32,9 @@ export function checkBitrates(
   uplink: { kbps: number; from: string } | undefined,
   entries: PresetEntry[],
   strict: boolean,
+  loopbackCounts = false,
 ): void {
-  const leaving = plan.destinations.filter((d) => usesUplink(d)).length;
+  const leaving = plan.destinations.filter((d) => usesUplink(d, loopbackCounts)).length;
   for (const e of plan.encodes) {
     if (uplink && e.video.kbps < MIN_VIDEO_KBPS) {
       const fix = uplink.from.startsWith('given') ? 'give your real upload rate' : 'measure again (--remeasure)';

@@ -50,3 +50,20 @@ describe('precedence: defaults → config file → environment → flags', () =>
     },
   );
 });
+
+describe('an uplink too small for its destinations', () => {
+  const resolve = (env: Record<string, string>) =>
+    resolveStream(
+      { to: ['a=rtmp://127.0.0.1/live/keyA1', 'b=rtmp://127.0.0.1/live/keyB1'], uplink: '150k' },
+      { env: { XDG_CONFIG_HOME: tempDir('uplink-small'), ...env }, cwd: tempDir('uplink-cwd'), os: 'linux' },
+    );
+  it('loopback servers use no uplink: nothing to share, nothing refused', () => {
+    assert.ok(resolve({}).plan.video.kbps >= 100);
+  });
+  it('counted (RTMPUSH_UPLINK_LOOPBACK=count): refused, naming the destinations that share it', () => {
+    assert.throws(
+      () => resolve({ RTMPUSH_UPLINK_LOOPBACK: 'count' }),
+      /for each of 2 destinations, below the 100 kbps/,
+    );
+  });
+});
