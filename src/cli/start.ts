@@ -21,7 +21,7 @@ import { type LiveSession, runSession } from '../run/session.js';
 import { makeController } from '../control/controller.js';
 import { checkName, ensureRuntimeDir, runtimeDir, socketPath } from '../control/paths.js';
 import { ControlServer } from '../control/server.js';
-import { fullCollection, HEAP_TRIM_EVERY_MS, trimHeap } from '../run/heap-trim.js';
+import { fullCollection, heapTrimEvery, trimHeap } from '../run/heap-trim.js';
 import { metricsExposure, parseMetricsAddress } from '../control/address.js';
 import { Reloader } from '../run/reload.js';
 import { IngestServer } from '../ingest/server.js';
@@ -71,6 +71,7 @@ export async function chooseReporter(flags: { json?: boolean }, io: CliIo): Prom
 export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<number> {
   const context = { env: io.env, cwd: io.cwd, os: hostOs() };
   const first = resolveStream(flags, context);
+  const trimEvery = heapTrimEvery(io.env.RTMPUSH_HEAP_TRIM);
   // The name is taken before anything starts: a second run of it is bad input, and nothing is measured or started.
   const name = checkName(flags.name ?? 'default');
   const dir = runtimeDir(io.env);
@@ -123,9 +124,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   const metrics = metricsAt
     ? await import('../control/metrics.js').then((m) => new m.MetricsServer(m.streamRegistry(() => live)))
     : undefined;
-  // RTMPUSH_HEAP_TRIM_S: seconds between full collections (0: V8's own timing), to compare on the soak
-  const trimS = Number(io.env.RTMPUSH_HEAP_TRIM_S);
-  const trim = trimHeap(fullCollection(), Number.isFinite(trimS) && trimS >= 0 ? trimS * 1000 : HEAP_TRIM_EVERY_MS);
+  const trim = trimEvery > 0 ? trimHeap(fullCollection(), trimEvery) : undefined;
   try {
     if (metricsAt) await metrics!.listen(metricsAt.host, metricsAt.port);
     await ingest?.listen();
@@ -146,7 +145,7 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
       },
     });
   } finally {
-    trim.stop();
+    trim?.stop();
     reloader.close();
     // under a terminal the hang-up stops; elsewhere a late SIGHUP stays a no-op (not Node's default: exit)
     if (hangupStops) process.off('SIGHUP', onHup);

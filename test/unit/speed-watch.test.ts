@@ -155,6 +155,24 @@ describe('EncoderPace: what the session tells and swaps', () => {
     assert.deepEqual(kinds, ['warning', 'speed', 'warning', 'speed']);
   });
 
+  it('past ultrafast: the speed event says the smaller picture in its own field', () => {
+    const fastest = {
+      video: { x264Preset: 'ultrafast' },
+      encodes: [{ video: { width: 1920, height: 1080, fps: 60, encoder: 'x264', x264Preset: 'ultrafast' } }],
+    } as unknown as Plan;
+    const pace = new EncoderPace(fastest, true, 0, cpuAt(0.02));
+    const events = [];
+    for (let s = 0; s <= 12; s++) events.push(...pace.sample(s * 1000, s * 600, () => {}));
+    const { reason: _, ...step } = events.find((e) => e.type === 'speed')!;
+    assert.deepEqual(step, {
+      type: 'speed',
+      x264Preset: 'ultrafast',
+      size: 0.67,
+      previous: 'ultrafast',
+      previousSize: 1,
+    });
+  });
+
   it('one it cannot swap (a file, the test pattern): the warning only', () => {
     const { events, swaps } = run(false);
     assert.deepEqual(
