@@ -28,6 +28,12 @@ describe('bad input: one line, exit 2, no stack trace, nothing started', () => {
     ],
     ['unreadable source', ['start', '--to', 'local', '--source', notVideo], {}, /cannot read video from it/],
     ['bad preset', ['start', '--to', 'local', '--preset', '4k120'], {}, /unknown preset "4k120": use one of .*720p30/],
+    [
+      'a heap trim interval out of range',
+      ['start', '--to', 'local'],
+      { RTMPUSH_HEAP_TRIM: '1e9' },
+      /RTMPUSH_HEAP_TRIM "1e9" is not a duration/,
+    ],
     ['conflicting --loop', ['start', '--to', 'local', '--loop'], {}, /--loop only works with a file --source/],
     ['bad duration', ['start', '--to', 'local', '--duration', 'soon'], {}, /--duration "soon" is not a duration/],
     [
