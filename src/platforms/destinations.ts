@@ -118,7 +118,7 @@ function resolveOne(item: string, ctx: ResolveContext): { dest: Destination; exp
         label: 'local',
         kind: 'local',
         endpoint: { protocol: 'rtmp', host: '127.0.0.1', port: 0, app: 'live' },
-        key: new Secret(`rtmpush-${randomBytes(6).toString('hex')}`),
+        key: localKey(),
       },
       explicitLabel: true,
     };
@@ -355,4 +355,14 @@ function uniqueLabels(list: { dest: Destination; explicitLabel: boolean }[]): De
     taken.add(label);
     return { ...dest, label };
   });
+}
+
+let local: Secret | undefined;
+/**
+ * The embedded server's key: random, one per process. A reload resolves `local` again, and a new key each time
+ * was one more secret that every printed line is searched for, for as long as the service runs.
+ */
+function localKey(): Secret {
+  local ??= new Secret(`rtmpush-${randomBytes(6).toString('hex')}`);
+  return local;
 }
