@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { TlsPolicy } from './tls-policy.js';
+import { secureContextOf, type TlsPolicy } from './tls-policy.js';
 
 /** Why a connection could not be made or was lost, in the socket's own terms. */
 export type DialFailure =
@@ -68,7 +68,7 @@ export function upgradeTls(
       host,
       servername: net.isIP(host) ? undefined : host,
       rejectUnauthorized: !policy.insecure,
-      ca: policy.ca,
+      secureContext: secureContextOf(policy),
     });
     const timer = setTimeout(() => fail(new DialError({ kind: 'silent', ms: timeoutMs })), timeoutMs);
     const fail = (error: Error): void => {

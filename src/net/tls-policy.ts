@@ -26,6 +26,22 @@ export function tlsPolicy(env: Record<string, string | undefined>, cwd: string, 
   return { insecure, ca: [...tls.rootCertificates, ...extra, ...own] };
 }
 
+const contexts = new WeakMap<TlsPolicy, tls.SecureContext>();
+
+/**
+ * The policy's trusted CAs as one TLS context, made on first use and kept: given as `ca`, every connection parsed
+ * the ~150 roots again into a store of its own (each reconnect and retry of every rtmps destination).
+ */
+export function secureContextOf(policy: TlsPolicy): tls.SecureContext | undefined {
+  if (!policy.ca) return undefined;
+  let context = contexts.get(policy);
+  if (!context) {
+    context = tls.createSecureContext({ ca: policy.ca });
+    contexts.set(policy, context);
+  }
+  return context;
+}
+
 function readCertificates(file: string, what: string): string[] {
   const certs = readSmallFile(file, what).match(PEM_CERT) ?? [];
   for (const pem of certs) {
