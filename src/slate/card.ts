@@ -26,8 +26,11 @@ const INK = 0xe0;
  * image every ffmpeg reads). Drawn by rtmpush itself: nothing to ship, no font needed. Pure.
  */
 export function renderCard(width: number, height: number, text = CARD_TEXT): Buffer {
-  const header = Buffer.from(`P5\n${width} ${height}\n255\n`, 'ascii');
-  const pixels = Buffer.alloc(width * height, BACKGROUND);
+  const header = `P5\n${width} ${height}\n255\n`;
+  // one buffer, header then pixels (a 1080p card is 2 MB: made and joined, it was twice that)
+  const out = Buffer.allocUnsafe(header.length + width * height);
+  out.write(header, 'ascii');
+  const pixels = out.subarray(header.length).fill(BACKGROUND);
   const cells = text.length * 6 - 1;
   // the text spans about 60 % of the width, in whole pixels per dot
   const dot = Math.max(1, Math.floor((width * 0.6) / cells));
@@ -45,7 +48,7 @@ export function renderCard(width: number, height: number, text = CARD_TEXT): Buf
       }
     });
   });
-  return Buffer.concat([header, pixels]);
+  return out;
 }
 
 /** The card written to a private temporary folder for ffmpeg to read; `dispose` removes it. */
