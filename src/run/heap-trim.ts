@@ -12,7 +12,7 @@ import { HOUR, parseDuration, SECOND } from '../util/duration.js';
  */
 export const HEAP_TRIM_EVERY_MS = 60_000;
 
-/** RTMPUSH_HEAP_TRIM: how often (a duration from 10s to 1h), or `off` (V8's own timing). Unset or empty: once a minute. */
+/** RTMPUSH_HEAP_TRIM: how often (a duration from 10s to 1h), or `off` (V8's own timing); unset or empty: 1 min. */
 export function heapTrimEvery(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === '') return HEAP_TRIM_EVERY_MS;
   if (/^\s*(off|0)\s*$/i.test(raw)) return 0;
