@@ -105,9 +105,8 @@ export class SpeedStepper {
 
   /** What the main encode runs at: an x264 speed, then (past ultrafast) ultrafast at a smaller size. */
   get current(): SpeedLevel {
-    const over = Math.max(0, this.#level - (X264_SPEEDS.length - 1));
     const x264Preset = X264_SPEEDS[Math.min(this.#level, X264_SPEEDS.length - 1)]!;
-    return { x264Preset, size: Math.round(SIZE_FACTOR ** over * 100) / 100 };
+    return { x264Preset, size: Math.round(sizeAt(this.#level) * 100) / 100 };
   }
 
   /** How many speeds faster than planned: every x264 encode is moved that many from its own planned speed. */
@@ -151,9 +150,10 @@ export function fasterBy(planned: string, steps: number): string {
 /** How much smaller the picture is `steps` past `planned` (1: full size; steps beyond ultrafast: ×2/3 each). */
 export function sizeBy(planned: string, steps: number): number {
   const i = X264_SPEEDS.indexOf(planned as (typeof X264_SPEEDS)[number]);
-  const over = Math.min(
-    SIZE_STEPS,
-    Math.max(0, (i < 0 ? X264_SPEEDS.length - 1 : i) + steps - (X264_SPEEDS.length - 1)),
-  );
-  return SIZE_FACTOR ** over;
+  return sizeAt((i < 0 ? X264_SPEEDS.length - 1 : i) + steps);
+}
+
+/** The picture's size at a level of the ladder (an index into x264's speeds, then the steps past ultrafast). */
+function sizeAt(level: number): number {
+  return SIZE_FACTOR ** Math.min(SIZE_STEPS, Math.max(0, level - (X264_SPEEDS.length - 1)));
 }
