@@ -40,7 +40,9 @@ const EMPTY = Buffer.alloc(0);
  */
 export class ChunkReader {
   chunkSize = 128;
-  #left: Buffer = EMPTY;
+  /** The unfinished chunk's bytes so far (#filled of them): see #hold. */
+  #split: Buffer = EMPTY;
+  #filled = 0;
   readonly #streams = new Map<number, ChunkStreamState>();
   readonly #limits: ChunkReaderLimits;
   /** Bytes held in messages not complete yet, over every chunk stream: at most two messages' worth. */
@@ -58,37 +60,54 @@ export class ChunkReader {
   push(input: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
     let data = input;
-    // A chunk split across reads: join what is left with just enough of the new bytes to finish it.
-    while (this.#left.length) {
-      const take = Math.min(data.length, MAX_CHUNK_HEADER + this.chunkSize);
-      const head = Buffer.concat([this.#left, data.subarray(0, take)]);
-      const leftLength = this.#left.length;
-      let at = 0;
-      while (at < leftLength) {
-        const parsed = this.#parseChunk(head, at);
-        if (!parsed) break;
-        at = parsed.next;
-        if (parsed.message) this.#emit(parsed.message, out);
+    // A chunk split across reads: finish it first. Each byte of it is copied once, whatever the reads' sizes.
+    while (this.#filled) {
+      let whole: Buffer;
+      let fromData: number;
+      if (this.#filled < this.#split.length) {
+        // its size is known: fill the buffer made for it
+        fromData = Math.min(data.length, this.#split.length - this.#filled);
+        data.copy(this.#split, this.#filled, 0, fromData);
+        this.#filled += fromData;
+        if (this.#filled < this.#split.length) return out;
+        whole = this.#split;
+      } else {
+        // only the start of its header is here: join it with at most one chunk's worth of the new bytes
+        fromData = Math.min(data.length, MAX_CHUNK_HEADER + this.chunkSize);
+        whole = Buffer.concat([this.#split, data.subarray(0, fromData)]);
       }
-      if (at >= leftLength) {
-        data = data.subarray(at - leftLength);
-        this.#left = EMPTY;
+      const held = this.#filled - (whole === this.#split ? fromData : 0);
+      const step = this.#parseChunk(whole, 0);
+      if ('next' in step) {
+        if (step.message) this.#emit(step.message, out);
+        data = data.subarray(step.next - held);
+        this.#hold(EMPTY, 0);
         break;
       }
-      // Still short (the data ran out, or a new chunk size needs more): keep it and go on with the rest.
-      this.#left = head.subarray(at);
-      data = data.subarray(take);
+      this.#hold(whole, step.need);
+      data = data.subarray(fromData);
       if (!data.length) return out;
     }
     let at = 0;
     for (;;) {
-      const parsed = this.#parseChunk(data, at);
-      if (!parsed) break;
-      at = parsed.next;
-      if (parsed.message) this.#emit(parsed.message, out);
+      const step = this.#parseChunk(data, at);
+      if (!('next' in step)) {
+        if (at < data.length) this.#hold(data.subarray(at), step.need);
+        return out;
+      }
+      at = step.next;
+      if (step.message) this.#emit(step.message, out);
     }
-    this.#left = at < data.length ? data.subarray(at) : EMPTY;
-    return out;
+  }
+
+  /**
+   * Keeps the start of an unfinished chunk, copied (a read's buffer is not held on to for a few bytes): in a buffer
+   * of the chunk's whole size when its header says it (`need`), else as it is (a header is at most 18 bytes).
+   */
+  #hold(start: Buffer, need: number): void {
+    this.#split = need > start.length ? Buffer.allocUnsafe(need) : Buffer.allocUnsafe(start.length);
+    start.copy(this.#split);
+    this.#filled = start.length;
   }
 
   #emit(message: RtmpMessage, out: RtmpMessage[]): void {
@@ -103,24 +122,29 @@ export class ChunkReader {
     out.push(message);
   }
 
-  #parseChunk(buf: Buffer, start: number): { next: number; message?: RtmpMessage } | undefined {
+  /**
+   * The chunk at `start`: its end and the message it completes, or, when `buf` ends before it does, how many bytes
+   * it needs from `start` (0 when its header is not all here yet). Nothing is committed for a chunk not all here.
+   */
+  #parseChunk(buf: Buffer, start: number): { next: number; message?: RtmpMessage } | { need: number } {
+    const short = { need: 0 };
     let at = start;
-    if (at >= buf.length) return undefined;
+    if (at >= buf.length) return short;
     const b0 = buf[at]!;
     const fmt = b0 >> 6;
     let csid = b0 & 0x3f;
     at += 1;
     if (csid === 0) {
-      if (at + 1 > buf.length) return undefined;
+      if (at + 1 > buf.length) return short;
       csid = 64 + buf[at]!;
       at += 1;
     } else if (csid === 1) {
-      if (at + 2 > buf.length) return undefined;
+      if (at + 2 > buf.length) return short;
       csid = 64 + buf[at]! + buf[at + 1]! * 256;
       at += 2;
     }
     const hsize = HEADER_SIZE[fmt]!;
-    if (at + hsize > buf.length) return undefined;
+    if (at + hsize > buf.length) return short;
     const prev = this.#streams.get(csid);
     if (!prev && fmt !== 0)
       throw new RtmpProtocolError(`a type-${fmt} chunk on chunk stream ${csid}, which has no message to continue`);
@@ -154,7 +178,7 @@ export class ChunkReader {
     const extended = fmt <= 2 ? tsField === 0xffffff : st.extended;
     let ts = tsField;
     if (extended) {
-      if (at + 4 > buf.length) return undefined;
+      if (at + 4 > buf.length) return short;
       ts = buf.readUInt32BE(at);
       at += 4;
     }
@@ -164,7 +188,7 @@ export class ChunkReader {
         `a header on chunk stream ${csid} shortens a message already ${st.received} bytes long`,
       );
     const take = Math.min(this.chunkSize, remaining);
-    if (at + take > buf.length) return undefined;
+    if (at + take > buf.length) return { need: at + take - start };
 
     // Commit the header only now that the whole chunk is here.
     if (fmt === 0) {

@@ -185,3 +185,63 @@ describe('ChunkReader under random and hostile input', () => {
     assert.ok(performance.now() - started < 2000, `${Math.round(performance.now() - started)} ms for 1 MiB`);
   });
 });
+
+describe('ChunkReader: chunks split across reads', () => {
+  const message = (csid: number, n: number, fill: number) => ({
+    csid,
+    typeId: MSG.Video,
+    streamId: 1,
+    timestamp: n * 33,
+    payload: Buffer.alloc(n, fill),
+  });
+  const setChunkSize = (n: number) => {
+    const payload = Buffer.alloc(4);
+    payload.writeUInt32BE(n);
+    return writeChunks({ csid: 2, typeId: MSG.SetChunkSize, streamId: 0, timestamp: 0, payload }, 128);
+  };
+
+  for (const size of [128, 4096, 1024 * 1024]) {
+    it(`chunk size ${size}, reads of random sizes (1 byte to 9 kB): every message whole and in order`, () => {
+      const random = prng(size);
+      const sent = Array.from({ length: 30 }, (_, i) => message(3 + (i % 3), Math.floor(random() * 300_000), i));
+      const bytes = Buffer.concat([setChunkSize(size), ...sent.map((m) => writeChunks(m, size))]);
+      const reader = new ChunkReader({ maxMessageBytes: 1024 * 1024, maxChunkStreams: 8, maxChunkSize: size });
+      const got = [];
+      for (let at = 0; at < bytes.length; ) {
+        const n = random() < 0.2 ? 1 + Math.floor(random() * 20) : 1 + Math.floor(random() * 9000);
+        got.push(...reader.push(bytes.subarray(at, at + n)).filter((m) => m.typeId === MSG.Video));
+        at += n;
+      }
+      assert.equal(got.length, sent.length);
+      for (const [i, m] of got.entries()) {
+        assert.equal(m.csid, sent[i]!.csid);
+        assert.equal(m.timestamp, sent[i]!.timestamp);
+        assert.ok(m.payload.equals(sent[i]!.payload), `message ${i}'s payload`);
+      }
+    });
+  }
+
+  it('a 1 MiB chunk in 4 kB reads is copied about once (each read re-joined everything so far: 128 MiB)', (t) => {
+    const size = 1024 * 1024;
+    const bytes = Buffer.concat([setChunkSize(size), writeChunks(message(3, size, 7), size)]);
+    const reader = new ChunkReader({ maxMessageBytes: size, maxChunkStreams: 8, maxChunkSize: size });
+    let made = 0;
+    const concat = Buffer.concat;
+    const allocUnsafe = Buffer.allocUnsafe;
+    t.mock.method(Buffer, 'concat', (list: readonly Uint8Array[], length?: number) => {
+      const b = concat(list, length);
+      made += b.length;
+      return b;
+    });
+    t.mock.method(Buffer, 'allocUnsafe', (n: number) => {
+      made += n;
+      return allocUnsafe(n);
+    });
+    const got = [];
+    for (let at = 0; at < bytes.length; at += 4096) got.push(...reader.push(bytes.subarray(at, at + 4096)));
+    t.mock.restoreAll();
+    assert.equal(got.at(-1)?.payload.length, size);
+    assert.ok(got.at(-1)?.payload.every((b) => b === 7));
+    assert.ok(made < 1.5 * size, `${(made / 1024 / 1024).toFixed(1)} MiB made for a 1 MiB chunk`);
+  });
+});
