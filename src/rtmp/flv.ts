@@ -119,15 +119,18 @@ export class FlvReader {
 export const FLV_FILE_HEADER = Buffer.from([0x46, 0x4c, 0x56, 1, 5, 0, 0, 0, 9, 0, 0, 0, 0]);
 
 /** One message as an FLV tag and its PreviousTagSize (stream id 0, as the format wants). */
-export function encodeFlvTag(typeId: number, timestamp: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(TAG_HEADER + payload.length + 4);
+export function encodeFlvTag(typeId: number, timestamp: number, payload: Buffer | readonly Buffer[]): Buffer {
+  const parts = Buffer.isBuffer(payload) ? [payload] : payload;
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(TAG_HEADER + length + 4);
   out[0] = typeId;
-  out.writeUIntBE(payload.length, 1, 3);
+  out.writeUIntBE(length, 1, 3);
   out.writeUIntBE(timestamp & 0xffffff, 4, 3);
   out[7] = (timestamp >>> 24) & 0xff;
   out.writeUIntBE(0, 8, 3);
-  payload.copy(out, TAG_HEADER);
-  out.writeUInt32BE(TAG_HEADER + payload.length, TAG_HEADER + payload.length);
+  let at = TAG_HEADER;
+  for (const p of parts) at += p.copy(out, at);
+  out.writeUInt32BE(TAG_HEADER + length, TAG_HEADER + length);
   return out;
 }
 
@@ -152,10 +155,11 @@ export function asPublished(msg: RtmpMessage): RtmpMessage {
 
 /** A published message as an FLV tag (what a recording holds): metadata without the `@setDataFrame` before it. */
 export function asFlvTag(msg: RtmpMessage, timestamp = msg.timestamp): Buffer {
+  // audio and video: the chunks' pieces go straight into the tag (copied once, not joined first)
+  if (msg.typeId !== MSG.DataAmf0) return encodeFlvTag(msg.typeId, timestamp, payloadParts(msg));
   let payload = msg.payload;
-  if (msg.typeId === MSG.DataAmf0 && payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME)) {
+  if (payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME))
     payload = payload.subarray(SET_DATA_FRAME.length);
-  }
   return encodeFlvTag(msg.typeId, timestamp, payload);
 }
 

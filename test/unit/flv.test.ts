@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MSG } from '../../src/rtmp/message.js';
-import { FlvError, FlvReader } from '../../src/rtmp/flv.js';
+import { encodeAmf0 } from '../../src/rtmp/amf0.js';
+import { asFlvTag, FlvError, FlvReader } from '../../src/rtmp/flv.js';
+import { MSG, ReceivedMessage } from '../../src/rtmp/message.js';
 import { FLV_HEADER, flvTag } from '../helpers/publisher.js';
 
 const stream = Buffer.concat([
@@ -70,5 +71,25 @@ describe('FlvReader (the encoder leg: FLV on a pipe → RTMP messages)', () => {
     const tags = [near, near + 33, 26, 59].map((t) => flvTag(MSG.Video, t % 2 ** 31, Buffer.from([0x27, 1])));
     const got = read([Buffer.concat([FLV_HEADER, ...tags])]).map((m) => m.ts);
     assert.deepEqual(got, [near, near + 33, 2 ** 31 + 26, 2 ** 31 + 59]);
+  });
+});
+
+describe('asFlvTag (a published message as a recording or the ingest leg writes it)', () => {
+  const pieces = [Buffer.from([0x17, 1]), Buffer.alloc(5000, 3), Buffer.alloc(7, 9)];
+  const video = new ReceivedMessage(6, MSG.Video, 1, 0x01020304, pieces, 5009);
+
+  it("writes a message's chunk pieces straight into the tag, without joining them first", (t) => {
+    const concat = t.mock.method(Buffer, 'concat');
+    const tag = asFlvTag(video);
+    assert.equal(concat.mock.callCount(), 0);
+    assert.deepEqual(tag, flvTag(MSG.Video, 0x01020304, Buffer.concat(pieces)));
+    assert.deepEqual(asFlvTag(video, 40), flvTag(MSG.Video, 40, Buffer.concat(pieces)));
+  });
+
+  it('metadata loses the @setDataFrame an RTMP publisher puts before it', () => {
+    const body = Buffer.concat([encodeAmf0('onMetaData'), encodeAmf0({ width: 640 })]);
+    const published = [Buffer.concat([encodeAmf0('@setDataFrame'), body.subarray(0, 9)]), body.subarray(9)];
+    const meta = new ReceivedMessage(4, MSG.DataAmf0, 1, 0, published, published[0]!.length + published[1]!.length);
+    assert.deepEqual(asFlvTag(meta), flvTag(MSG.DataAmf0, 0, body));
   });
 });
