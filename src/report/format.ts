@@ -86,7 +86,8 @@ export function formatReceived(e: Of<'received'>): string[] {
     ? `${s.keyframeIntervalS.avg} s (${s.keyframeIntervalS.min}–${s.keyframeIntervalS.max})`
     : 'n/a';
   return [
-    `${e.destination} received ${s.durationS} s: ` +
+    `${e.destination} received ${s.durationS} s` +
+      (e.recordedFirstS === undefined ? ': ' : ` (the first ${e.recordedFirstS} s; no more is recorded): `) +
       `${s.videoCodec ?? 'no video'} ${s.videoProfile ?? ''} ${s.width ?? '?'}x${s.height ?? '?'} ${s.fps} fps, ` +
       `keyframe every ${ki}, ${s.videoKbps} kbps; ` +
       `${s.audioCodec ?? 'no audio'} ${s.audioSampleRate ?? '?'} Hz ${s.audioChannels ?? '?'} ch`,

@@ -66,7 +66,15 @@ export type RunEvent =
   | { type: 'reload'; added: string[]; removed: string[]; replaced: string[] }
   | { type: 'log'; line: string }
   | { type: 'error'; code: string; message: string }
-  | { type: 'received'; destination: string; summary: ReceivedSummary; checks: Check[]; meetsPreset: boolean }
+  | {
+      type: 'received';
+      destination: string;
+      summary: ReceivedSummary;
+      checks: Check[];
+      meetsPreset: boolean;
+      /** The publish went on past what the embedded server records: its first this many seconds are checked. */
+      recordedFirstS?: number;
+    }
   | {
       type: 'rehearsal';
       platform: string;

@@ -34,9 +34,10 @@ export async function reportLocal(
       nothing(dest.label, 'the embedded server recorded nothing');
       continue;
     }
+    const file = files[files.length - 1]!;
     let summary: Awaited<ReturnType<typeof probeReceived>>;
     try {
-      summary = await probeReceived(opts.ffprobe, files[files.length - 1]!);
+      summary = await probeReceived(opts.ffprobe, file);
     } catch {
       nothing(dest.label, 'what the embedded server recorded cannot be read');
       continue;
@@ -52,7 +53,15 @@ export async function reportLocal(
       sampleRate: audio.sampleRate,
       channels: audio.channels,
     });
-    opts.emit({ type: 'received', destination: dest.label, summary, checks, meetsPreset: checks.every((c) => c.ok) });
+    const first = local.recordedFirst(file);
+    opts.emit({
+      type: 'received',
+      destination: dest.label,
+      summary,
+      checks,
+      meetsPreset: checks.every((c) => c.ok),
+      ...(first === undefined ? {} : { recordedFirstS: first }),
+    });
     for (const platform of opts.rehearse?.platforms[dest.label] ?? []) {
       const rules = platformChecks(summary, platform, opts.rehearse!.flags);
       const ok = rules.every((c) => c.ok);

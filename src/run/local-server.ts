@@ -3,12 +3,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { asFlvTag, FLV_FILE_HEADER } from '../rtmp/flv.js';
+import { MSG } from '../rtmp/message.js';
 import { ServerSession } from '../rtmp/server.js';
 
 /** At once: the relays of one run, and a redial or two. */
 const MAX_CONNECTIONS = 16;
 /** A connection that has not published by then is closed. */
 const PUBLISH_WITHIN_MS = 10_000;
+/**
+ * What is recorded of each publish: its first 5 minutes (enough for every check; a day of `--to local` would fill
+ * the temporary folder, often memory, and ffprobe's reading of it would not fit), and the newest 3 publishes.
+ */
+export const RECORD_LIMITS = { seconds: 300, files: 3 };
 
 /**
  * The embedded RTMP server behind `--to local` and `--rehearse`: rtmpush's own server session on a free loopback
@@ -23,10 +29,22 @@ export class LocalServer {
   readonly #sessions = new Set<ServerSession>();
   readonly #files = new Set<WriteStream>();
   readonly #publishing = new Set<string>();
+  /** Recordings that reached the time limit and were ended there. */
+  readonly #full = new Set<string>();
+  /** Files made so far, by stream folder (their numbers). */
+  readonly #made = new Map<string, number>();
 
   /** `names`: the stream names a publish is taken under (app `live`). */
-  constructor(private readonly names: ReadonlySet<string>) {
+  constructor(
+    private readonly names: ReadonlySet<string>,
+    private readonly limits = RECORD_LIMITS,
+  ) {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'rtmpush-local-'));
+  }
+
+  /** Whether a recording holds only the first `limits.seconds` of its publish (the seconds), else undefined. */
+  recordedFirst(file: string): number | undefined {
+    return this.#full.has(file) ? this.limits.seconds : undefined;
   }
 
   async start(): Promise<void> {
@@ -70,6 +88,7 @@ export class LocalServer {
     const idle = setTimeout(() => !stream && session.close(), PUBLISH_WITHIN_MS);
     socket.once('close', () => clearTimeout(idle));
     let file: WriteStream | undefined;
+    let firstTimestamp: number | undefined;
     let stream = '';
     const session = new ServerSession(
       socket,
@@ -87,7 +106,17 @@ export class LocalServer {
           this.#publishing.add(name);
           file = this.#open(app, name);
         },
-        onMedia: (msg) => file?.write(asFlvTag(msg)),
+        onMedia: (msg) => {
+          if (!file) return;
+          // the time recorded runs from the first frame (metadata may carry another clock); RTMP timestamps are
+          // 32-bit milliseconds, so the difference is taken in 32 bits too (a step back is not past the limit)
+          if (msg.typeId === MSG.Video || msg.typeId === MSG.Audio) firstTimestamp ??= msg.timestamp;
+          if (firstTimestamp === undefined || ((msg.timestamp - firstTimestamp) | 0) <= this.limits.seconds * 1000)
+            return void file.write(asFlvTag(msg));
+          this.#full.add(file.path as string);
+          file.end();
+          file = undefined;
+        },
         onEnd: () => {
           this.#sessions.delete(session);
           if (stream) this.#publishing.delete(stream);
@@ -101,7 +130,14 @@ export class LocalServer {
   #open(app: string, name: string): WriteStream {
     const dir = path.join(this.dir, app, name);
     mkdirSync(dir, { recursive: true });
-    const file = createWriteStream(path.join(dir, `${String(readdirSync(dir).length + 1).padStart(3, '0')}.flv`));
+    const made = (this.#made.get(dir) ?? 0) + 1;
+    this.#made.set(dir, made);
+    // the newest publishes only: the oldest recordings make room for this one
+    for (const old of this.recordings(`/${app}/${name}`).slice(0, -(this.limits.files - 1) || undefined)) {
+      rmSync(old, { force: true });
+      this.#full.delete(old);
+    }
+    const file = createWriteStream(path.join(dir, `${String(made).padStart(3, '0')}.flv`));
     file.write(FLV_FILE_HEADER);
     this.#files.add(file);
     file.once('close', () => this.#files.delete(file));

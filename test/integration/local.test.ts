@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import path from 'node:path';
+import { execa } from 'execa';
+import { LocalServer } from '../../src/run/local-server.js';
 import { runCli } from '../helpers/cli.js';
+import { probe } from '../helpers/probe.js';
 
 describe('start --to local (the README command, shortened)', () => {
   it('streams the test pattern to the embedded server and reports what arrived', async () => {
@@ -29,5 +33,39 @@ describe('start --to local (the README command, shortened)', () => {
     assert.match(r.stderr, /local received \d+(\.\d+)? s: h264/);
     assert.match(r.stderr, /meets the preset/);
     assert.ok(!r.stderr.includes('\u001b['), 'no colour codes');
+  });
+});
+
+describe("the embedded server's recordings stay bounded (a day of --to local)", () => {
+  it('records the first seconds of a publish and the newest publishes only; the publish itself goes on', async () => {
+    const local = new LocalServer(new Set(['boundedKey123']), { seconds: 2, files: 3 });
+    await local.start();
+    try {
+      // ffmpeg publishes as fast as it encodes: three publishes of 1 s, then one of 6 s (its frames' timestamps)
+      const publish = (seconds: number) =>
+        execa('ffmpeg', [
+          ...['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=25:d=${seconds}`],
+          ...['-f', 'lavfi', '-i', `sine=d=${seconds}`, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25'],
+          ...['-c:a', 'aac', '-f', 'flv', `rtmp://127.0.0.1:${local.port}/live/boundedKey123`],
+        ]);
+      for (let i = 0; i < 3; i++) await publish(1);
+      const long = await publish(6);
+      assert.equal(long.exitCode, 0, 'the publish went on to its end past what is recorded');
+      await local.stop(); // every recording on disk
+      const files = local.recordings('/live/boundedKey123');
+      assert.deepEqual(
+        files.map((f) => path.basename(f)),
+        ['002.flv', '003.flv', '004.flv'],
+        'the oldest recording made room for the newest; numbers are not reused',
+      );
+      const last = await probe(files[2]!);
+      assert.ok(last.durationS >= 1.5 && last.durationS <= 2.5, `recorded ${last.durationS} s of 6`);
+      assert.equal(local.recordedFirst(files[2]!), 2);
+      assert.equal(local.recordedFirst(files[1]!), undefined, 'a 1 s publish is recorded whole');
+      assert.ok((await probe(files[1]!)).durationS >= 0.8);
+    } finally {
+      await local.stop();
+      local.cleanup();
+    }
   });
 });
