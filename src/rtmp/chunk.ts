@@ -8,7 +8,7 @@ export interface ChunkReaderLimits {
   maxMessageBytes: number;
   /** How many chunk streams may be in use at once. */
   maxChunkStreams: number;
-  /** The largest chunk size the peer may set (a partial chunk is joined again on each read: keep it small). */
+  /** The largest chunk size the peer may set. */
   maxChunkSize?: number;
 }
 
@@ -40,9 +40,10 @@ const EMPTY = Buffer.alloc(0);
  */
 export class ChunkReader {
   chunkSize = 128;
-  /** The unfinished chunk's bytes so far (#filled of them): see #hold. */
+  /** The unfinished chunk's bytes so far (#filled of them), and the size it needs (0 while its header is short). */
   #split: Buffer = EMPTY;
   #filled = 0;
+  #need = 0;
   readonly #streams = new Map<number, ChunkStreamState>();
   readonly #limits: ChunkReaderLimits;
   /** Bytes held in messages not complete yet, over every chunk stream: at most two messages' worth. */
@@ -60,31 +61,24 @@ export class ChunkReader {
   push(input: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
     let data = input;
-    // A chunk split across reads: finish it first. Each byte of it is copied once, whatever the reads' sizes.
+    // A chunk split across reads: finish it first.
     while (this.#filled) {
-      let whole: Buffer;
-      let fromData: number;
-      if (this.#filled < this.#split.length) {
-        // its size is known: fill the buffer made for it
-        fromData = Math.min(data.length, this.#split.length - this.#filled);
-        data.copy(this.#split, this.#filled, 0, fromData);
-        this.#filled += fromData;
-        if (this.#filled < this.#split.length) return out;
-        whole = this.#split;
-      } else {
-        // only the start of its header is here: join it with at most one chunk's worth of the new bytes
-        fromData = Math.min(data.length, MAX_CHUNK_HEADER + this.chunkSize);
-        whole = Buffer.concat([this.#split, data.subarray(0, fromData)]);
-      }
-      const held = this.#filled - (whole === this.#split ? fromData : 0);
-      const step = this.#parseChunk(whole, 0);
+      // its size known: up to its end; only part of its header here: enough for any header
+      const fromData = Math.min(data.length, this.#need ? this.#need - this.#filled : MAX_CHUNK_HEADER);
+      this.#append(data.subarray(0, fromData));
+      if (this.#filled < this.#need) return out;
+      const held = this.#filled - fromData;
+      const step = this.#parseChunk(this.#split.subarray(0, this.#filled), 0);
       if ('next' in step) {
         if (step.message) this.#emit(step.message, out);
         data = data.subarray(step.next - held);
-        this.#hold(EMPTY, 0);
+        // the message holds this buffer now: the next split chunk gets another
+        this.#split = EMPTY;
+        this.#filled = 0;
+        this.#need = 0;
         break;
       }
-      this.#hold(whole, step.need);
+      this.#need = step.need;
       data = data.subarray(fromData);
       if (!data.length) return out;
     }
@@ -92,7 +86,8 @@ export class ChunkReader {
     for (;;) {
       const step = this.#parseChunk(data, at);
       if (!('next' in step)) {
-        if (at < data.length) this.#hold(data.subarray(at), step.need);
+        this.#need = step.need;
+        if (at < data.length) this.#append(data.subarray(at));
         return out;
       }
       at = step.next;
@@ -101,13 +96,19 @@ export class ChunkReader {
   }
 
   /**
-   * Keeps the start of an unfinished chunk, copied (a read's buffer is not held on to for a few bytes): in a buffer
-   * of the chunk's whole size when its header says it (`need`), else as it is (a header is at most 18 bytes).
+   * Adds bytes of the unfinished chunk, copied (a read's buffer is not held on to for a few bytes). The buffer
+   * doubles as bytes come, up to the chunk's size: each byte is copied a few times at most, however small the
+   * reads, and nothing is set aside for what a header only promises.
    */
-  #hold(start: Buffer, need: number): void {
-    this.#split = need > start.length ? Buffer.allocUnsafe(need) : Buffer.allocUnsafe(start.length);
-    start.copy(this.#split);
-    this.#filled = start.length;
+  #append(bytes: Buffer): void {
+    const end = this.#filled + bytes.length;
+    if (end > this.#split.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, Math.min(this.#need, 2 * this.#split.length)));
+      this.#split.copy(grown, 0, 0, this.#filled);
+      this.#split = grown;
+    }
+    bytes.copy(this.#split, this.#filled);
+    this.#filled = end;
   }
 
   #emit(message: RtmpMessage, out: RtmpMessage[]): void {
