@@ -7,6 +7,8 @@
 // each fault, and the frames lost on the destinations a fault did not touch. Goals: RSS growth < 2 MB/h from minute
 // 10, p99 < 50 ms, every fault back within its retry delay + 2 s, 0 frames lost.
 // SOAK_HEAP_DIR=dir: heap snapshots at minute 3 and one minute before the end (SIGUSR2), to see where memory goes.
+// rtmpush runs as the systemd unit runs it: with the unit's own settings (`Environment=` lines without a %
+// specifier, e.g. MALLOC_ARENA_MAX), unless SOAK_UNIT_ENV=off; a variable already set in the bench's environment wins.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +32,16 @@ const runtime = path.join(dir, 'run');
 const config = path.join(dir, 'soak.json');
 const KEYS = { KEY_D1: 'soakKeyD1aaaa', KEY_D2: 'soakKeyD2bbbb', KEY_D2B: 'soakKeyD2cccc', KEY_D3: 'soakKeyD3dddd' };
 const servers = [new NginxRtmp(), new NginxRtmp(), new NginxRtmp()];
-const env = { ...process.env, ...KEYS, RTMPUSH_RUNTIME_DIR: runtime };
+const UNIT = new URL('../contrib/systemd/rtmpush@.service', import.meta.url);
+const unitEnv =
+  process.env.SOAK_UNIT_ENV === 'off'
+    ? {}
+    : Object.fromEntries(
+        [...readFileSync(UNIT, 'utf8').matchAll(/^Environment=([A-Z_]+)=([^%\s]*)$/gm)]
+          .filter(([, name]) => process.env[name] === undefined)
+          .map(([, name, value]) => [name, value]),
+      );
+const env = { ...unitEnv, ...process.env, ...KEYS, RTMPUSH_RUNTIME_DIR: runtime };
 
 function writeConfig(d2Key) {
   const url = (i) => servers[i].url('live', '').replace(/\/$/, '');
@@ -131,6 +142,10 @@ try {
       anon: kb('RssAnon') / 1024,
       file: kb('RssFile') / 1024,
       heapTotal: mb(m.nodejs_heap_size_total_bytes),
+      // V8's spaces, committed: code (compiled functions), old (what outlived two scavenges), new (the nursery)
+      code: mb(m['nodejs_heap_space_size_total_bytes{space="code"}']),
+      old: mb(m['nodejs_heap_space_size_total_bytes{space="old"}']),
+      new: mb(m['nodejs_heap_space_size_total_bytes{space="new"}']),
       heap: mb(m.nodejs_heap_size_used_bytes),
       external: mb(m.nodejs_external_memory_bytes),
       p99ms: m.nodejs_eventloop_lag_p99_seconds * 1000,
@@ -222,7 +237,11 @@ const medianP99 = p99s[Math.floor(p99s.length / 2)];
 const summary = events.find((e) => e.type === 'summary');
 const lost = d3.lostFrames + faults.reduce((a, f) => a + f.othersDropped, 0);
 
-console.log(`soak: ${MINUTES} min, ${PRESET}, 3 nginx-rtmp, a fault every ${FAULT_EVERY_S} s; node ${process.version}`);
+const settings = Object.entries(unitEnv).map(([k, v]) => `${k}=${v}`);
+console.log(
+  `soak: ${MINUTES} min, ${PRESET}, 3 nginx-rtmp, a fault every ${FAULT_EVERY_S} s; node ${process.version}; ` +
+    `the unit's settings: ${settings.join(' ') || 'none'}`,
+);
 console.log('| measure | value | goal |');
 console.log('| --- | ---: | --- |');
 console.log(
@@ -239,6 +258,7 @@ const part = (k) => `${at(10)?.[k].toFixed(1)} → ${last[k].toFixed(1)} MB (${s
 console.log(`| of which anonymous (heap, buffers, malloc), minute 10 → end | ${part('anon')} | |`);
 console.log(`| of which mapped files (code, libraries), minute 10 → end | ${part('file')} | |`);
 console.log(`| V8 heap committed, minute 10 → end | ${part('heapTotal')} | |`);
+console.log(`| of which code, old, new space | ${part('code')}; ${part('old')}; ${part('new')} | |`);
 console.log(
   `| heap used, external at minute 10 → end | ${at(10)?.heap.toFixed(1)} → ${last.heap.toFixed(1)} MB, ` +
     `${at(10)?.external.toFixed(1)} → ${last.external.toFixed(1)} MB | |`,

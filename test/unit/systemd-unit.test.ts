@@ -28,6 +28,8 @@ describe('the systemd template unit (contrib/systemd/rtmpush@.service)', () => {
     assert.match(text, /^RuntimeDirectory=rtmpush\/%i$/m);
     assert.match(text, /^Environment=RTMPUSH_RUNTIME_DIR=%t\/rtmpush\/%i$/m);
     assert.ok(!/KEY=/.test(text.replace(/^#.*$/gm, '')), 'no key in the unit itself');
+    // two malloc arenas (bench/soak.js runs rtmpush with this line, so the soak's figures are the unit's)
+    assert.match(text, /^Environment=MALLOC_ARENA_MAX=2$/m);
   });
 
   it('systemd-analyze verify finds nothing to say of it (and does of a broken copy)', async (t) => {
