@@ -3,6 +3,8 @@ export interface DeliverySample {
   state: string;
   congested: boolean;
   deliveredKbps: number;
+  /** What it delivered over the last `RECENT_MS` only: a link that just fell shows here first. */
+  recentKbps?: number;
 }
 
 export interface BitrateChange {
@@ -11,6 +13,8 @@ export interface BitrateChange {
   reason: string;
 }
 
+/** The stretch a step down's aim is read over: the struggle itself, not the faster seconds before it. */
+export const RECENT_MS = 5000;
 /** How long every live destination must be struggling before the bitrate steps down. */
 export const STRUGGLE_MS = 5000;
 /** How long without a struggle before it steps back up. */
@@ -31,11 +35,11 @@ export const STRUGGLE_AGAIN_MS = 3000;
 /**
  * The video bitrate that follows the uplink: when every live destination is congested or delivers under 85 % of
  * the stream's rate for 5 s (3 s once already stepped down), one step down: ×0.7, or at once to what the best
- * of them delivered (less 15 % and the audio) when that is lower, never under 30 % of the plan; after 60 s with
- * none struggling, one step up (÷0.7), never above the plan; a step up that had to be taken back doubles the wait
- * before the next (up to 32×), so a link that holds a rate between two steps does not make it swing for ever. One
- * slow destination among healthy ones lowers nobody: it drops to keyframes, as before. Pure: fed samples with
- * their time, it says when to change.
+ * of them delivered (less 15 % and the audio; over its last 5 s when that was less) when that is lower, never
+ * under 30 % of the plan; after 60 s with none struggling, one step up (÷0.7), never above the plan; a step up
+ * that had to be taken back doubles the wait before the next (up to 32×), so a link that holds a rate between two
+ * steps does not make it swing for ever. One slow destination among healthy ones lowers nobody: it drops to
+ * keyframes, as before. Pure: fed samples with their time, it says when to change.
  */
 export class BitrateGovernor {
   #kbps: number;
@@ -93,7 +97,8 @@ export class BitrateGovernor {
     if (this.#lastUpAt !== undefined && now - this.#lastUpAt < this.#calmMs + STRUGGLE_MS + SETTLE_MS)
       this.#calmMs = Math.min(this.calmMs * 32, this.#calmMs * 2);
     this.#lastUpAt = undefined;
-    const fits = Math.max(...live.map((d) => d.deliveredKbps)) * HEADROOM - this.audioKbps;
+    const delivered = live.map((d) => Math.min(d.deliveredKbps, d.recentKbps ?? d.deliveredKbps));
+    const fits = Math.max(...delivered) * HEADROOM - this.audioKbps;
     return this.#change(now, Math.round(Math.max(this.floorKbps, Math.min(this.#kbps * STEP, fits))), why);
   }
 

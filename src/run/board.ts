@@ -18,6 +18,7 @@ import {
 import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
 import { BoardRefusal, congestedWarning, publishKey } from './operator.js';
 import { ThroughputMeter } from './throughput.js';
+import { type DeliverySample, RECENT_MS } from './bitrate.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
@@ -182,6 +183,17 @@ export class DestinationBoard {
     const { fps, speed, droppedFrames, outTimeMs, frame } = p;
     const bitrateKbps = p.bitrateKbps ?? this.#encoderMeter.kbps();
     return { type: 'stats', fps, speed, bitrateKbps, droppedFrames, outTimeMs, frame, destinations };
+  }
+
+  /** What the bitrate governor reads: each destination's delivery over the meter's window and its last 5 s. */
+  delivery(): DeliverySample[] {
+    const now = Date.now();
+    return [...this.#entries.values()].map((entry) => ({
+      state: entry.state.name,
+      congested: entry.relay.congested,
+      deliveredKbps: this.#delivered(entry, now),
+      recentKbps: entry.state.name === 'live' ? (entry.meter.kbps(RECENT_MS) ?? 0) : 0,
+    }));
   }
 
   /** What the control API's status shows for each destination, true at this instant. */

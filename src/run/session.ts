@@ -112,7 +112,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
       for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Steps)) emit(e);
-      const change = governor?.sample(Date.now(), Object.values(stats.destinations ?? {}));
+      const change = governor?.sample(Date.now(), board.delivery());
       if (change) {
         setVideoKbps(change.kbps);
         emit({ type: 'bitrate', ...change });

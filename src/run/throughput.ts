@@ -18,9 +18,17 @@ export class ThroughputMeter {
     while (this.#samples.length > 2 && this.#samples[1]!.at <= at - this.windowMs) this.#samples.shift();
   }
 
-  /** Null with fewer than two samples; the rate between the two ends until they span 2 s; then the slope. */
-  kbps(): number | null {
-    const s = this.#samples;
+  /**
+   * Null with fewer than two samples; the rate between the two ends until they span 2 s; then the slope. Over the
+   * last `windowMs` (at most the meter's own window), anchored on the last sample before it.
+   */
+  kbps(windowMs = this.windowMs): number | null {
+    const all = this.#samples;
+    if (all.length < 2) return null;
+    const from = all[all.length - 1]!.at - Math.min(windowMs, this.windowMs);
+    let first = all.length - 1;
+    while (first > 0 && all[first]!.at > from) first--;
+    const s = first === 0 ? all : all.slice(first);
     const n = s.length;
     if (n < 2) return null;
     const span = s[n - 1]!.at - s[0]!.at;

@@ -38,6 +38,21 @@ describe('the bitrate follows the uplink', () => {
     assert.deepEqual([first!.at, first!.kbps], [5, Math.round(1600 * 0.85 - 128)]);
   });
 
+  it("a link that just fell: the aim is what its last 5 s delivered, not the window's faster seconds before", () => {
+    const g = new BitrateGovernor(3000, 128, 0);
+    // the 10 s figure still holds seconds at the old rate; the last 5 s show the link as it is now
+    const recent = (deliveredKbps: number, recentKbps: number): DeliverySample => ({
+      ...live(deliveredKbps, true),
+      recentKbps,
+    });
+    const [first] = feed(g, 0, 6, () => [recent(2600, 1500), recent(1200, 1300)]);
+    assert.deepEqual([first!.at, first!.kbps], [5, Math.round(1500 * 0.85 - 128)]);
+    // a last 5 s faster than the window (a link coming back) does not raise the aim
+    const g2 = new BitrateGovernor(3000, 128, 0);
+    const [second] = feed(g2, 0, 6, () => [recent(1600, 2900)]);
+    assert.deepEqual([second!.at, second!.kbps], [5, Math.round(1600 * 0.85 - 128)]);
+  });
+
   it('under 85 % delivered without the congested flag also counts; never under 30 % of the plan', () => {
     const g = new BitrateGovernor(3000, 128, 0);
     const changes = feed(g, 0, 120, () => [live(100)]);

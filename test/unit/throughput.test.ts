@@ -11,6 +11,21 @@ describe('ThroughputMeter', () => {
     const kbps = m.kbps()!;
     assert.ok(Math.abs(kbps - 400) <= 8, `${kbps}`);
   });
+  it('over a shorter stretch: the rate since a fall, where the whole window still holds the faster seconds', () => {
+    const m = new ThroughputMeter(10_000);
+    let bytes = 0;
+    // 8 s at 1000 kbit/s, then 6 s at 400 kbit/s, a sample every 250 ms
+    for (let at = 0; at <= 14_000; at += 250) {
+      m.add(at, bytes);
+      bytes += ((at < 8000 ? 1000 : 400) * 1000 * 0.25) / 8;
+    }
+    const whole = m.kbps()!;
+    const recent = m.kbps(5000)!;
+    assert.ok(whole > 550, `the 10 s slope mixes both rates: ${whole}`);
+    assert.ok(Math.abs(recent - 400) <= 10, `the last 5 s: ${recent}`);
+    // never longer than the meter keeps
+    assert.equal(m.kbps(60_000), whole);
+  });
   it('stays near the true rate when a slow link delivers acknowledgements in lumps', () => {
     // Acknowledgements (ms, bytes) from nginx-rtmp behind a 400 kbit/s htb link, recorded by the relay: they came
     // in lumps after gaps of up to 5.4 s. Delivered over the whole trace: 379-387 kbit/s.
