@@ -1,4 +1,4 @@
-import { chunkedLength, chunkInto } from '../rtmp/chunk.js';
+import { chunkedLength, chunkInto } from '../rtmp/chunk-writer.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 
 /** Where batches go: a publisher session (it counts what it writes). `done` once the socket has taken them. */

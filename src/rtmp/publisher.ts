@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import { AckCounter } from './ack.js';
 import type { Amf0Object } from './amf0.js';
-import { ChunkReader, RtmpProtocolError, writeChunks } from './chunk.js';
+import { ChunkReader, RtmpProtocolError } from './chunk.js';
+import { writeChunks } from './chunk-writer.js';
 import { endpointUrl, type RtmpEndpoint } from './endpoint.js';
 import { ClientHandshake } from './handshake.js';
 import {

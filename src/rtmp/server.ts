@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { ChunkReader, RtmpProtocolError, writeChunks } from './chunk.js';
+import { ChunkReader, RtmpProtocolError } from './chunk.js';
+import { writeChunks } from './chunk-writer.js';
 import { ServerHandshake } from './handshake.js';
 import {
   command,

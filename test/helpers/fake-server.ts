@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { decodeAmf0, encodeAmf0, type Amf0Value } from '../../src/rtmp/amf0.js';
-import { ChunkReader, writeChunks } from '../../src/rtmp/chunk.js';
+import { ChunkReader } from '../../src/rtmp/chunk.js';
+import { writeChunks } from '../../src/rtmp/chunk-writer.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
 
 /** What a fake server does once a client has connected (see FakeServer). */

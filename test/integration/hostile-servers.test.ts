@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writeChunks } from '../../src/rtmp/chunk.js';
+import { writeChunks } from '../../src/rtmp/chunk-writer.js';
 import { MSG } from '../../src/rtmp/message.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeServer } from '../helpers/fake-server.js';

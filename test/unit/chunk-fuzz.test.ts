@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChunkReader, RtmpProtocolError, writeChunks } from '../../src/rtmp/chunk.js';
+import { ChunkReader, RtmpProtocolError } from '../../src/rtmp/chunk.js';
+import { writeChunks } from '../../src/rtmp/chunk-writer.js';
 import { MSG } from '../../src/rtmp/message.js';
 
 /** A small deterministic random source, so a failure can be replayed. */

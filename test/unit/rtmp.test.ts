@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeAmf0, encodeAmf0 } from '../../src/rtmp/amf0.js';
-import { ChunkReader, chunkInto, chunkedLength, writeChunks } from '../../src/rtmp/chunk.js';
+import { ChunkReader } from '../../src/rtmp/chunk.js';
+import { chunkInto, chunkedLength, writeChunks } from '../../src/rtmp/chunk-writer.js';
 import { MSG, parseCommand, type ReceivedMessage, type RtmpMessage } from '../../src/rtmp/message.js';
 
 const msg = (over: Partial<RtmpMessage>): RtmpMessage => ({
