@@ -7,32 +7,14 @@ import { FeedSet } from '../relay/feeds.js';
 import { type Encode, matchEncode } from '../plan/encodes.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import type { RetryPolicy } from '../state/backoff.js';
-import {
-  type DestinationEvent,
-  type DestinationState,
-  initialState,
-  isReportable,
-  liveMsAt,
-  nextState,
-} from '../state/destination.js';
+import { type DestinationEvent, initialState, isReportable, liveMsAt, nextState } from '../state/destination.js';
 import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
 import { BoardRefusal, congestedWarning, publishKey } from './operator.js';
 import { ThroughputMeter } from './throughput.js';
-import { type DeliverySample, RECENT_MS } from './bitrate.js';
+import type { DeliverySample } from './bitrate.js';
+import { deliveryOf, type Entry, finalOf, sampleDelivery, statsOf, statusOf } from './board-entry.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
-
-interface Entry {
-  dest: Destination;
-  /** The encode it gets (its feed). */
-  encode: string;
-  /** What its encode sends (video + audio), what its delivery is judged against. */
-  streamKbps: number;
-  relay: DestinationRelay;
-  state: DestinationState;
-  /** What the server took since the destination last went live (reset each time). */
-  meter: ThroughputMeter;
-}
 
 /**
  * Every destination of a stream: its relay, fed from the encoder's one media feed; its state (relay events
@@ -167,17 +149,7 @@ export class DestinationBoard {
   stats(p: Progress): Extract<RunEvent, { type: 'stats' }> {
     const now = Date.now();
     const destinations: Record<string, DestinationStats> = {};
-    for (const [label, entry] of this.#entries) {
-      const { relay, state } = entry;
-      destinations[label] = {
-        state: state.name,
-        deliveredKbps: this.#delivered(entry, now),
-        congested: relay.congested,
-        droppedFrames: relay.droppedFrames,
-        liveMs: liveMsAt(state, now),
-        reconnects: state.reconnects,
-      };
-    }
+    for (const [label, entry] of this.#entries) destinations[label] = statsOf(entry, now);
     // ffmpeg gives no bitrate when its outputs are pipes: what it wrote into the feed is the figure.
     this.#encoderMeter.add(now, this.feed.bytes);
     const { fps, speed, droppedFrames, outTimeMs, frame } = p;
@@ -188,34 +160,13 @@ export class DestinationBoard {
   /** What the bitrate governor reads: each destination's delivery over the meter's window and its last 5 s. */
   delivery(): DeliverySample[] {
     const now = Date.now();
-    return [...this.#entries.values()].map((entry) => ({
-      state: entry.state.name,
-      congested: entry.relay.congested,
-      deliveredKbps: this.#delivered(entry, now),
-      recentKbps: entry.state.name === 'live' ? (entry.meter.kbps(RECENT_MS) ?? 0) : 0,
-    }));
+    return [...this.#entries.values()].map((entry) => deliveryOf(entry, now));
   }
 
   /** What the control API's status shows for each destination, true at this instant. */
   status(): DestinationStatus[] {
     const now = Date.now();
-    return [...this.#entries].map(([label, entry]) => {
-      const { dest, relay, state } = entry;
-      return {
-        label,
-        platform: dest.platform?.id ?? null,
-        state: state.name,
-        reason: state.reason ?? null,
-        attempt: state.attempt,
-        nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt).toISOString() : null,
-        deliveredKbps: this.#delivered(entry, now),
-        congested: relay.congested,
-        droppedFrames: relay.droppedFrames,
-        liveMs: liveMsAt(state, now),
-        reconnects: state.reconnects,
-        paused: state.name === 'paused',
-      };
-    });
+    return [...this.#entries].map(([label, entry]) => statusOf(label, entry, now));
   }
 
   /** The status and what Prometheus counts besides: bytes delivered over every session. */
@@ -239,14 +190,7 @@ export class DestinationBoard {
   /** Each destination's final state, as the summary shows it (those removed while streaming too). */
   finals(at: number): Summary['destinations'] {
     const out: Summary['destinations'] = Object.fromEntries(this.#removed);
-    for (const [label, { state: s }] of this.#entries) {
-      out[label] = {
-        finalState: s.name,
-        liveMs: liveMsAt(s, at),
-        reconnects: s.reconnects,
-        ...(s.reason ? { reason: s.reason } : {}),
-      };
-    }
+    for (const [label, { state }] of this.#entries) out[label] = finalOf(state, at);
     return out;
   }
 
@@ -278,19 +222,6 @@ export class DestinationBoard {
     return entry;
   }
 
-  /** Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live. */
-  #delivered(entry: Entry, now: number): number {
-    if (entry.state.name !== 'live') return 0;
-    this.#sample(entry, now);
-    return entry.meter.kbps() ?? 0;
-  }
-
-  /** What the server took, into the meter; the session's first burst counts at once (its pace read twice the rate). */
-  #sample({ relay, meter }: Entry, now: number): void {
-    if (relay.everAcked) meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
-    else meter.add(now, relay.sentBytes);
-  }
-
   #apply(label: string, event: DestinationEvent): void {
     const entry = this.#entries.get(label)!;
     const before = entry.state;
@@ -316,7 +247,7 @@ export class DestinationBoard {
         // The figure starts afresh from this moment's count: the burst the session started with is not in it.
         const entry = this.#entries.get(label)!;
         entry.meter = new ThroughputMeter();
-        this.#sample(entry, at);
+        sampleDelivery(entry, at);
         return this.#apply(label, { type: 'live', at });
       }
       case 'retry':

@@ -1,0 +1,90 @@
+import type { Destination } from '../platforms/destinations.js';
+import type { DestinationRelay } from '../relay/relay.js';
+import { type DestinationState, liveMsAt } from '../state/destination.js';
+import { type DeliverySample, RECENT_MS } from './bitrate.js';
+import type { DestinationStats, DestinationStatus, RunEvent } from './events.js';
+import type { ThroughputMeter } from './throughput.js';
+
+type Summary = Extract<RunEvent, { type: 'summary' }>;
+
+/** One destination on the board: where it goes, its relay, its state and what its server took. */
+export interface Entry {
+  dest: Destination;
+  /** The encode it gets (its feed). */
+  encode: string;
+  /** What its encode sends (video + audio), what its delivery is judged against. */
+  streamKbps: number;
+  relay: DestinationRelay;
+  state: DestinationState;
+  /** What the server took since the destination last went live (reset each time). */
+  meter: ThroughputMeter;
+}
+
+/** What the server took, into the meter; the session's first burst counts at once (its pace read twice the rate). */
+export function sampleDelivery({ relay, meter }: Entry, now: number): void {
+  if (relay.everAcked) meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
+  else meter.add(now, relay.sentBytes);
+}
+
+/**
+ * Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live, over
+ * the meter's window or the last `windowMs`.
+ */
+export function deliveredKbps(entry: Entry, now: number, windowMs?: number): number {
+  if (entry.state.name !== 'live') return 0;
+  sampleDelivery(entry, now);
+  return entry.meter.kbps(windowMs) ?? 0;
+}
+
+/** A destination's figures in a `stats` event. */
+export function statsOf(entry: Entry, now: number): DestinationStats {
+  const { relay, state } = entry;
+  return {
+    state: state.name,
+    deliveredKbps: deliveredKbps(entry, now),
+    congested: relay.congested,
+    droppedFrames: relay.droppedFrames,
+    liveMs: liveMsAt(state, now),
+    reconnects: state.reconnects,
+  };
+}
+
+/** What the bitrate governor reads: its delivery over the meter's window and over its last 5 s. */
+export function deliveryOf(entry: Entry, now: number): DeliverySample {
+  return {
+    state: entry.state.name,
+    congested: entry.relay.congested,
+    deliveredKbps: deliveredKbps(entry, now),
+    recentKbps: deliveredKbps(entry, now, RECENT_MS),
+  };
+}
+
+/** What the control API's status shows for it, true at this instant. */
+export function statusOf(label: string, entry: Entry, now: number): DestinationStatus {
+  const { dest, state } = entry;
+  const { deliveredKbps, congested, droppedFrames, liveMs, reconnects } = statsOf(entry, now);
+  return {
+    label,
+    platform: dest.platform?.id ?? null,
+    state: state.name,
+    reason: state.reason ?? null,
+    attempt: state.attempt,
+    nextRetryAt: state.nextRetryAt ? new Date(state.nextRetryAt).toISOString() : null,
+    deliveredKbps,
+    congested,
+    droppedFrames,
+    liveMs,
+    reconnects,
+    paused: state.name === 'paused',
+  };
+}
+
+/** Its final state, as the summary shows it. */
+export function finalOf(s: DestinationState, at: number): Summary['destinations'][string] {
+  return {
+    finalState: s.name,
+    liveMs: liveMsAt(s, at),
+    reconnects: s.reconnects,
+    ...(s.reason ? { reason: s.reason } : {}),
+  };
+}
