@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load.js';
-import { endpointUrl, envName, parseBaseUrl, parseFullUrl } from '../platforms/destinations.js';
+import { endpointUrl, envName } from '../platforms/destinations.js';
+import { parseBaseUrl, parseFullUrl } from '../platforms/urls.js';
 import { PLATFORM_IDS, defaultIngest, findPlatform } from '../platforms/table.js';
 import { loadPresets } from '../presets/load.js';
 import { printJson } from '../report/ndjson.js';

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
-import { parseFullUrl, resolveDestinations, type Destination } from '../platforms/destinations.js';
+import { resolveDestinations, type Destination } from '../platforms/destinations.js';
+import { parseFullUrl } from '../platforms/urls.js';
 import { printJson } from '../report/ndjson.js';
 import { hasTestMode } from '../platforms/table.js';
 import { Secret, redact } from '../secret.js';
