@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENCODER_NAMES, type EncoderName } from '../ffmpeg/encoders.js';
+import { writePrivateFile } from '../util/files.js';
 
 /** A probe result is trusted for a day: drivers and GPUs change rarely, and a new ffmpeg is a new key. */
 export const ENCODER_STALE_MS = 24 * 3600 * 1000;
@@ -134,10 +135,7 @@ export function writeEncoderCache(
   if (update.listed) entry.listed = { names: update.listed, at: now };
   for (const r of update.results ?? []) entry.results[r.name] = { ...r, at: now };
   entries[key] = entry;
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ version: VERSION, entries }, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, file);
+  writePrivateFile(file, `${JSON.stringify({ version: VERSION, entries }, null, 2)}\n`);
 }
 
 /** Another ffmpeg's entry, without what is a day old; undefined when nothing is left. */

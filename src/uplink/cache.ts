@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { UplinkMeasurement } from './measure.js';
 import type { UplinkNetwork } from './network.js';
+import { writePrivateFile } from '../util/files.js';
 
 export const STALE_MS = 24 * 3600 * 1000;
 
@@ -41,7 +42,5 @@ function isNetwork(n: unknown): n is UplinkNetwork {
 }
 
 export function writeCachedUplink(env: Record<string, string | undefined>, m: UplinkMeasurement): void {
-  const file = cacheFile(env);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(cacheFile(env), `${JSON.stringify(m, null, 2)}\n`);
 }

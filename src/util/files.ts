@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** Config files, presets and CA files are small: past this, it is the wrong file. */
@@ -35,4 +36,15 @@ export function readSmallFile(file: string, what: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Writes a cache file whole, private to its user (folder 0700, file 0600), through a rename: another rtmpush
+ * reading it (two instances of the service, a `plan` while a `start` measures) never sees half of it.
+ */
+export function writePrivateFile(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheFile, readCachedUplink, STALE_MS, writeCachedUplink } from '../../src/uplink/cache.js';
@@ -31,6 +31,20 @@ describe('the uplink measurement cache', () => {
     assert.equal(statSync(cacheFile(env)).mode & 0o077, 0);
     assert.equal(readCachedUplink(env, at + STALE_MS - 1000)?.kbps, 8000);
     assert.equal(readCachedUplink(env, at + STALE_MS + 1000), undefined);
+  });
+
+  it('is written whole through a rename: a reader never sees half of it, nothing is left beside it', () => {
+    const env = { XDG_CACHE_HOME: tempDir('cache-rename') };
+    writeCachedUplink(env, measurement('2026-11-29T10:00:00Z'));
+    const before = statSync(cacheFile(env)).ino;
+    // a reader holding the first file keeps reading it whole while the second is written
+    const held = readFileSync(cacheFile(env), 'utf8');
+    writeCachedUplink(env, { ...measurement('2026-11-29T11:00:00Z'), kbps: 9000 });
+    assert.notEqual(statSync(cacheFile(env)).ino, before, 'a new file renamed over the old, not the old rewritten');
+    assert.equal(JSON.parse(held).kbps, 8000);
+    assert.equal(readCachedUplink(env, Date.parse('2026-11-29T12:00:00Z'))?.kbps, 9000);
+    assert.deepEqual(readdirSync(path.dirname(cacheFile(env))), ['uplink.json']);
+    assert.equal(statSync(path.dirname(cacheFile(env))).mode & 0o077, 0, 'its folder private too');
   });
 
   it('a missing or broken file is no measurement', () => {
