@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import type { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { NGINX_ACK_RESET } from '../../src/rtmp/ack.js';
-import { MSG } from '../../src/rtmp/message.js';
-import { DestinationRelay, type RelayEvent } from '../../src/relay/relay.js';
-import { Secret } from '../../src/secret.js';
-import { LocalServer } from '../../src/run/local-server.js';
-import { DEFAULT_RETRY } from '../../src/state/backoff.js';
-import { FakeServer } from '../helpers/fake-server.js';
-import { videoTags } from '../helpers/flv.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, FLV_HEADER, flvTag, legInto } from '../helpers/publisher.js';
+import { NGINX_ACK_RESET } from '../../../src/rtmp/ack.js';
+import { MSG } from '../../../src/rtmp/message.js';
+import { DestinationRelay, type RelayEvent } from '../../../src/relay/relay.js';
+import { Secret } from '../../../src/secret.js';
+import { LocalServer } from '../../../src/run/local-server.js';
+import { DEFAULT_RETRY } from '../../../src/state/backoff.js';
+import { FakeServer } from '../../helpers/fake-server.js';
+import { videoTags } from '../../helpers/flv.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { AVC_SEQUENCE_HEADER, FLV_HEADER, flvTag, legInto } from '../../helpers/publisher.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
-import { BIN, ISOLATED } from '../helpers/cli.js';
-import { NetNs } from '../helpers/netns.js';
-import { NginxRtmp } from '../helpers/nginx.js';
+import { BIN, ISOLATED } from '../../helpers/cli.js';
+import { NetNs } from '../../helpers/netns.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
 
 const usable = await NetNs.usable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,12 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { runCli } from '../helpers/cli.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { probe } from '../helpers/probe.js';
-import { childPids, startCli } from '../helpers/spawn.js';
-import { tempDir } from '../helpers/tmp.js';
-import type { ReceivedSummary } from '../../src/probe/summary.js';
+import { runCli } from '../../helpers/cli.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { probe } from '../../helpers/probe.js';
+import { childPids, startCli } from '../../helpers/spawn.js';
+import { tempDir } from '../../helpers/tmp.js';
+import type { ReceivedSummary } from '../../../src/probe/summary.js';
 
 /** The mean colour of a third of a frame (left, centre, right) at `atS` seconds into a recording. */
 async function thirds(file: string, atS: number): Promise<[number, number, number][]> {

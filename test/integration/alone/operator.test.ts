@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { BIN, runCli } from '../helpers/cli.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { freePort } from '../helpers/ports.js';
-import { startCli } from '../helpers/spawn.js';
-import { tempDir } from '../helpers/tmp.js';
+import { BIN, runCli } from '../../helpers/cli.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { freePort } from '../../helpers/ports.js';
+import { startCli } from '../../helpers/spawn.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('operator hooks', () => {
   it('--on-state runs the command on every state change with the event as JSON on stdin', async () => {

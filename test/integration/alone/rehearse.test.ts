@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../helpers/cli.js';
 
 const ALL = 'youtube,twitch,facebook,kick,x,restream,trovo';
 const failures = (events: Record<string, any>[], platform: string) =>

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { DestinationRelay } from '../../src/relay/relay.js';
-import { READ_BATCH_MS } from '../../src/relay/leg.js';
-import { Secret } from '../../src/secret.js';
-import { DEFAULT_RETRY } from '../../src/state/backoff.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../helpers/publisher.js';
+import { DestinationRelay } from '../../../src/relay/relay.js';
+import { READ_BATCH_MS } from '../../../src/relay/leg.js';
+import { Secret } from '../../../src/secret.js';
+import { DEFAULT_RETRY } from '../../../src/state/backoff.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { AVC_SEQUENCE_HEADER, frameDue, feedRelay } from '../../helpers/publisher.js';
 
 // The relay reads ffmpeg's leg in batches (READ_BATCH_MS) to spare wake-ups: it must still carry a high bitrate
 // whole and add no more than about a batch of delay. A publisher in this process plays ffmpeg's part.

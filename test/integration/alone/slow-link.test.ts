@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BIN } from '../helpers/cli.js';
-import { NetNs } from '../helpers/netns.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { probe } from '../helpers/probe.js';
+import { BIN } from '../../helpers/cli.js';
+import { NetNs } from '../../helpers/netns.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { probe } from '../../helpers/probe.js';
 
 const usable = await NetNs.usable();
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../../helpers/cli.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 describe('start --uplink auto: measures first when no figure is from today, and again with --remeasure', () => {
   const nginx = new NginxRtmp();

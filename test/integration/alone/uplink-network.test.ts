@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../../helpers/cli.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const KEY = 'netKey4242';
 const TAIL = 'not applied — run rtmpush uplink to measure this one';
