@@ -3,7 +3,7 @@ export interface DeliverySample {
   state: string;
   congested: boolean;
   deliveredKbps: number;
-  /** What it delivered over the last `RECENT_MS` only: a link that just fell shows here first. */
+  /** What it delivered over the last `RECENT_MS` only (when it has such a figure): a link that just fell shows here. */
   recentKbps?: number;
 }
 
@@ -97,7 +97,8 @@ export class BitrateGovernor {
     if (this.#lastUpAt !== undefined && now - this.#lastUpAt < this.#calmMs + STRUGGLE_MS + SETTLE_MS)
       this.#calmMs = Math.min(this.calmMs * 32, this.#calmMs * 2);
     this.#lastUpAt = undefined;
-    const delivered = live.map((d) => Math.min(d.deliveredKbps, d.recentKbps ?? d.deliveredKbps));
+    // the last 5 s when they delivered less (a link that just fell); a figure of 0 there is none (a stalled write)
+    const delivered = live.map((d) => (d.recentKbps ? Math.min(d.deliveredKbps, d.recentKbps) : d.deliveredKbps));
     const fits = Math.max(...delivered) * HEADROOM - this.audioKbps;
     return this.#change(now, Math.round(Math.max(this.floorKbps, Math.min(this.#kbps * STEP, fits))), why);
   }

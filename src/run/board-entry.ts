@@ -26,14 +26,11 @@ export function sampleDelivery({ relay, meter }: Entry, now: number): void {
   else meter.add(now, relay.sentBytes);
 }
 
-/**
- * Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live, over
- * the meter's window or the last `windowMs`.
- */
-export function deliveredKbps(entry: Entry, now: number, windowMs?: number): number {
+/** Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live. */
+export function deliveredKbps(entry: Entry, now: number): number {
   if (entry.state.name !== 'live') return 0;
   sampleDelivery(entry, now);
-  return entry.meter.kbps(windowMs) ?? 0;
+  return entry.meter.kbps() ?? 0;
 }
 
 /** A destination's figures in a `stats` event. */
@@ -49,13 +46,16 @@ export function statsOf(entry: Entry, now: number): DestinationStats {
   };
 }
 
-/** What the bitrate governor reads: its delivery over the meter's window and over its last 5 s. */
+/** What the bitrate governor reads: its delivery over the meter's window and, when it has one, over its last 5 s. */
 export function deliveryOf(entry: Entry, now: number): DeliverySample {
+  const delivered = deliveredKbps(entry, now);
+  // none when it has no figure for the last 5 s of its own (a lump after a gap, a session just begun)
+  const recent = entry.state.name === 'live' ? entry.meter.kbps(RECENT_MS) : null;
   return {
     state: entry.state.name,
     congested: entry.relay.congested,
-    deliveredKbps: deliveredKbps(entry, now),
-    recentKbps: deliveredKbps(entry, now, RECENT_MS),
+    deliveredKbps: delivered,
+    ...(recent ? { recentKbps: recent } : {}),
   };
 }
 

@@ -20,15 +20,20 @@ export class ThroughputMeter {
 
   /**
    * Null with fewer than two samples; the rate between the two ends until they span 2 s; then the slope. Over the
-   * last `windowMs` (at most the meter's own window), anchored on the last sample before it.
+   * last `windowMs` when that is shorter than the meter's window, anchored on the last sample before it, and only
+   * with at least 3 samples inside it (else null): one lump of acknowledgements after a gap is not a rate.
    */
   kbps(windowMs = this.windowMs): number | null {
     const all = this.#samples;
-    if (all.length < 2) return null;
-    const from = all[all.length - 1]!.at - Math.min(windowMs, this.windowMs);
-    let first = all.length - 1;
-    while (first > 0 && all[first]!.at > from) first--;
-    const s = first === 0 ? all : all.slice(first);
+    if (all.length < 2 || !(windowMs > 0)) return null;
+    let s = all;
+    if (windowMs < this.windowMs) {
+      const from = all[all.length - 1]!.at - windowMs;
+      let first = all.length - 1;
+      while (first > 0 && all[first - 1]!.at >= from) first--;
+      if (all.length - first < 3 || first === 0) return null;
+      s = all.slice(first - 1);
+    }
     const n = s.length;
     if (n < 2) return null;
     const span = s[n - 1]!.at - s[0]!.at;

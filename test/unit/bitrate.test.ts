@@ -51,6 +51,10 @@ describe('the bitrate follows the uplink', () => {
     const g2 = new BitrateGovernor(3000, 128, 0);
     const [second] = feed(g2, 0, 6, () => [recent(1600, 2900)]);
     assert.deepEqual([second!.at, second!.kbps], [5, Math.round(1600 * 0.85 - 128)]);
+    // 0 over the last 5 s (a write that stalled, where the server never acknowledges) is no figure: not the floor
+    const g3 = new BitrateGovernor(3000, 128, 0);
+    const [third] = feed(g3, 0, 6, () => [recent(1600, 0)]);
+    assert.deepEqual([third!.at, third!.kbps], [5, Math.round(1600 * 0.85 - 128)]);
   });
 
   it('under 85 % delivered without the congested flag also counts; never under 30 % of the plan', () => {

@@ -2,6 +2,60 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ThroughputMeter } from '../../src/run/throughput.js';
 
+/**
+ * Acknowledgements (ms, bytes) from nginx-rtmp behind a 400 kbit/s htb link, recorded by the relay: they came in
+ * lumps after gaps of up to 5.4 s. Delivered over the whole trace: 379-387 kbit/s.
+ */
+const TRACES = [
+  [
+    [0, 0],
+    [1887, 68109],
+    [2597, 135930],
+    [4386, 202219],
+    [5797, 268267],
+    [11189, 335784],
+    [11189, 401729],
+    [11189, 467716],
+    [12618, 534164],
+    [12668, 601178],
+    [13917, 670404],
+    [15382, 737671],
+    [16716, 803731],
+    [17988, 869652],
+  ],
+  [
+    [0, 0],
+    [1889, 67558],
+    [2610, 135930],
+    [5711, 202219],
+    [5711, 268262],
+    [7446, 335784],
+    [9855, 401729],
+    [9947, 467470],
+    [10828, 535855],
+    [12616, 603725],
+    [14523, 670006],
+    [15480, 738719],
+    [16994, 804298],
+  ],
+  [
+    [0, 0],
+    [1928, 65736],
+    [2658, 133222],
+    [6444, 199023],
+    [6444, 266721],
+    [8610, 332408],
+    [8610, 399505],
+    [12627, 465217],
+    [12627, 530936],
+    [12749, 597305],
+    [13736, 663351],
+    [15189, 731572],
+    [16644, 799580],
+    [18100, 866847],
+  ],
+];
+
 describe('ThroughputMeter', () => {
   it('is the slope over the window, from samples taken when the counter moved', () => {
     const m = new ThroughputMeter(6000);
@@ -27,58 +81,7 @@ describe('ThroughputMeter', () => {
     assert.equal(m.kbps(60_000), whole);
   });
   it('stays near the true rate when a slow link delivers acknowledgements in lumps', () => {
-    // Acknowledgements (ms, bytes) from nginx-rtmp behind a 400 kbit/s htb link, recorded by the relay: they came
-    // in lumps after gaps of up to 5.4 s. Delivered over the whole trace: 379-387 kbit/s.
-    const traces = [
-      [
-        [0, 0],
-        [1887, 68109],
-        [2597, 135930],
-        [4386, 202219],
-        [5797, 268267],
-        [11189, 335784],
-        [11189, 401729],
-        [11189, 467716],
-        [12618, 534164],
-        [12668, 601178],
-        [13917, 670404],
-        [15382, 737671],
-        [16716, 803731],
-        [17988, 869652],
-      ],
-      [
-        [0, 0],
-        [1889, 67558],
-        [2610, 135930],
-        [5711, 202219],
-        [5711, 268262],
-        [7446, 335784],
-        [9855, 401729],
-        [9947, 467470],
-        [10828, 535855],
-        [12616, 603725],
-        [14523, 670006],
-        [15480, 738719],
-        [16994, 804298],
-      ],
-      [
-        [0, 0],
-        [1928, 65736],
-        [2658, 133222],
-        [6444, 199023],
-        [6444, 266721],
-        [8610, 332408],
-        [8610, 399505],
-        [12627, 465217],
-        [12627, 530936],
-        [12749, 597305],
-        [13736, 663351],
-        [15189, 731572],
-        [16644, 799580],
-        [18100, 866847],
-      ],
-    ];
-    for (const trace of traces) {
+    for (const trace of TRACES) {
       for (const phase of [0, 250, 500, 750]) {
         const m = new ThroughputMeter();
         const seen: number[] = [];
@@ -99,6 +102,34 @@ describe('ThroughputMeter', () => {
       }
     }
   });
+  it('over the last 5 s of the lumpy traces: a figure only from 3 acknowledgements in them, near the rate', () => {
+    let figures = 0;
+    for (const trace of TRACES) {
+      for (const phase of [0, 250, 500, 750]) {
+        const m = new ThroughputMeter();
+        for (let tick = phase; tick <= trace.at(-1)![0]!; tick += 1000) {
+          const last = trace.filter(([at]) => at! <= tick).at(-1)!;
+          m.add(last[0]!, last[1]!);
+          const recent = m.kbps(5000);
+          const inWindow = trace.filter(([at]) => at! > last[0]! - 5000 && at! <= last[0]!).length;
+          if (recent === null) continue;
+          figures++;
+          assert.ok(inWindow >= 3, `a figure from ${inWindow} acknowledgements at ${tick} ms`);
+          // what the governor aims from: the lower of the two figures
+          const aim = Math.min(recent, m.kbps()!);
+          assert.ok(aim >= 320 && recent <= 480, `phase ${phase} at ${tick} ms: ${recent} (10 s: ${m.kbps()})`);
+        }
+      }
+    }
+    assert.ok(figures >= 40, `${figures} figures`);
+    // a stalled write (a server that never acknowledges: the count sampled as time goes on) gives 0, not a rate
+    const m = new ThroughputMeter();
+    for (let at = 0; at <= 12_000; at += 500) m.add(at, at < 6000 ? at * 50 : 300_000);
+    assert.equal(m.kbps(5000), 0);
+    assert.equal(m.kbps(0), null);
+    assert.equal(m.kbps(-1), null);
+  });
+
   it('null with one sample; the rate between two ends until 2 s; a counter that restarts starts over', () => {
     const m = new ThroughputMeter();
     m.add(0, 0);
