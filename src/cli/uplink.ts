@@ -6,7 +6,7 @@ import { printJson } from '../report/ndjson.js';
 import { hasTestMode } from '../platforms/table.js';
 import { Secret, redact } from '../secret.js';
 import { writeCachedUplink } from '../uplink/cache.js';
-import { measureUplink } from '../uplink/measure.js';
+import { measureUplink, type UplinkMeasurement } from '../uplink/measure.js';
 import { describeNetwork, findRoute } from '../uplink/network.js';
 import { tlsPolicy } from '../net/tls-policy.js';
 import { exitCodeFor } from '../run/exit-code.js';
@@ -71,15 +71,17 @@ export async function uplinkCommand(
   }
   // The figure holds for the network it was made on: start applies it only there, so it is kept only with it.
   const network = await findRoute(dest.endpoint.host, dest.endpoint.port).catch((e: Error) => e);
-  if (!(network instanceof Error)) writeCachedUplink(io.env, { ...m, network });
-  const where =
+  const notKept =
     network instanceof Error
       ? `not kept: the network it was made on could not be identified (${network.message})`
-      : `measured on ${describeNetwork(network)} (the way to ${network.target}): start applies it on this network only`;
+      : keep(io.env, { ...m, network });
+  const on = network instanceof Error ? '' : `${describeNetwork(network)} (the way to ${network.target})`;
+  const where = notKept ?? `measured on ${on}: start applies it on this network only`;
   if (flags.json)
     printJson((t) => io.stdout.write(t), 'uplink', {
       ...m,
-      ...(network instanceof Error ? { network: null, notKept: where } : { network }),
+      ...(network instanceof Error ? { network: null } : { network }),
+      ...(notKept ? { notKept } : {}),
     });
   else {
     io.stdout.write(
@@ -89,4 +91,14 @@ export async function uplinkCommand(
     );
   }
   return exitCodeFor({ command: 'uplink', measured: true });
+}
+
+/** Into the cache; what went wrong when it could not be kept (a folder another user could write to, a full disk). */
+function keep(env: Record<string, string | undefined>, m: UplinkMeasurement): string | undefined {
+  try {
+    writeCachedUplink(env, m);
+    return undefined;
+  } catch (error) {
+    return `not kept: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }

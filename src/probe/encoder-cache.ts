@@ -2,7 +2,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENCODER_NAMES, type EncoderName } from '../ffmpeg/encoders.js';
-import { writePrivateFile } from '../util/files.js';
+import { ownFolder, writePrivateFile } from '../util/files.js';
 
 /** A probe result is trusted for a day: drivers and GPUs change rarely, and a new ffmpeg is a new key. */
 export const ENCODER_STALE_MS = 24 * 3600 * 1000;
@@ -84,8 +84,11 @@ function validEntry(v: unknown): EncoderCacheEntry | undefined {
 
 /** The whole file; anything unreadable, corrupt or of another version counts as empty (and is rewritten). */
 function readFile(env: Record<string, string | undefined>): CacheFile {
+  const file = encoderCacheFile(env);
+  // results in a folder another user could write to are not ours to trust (they choose the encoder)
+  if (!ownFolder(path.dirname(file))) return { version: VERSION, entries: {} };
   try {
-    const raw: unknown = JSON.parse(readFileSync(encoderCacheFile(env), 'utf8'));
+    const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
     if (!isObject(raw) || raw.version !== VERSION || !isObject(raw.entries)) return { version: VERSION, entries: {} };
     const entries: Record<string, EncoderCacheEntry> = {};
     for (const [key, value] of Object.entries(raw.entries)) {

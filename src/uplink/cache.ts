@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { UplinkMeasurement } from './measure.js';
 import type { UplinkNetwork } from './network.js';
-import { writePrivateFile } from '../util/files.js';
+import { ownFolder, writePrivateFile } from '../util/files.js';
 
 export const STALE_MS = 24 * 3600 * 1000;
 
@@ -19,8 +19,11 @@ export function readCachedUplink(
   env: Record<string, string | undefined>,
   now = Date.now(),
 ): UplinkMeasurement | undefined {
+  const file = cacheFile(env);
+  // a figure in a folder another user could write to is not ours to trust (it would cap the bitrate)
+  if (!ownFolder(path.dirname(file))) return undefined;
   try {
-    const m = JSON.parse(readFileSync(cacheFile(env), 'utf8')) as UplinkMeasurement;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as UplinkMeasurement;
     if (typeof m.kbps !== 'number' || !(now - Date.parse(m.measuredAt) < STALE_MS)) return undefined;
     const { network, ...rest } = m;
     return isNetwork(network) ? { ...rest, network } : rest;

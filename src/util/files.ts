@@ -1,4 +1,15 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -38,13 +49,32 @@ export function readSmallFile(file: string, what: string): string {
   }
 }
 
+/** A folder (not a link to one) this user owns and no other user may write into. */
+export function ownFolder(dir: string, uid = process.getuid?.() ?? 0): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Writes a cache file whole, private to its user (folder 0700, file 0600), through a rename: another rtmpush
- * reading it (two instances of the service, a `plan` while a `start` measures) never sees half of it.
+ * Writes a cache file whole, private to its user (folder 0700 when made here, file 0600), through a new file of a
+ * name nobody can guess and a rename: another rtmpush reading it (two instances of the service, a `plan` while a
+ * `start` measures) never sees half of it. A folder another user owns or may write into is refused (a shared
+ * XDG_CACHE_HOME where someone made `rtmpush` first could swap what is kept); nothing is left behind on a failure.
  */
 export function writePrivateFile(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!ownFolder(dir)) throw new Error(`${dir} is not a folder of this user's that only this user can write to`);
+  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
 }

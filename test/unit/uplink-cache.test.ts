@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cacheFile, readCachedUplink, STALE_MS, writeCachedUplink } from '../../src/uplink/cache.js';
@@ -37,14 +48,47 @@ describe('the uplink measurement cache', () => {
     const env = { XDG_CACHE_HOME: tempDir('cache-rename') };
     writeCachedUplink(env, measurement('2026-11-29T10:00:00Z'));
     const before = statSync(cacheFile(env)).ino;
-    // a reader holding the first file keeps reading it whole while the second is written
-    const held = readFileSync(cacheFile(env), 'utf8');
-    writeCachedUplink(env, { ...measurement('2026-11-29T11:00:00Z'), kbps: 9000 });
-    assert.notEqual(statSync(cacheFile(env)).ino, before, 'a new file renamed over the old, not the old rewritten');
-    assert.equal(JSON.parse(held).kbps, 8000);
+    // a reader that opened the first file goes on reading it whole while the second is written
+    const fd = openSync(cacheFile(env), 'r');
+    try {
+      writeCachedUplink(env, { ...measurement('2026-11-29T11:00:00Z'), kbps: 9000 });
+      assert.notEqual(statSync(cacheFile(env)).ino, before, 'a new file renamed over the old, not the old rewritten');
+      assert.equal(JSON.parse(readFileSync(fd, 'utf8')).kbps, 8000);
+    } finally {
+      closeSync(fd);
+    }
     assert.equal(readCachedUplink(env, Date.parse('2026-11-29T12:00:00Z'))?.kbps, 9000);
     assert.deepEqual(readdirSync(path.dirname(cacheFile(env))), ['uplink.json']);
     assert.equal(statSync(path.dirname(cacheFile(env))).mode & 0o077, 0, 'its folder private too');
+  });
+
+  it('a folder others may write into is neither written nor read; a failed write leaves nothing behind', () => {
+    const at = '2026-11-29T10:00:00Z';
+    const env = { XDG_CACHE_HOME: tempDir('cache-shared') };
+    const dir = path.dirname(cacheFile(env));
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    assert.throws(() => writeCachedUplink(env, measurement(at)), /only this user can write to/);
+    // a figure someone else put there does not cap anything
+    writeFileSync(cacheFile(env), JSON.stringify(measurement(at)));
+    assert.equal(readCachedUplink(env, Date.parse(at) + 1000), undefined);
+    chmodSync(dir, 0o700);
+    assert.equal(readCachedUplink(env, Date.parse(at) + 1000)?.kbps, 8000, 'read once the folder is private');
+    // the rename fails (a folder where the file should be): the new file is removed, the error said
+    const blocked = { XDG_CACHE_HOME: tempDir('cache-blocked') };
+    mkdirSync(cacheFile(blocked), { recursive: true });
+    assert.throws(() => writeCachedUplink(blocked, measurement(at)));
+    assert.deepEqual(readdirSync(path.dirname(cacheFile(blocked))), ['uplink.json']);
+  });
+
+  it('a folder another user owns is refused (root only: it hands the folder to nobody)', (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to give the folder away');
+    const env = { XDG_CACHE_HOME: tempDir('cache-theirs') };
+    const dir = path.dirname(cacheFile(env));
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, 65534, 65534);
+    assert.throws(() => writeCachedUplink(env, measurement('2026-11-29T10:00:00Z')), /only this user can write to/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 
   it('a missing or broken file is no measurement', () => {
