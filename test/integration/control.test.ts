@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { BIN, runCli } from '../helpers/cli.js';
 import { isAvcHeader, isKeyframe, videoTags } from '../helpers/flv.js';
 import { NginxRtmp } from '../helpers/nginx.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, waitListening } from '../helpers/ports.js';
 import { probe } from '../helpers/probe.js';
 import { childPids, commandOf, startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -265,7 +265,7 @@ describe('the control socket’s folder and stale sockets', () => {
     assert.match(bad.stderr, /--metrics localhost: give HOST:PORT/);
     const port = await freePort();
     const holder = execa('node', ['-e', `require('net').createServer().listen(${port}, '127.0.0.1')`]);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitListening(port);
     const taken = await runCli(['start', '--to', 'local', '--metrics', `127.0.0.1:${port}`, '--json']);
     holder.kill('SIGKILL');
     await holder.catch(() => {});

@@ -24,9 +24,9 @@ describe('--record when the disk fills up', () => {
       // a 400 KB disk of its own, in a mount namespace of the run's own
       const script =
         `mount -t tmpfs -o size=400k tmpfs '${dir}' && exec node '${BIN}' ` +
-        `start --to local --preset 360p30 --duration 8s --json --record '${file}' --uplink off`;
+        `start --to local --preset 360p30 --duration 8s --json --record '${file}' --uplink off --name full`;
       const r = await execa('unshare', ['--mount', 'sh', '-c', script], {
-        env: { ...process.env, ...ISOLATED },
+        env: { ...process.env, ...ISOLATED, RTMPUSH_RUNTIME_DIR: tempDir('record-full-run') },
         cwd: ROOT,
         reject: false,
         timeout: 60_000,

@@ -166,7 +166,8 @@ describe('an early SIGUSR1 does not open the inspector', () => {
         stdin: 'ignore',
       });
       // the measurement waits on a server that never answers; the signal comes meanwhile
-      await new Promise((r) => setTimeout(r, 700));
+      for (let waited = 0; silent.connections.length === 0 && waited < 10_000; waited += 50)
+        await new Promise((r) => setTimeout(r, 50));
       assert.equal(silent.connections.length, 1, 'start is measuring the uplink');
       proc.kill('SIGUSR1');
       await new Promise((r) => setTimeout(r, 700));

@@ -219,9 +219,9 @@ describe('a URL source lost: the slate while it is away, the source again when i
       await sleep(2000);
       pub.kill('SIGKILL');
       const slate = await run.waitFor((e) => e.type === 'source' && e.state === 'slate', 10_000);
-      // the silence allowed is 1 s, or 2.5 × the longest gap between frames seen so far (a machine under load)
+      // the silence allowed: 1 s, or 2.5 × the longest gap between frames seen so far (under load), at most 8 s
       const silence = /^no frames from the source for (\d+(?:\.\d)?) s$/.exec(slate.reason);
-      assert.ok(silence && Number(silence[1]) >= 1 && Number(silence[1]) <= 2.5, slate.reason);
+      assert.ok(silence && Number(silence[1]) >= 1 && Number(silence[1]) <= 8, slate.reason);
       await sleep(3000);
       pub = publisher(upstream, '');
       await run.waitFor((e) => e.type === 'source' && e.state === 'live', 30_000);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../helpers/cli.js';
@@ -46,6 +46,21 @@ describe('a cached uplink measurement is applied only on the network it was made
       /^measured on lo 127\.0\.0\.1 \(the way to 127\.0\.0\.1\): start applies it on this network only$/m,
     );
     assert.ok(!(r.stdout + r.stderr + readFileSync(file, 'utf8')).includes(KEY));
+  });
+
+  it('a cache folder others may write into: measured and said (exit 0), not kept there', async () => {
+    const shared = tempDir('uplink-shared');
+    mkdirSync(path.join(shared, 'rtmpush'), { mode: 0o777 });
+    chmodSync(path.join(shared, 'rtmpush'), 0o777);
+    const r = await runCli(['uplink', '--target', nginx.url('sink', KEY), '--seconds', '4', '--json'], {
+      ...env,
+      XDG_CACHE_HOME: shared,
+    });
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const [u] = r.events.filter((e) => e.type === 'uplink');
+    assert.ok(u && u.kbps > 0, r.stdout);
+    assert.match(u.notKept, /^not kept: .*rtmpush is not a folder of this user's that only this user can write to$/);
+    assert.deepEqual(readdirSync(path.join(shared, 'rtmpush')), []);
   });
 
   it('(a) on the same network: applied, the bitrate capped by it', async () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
-import { NginxRtmp } from '../helpers/nginx.js';
-import { probe } from '../helpers/probe.js';
-import { startCli } from '../helpers/spawn.js';
-import { makeTestCa } from '../helpers/tls.js';
+import { runCli } from '../../helpers/cli.js';
+import { NginxRtmp } from '../../helpers/nginx.js';
+import { probe } from '../../helpers/probe.js';
+import { startCli } from '../../helpers/spawn.js';
+import { makeTestCa } from '../../helpers/tls.js';
 
 const states = (events: Record<string, any>[], label: string) =>
   events.filter((e) => e.type === 'state' && e.destination === label);
