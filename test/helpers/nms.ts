@@ -1,9 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, waitListening } from './ports.js';
 
 interface NmsInstance {
   run(): Promise<void>;
@@ -46,7 +45,7 @@ export class NodeMediaServer {
       if (session.streamPath) this.published.add(session.streamPath);
     });
     await this.#nms.run();
-    await waitForPort(this.port);
+    await waitListening(this.port);
   }
 
   /** The recorded FLV files of a stream path such as /live/NAME, oldest first. */
@@ -69,22 +68,5 @@ export class NodeMediaServer {
 
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-async function waitForPort(port: number, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the embedded RTMP server did not start on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
