@@ -1,7 +1,7 @@
 import type { Destination } from '../platforms/destinations.js';
 import type { DestinationRelay } from '../relay/relay.js';
 import { type DestinationState, liveMsAt } from '../state/destination.js';
-import { type DeliverySample, RECENT_MS } from './bitrate.js';
+import { RECENT_MS } from './bitrate.js';
 import type { DestinationStats, DestinationStatus, RunEvent } from './events.js';
 import type { ThroughputMeter } from './throughput.js';
 
@@ -46,17 +46,13 @@ export function statsOf(entry: Entry, now: number): DestinationStats {
   };
 }
 
-/** What the bitrate governor reads: its delivery over the meter's window and, when it has one, over its last 5 s. */
-export function deliveryOf(entry: Entry, now: number): DeliverySample {
-  const delivered = deliveredKbps(entry, now);
-  // none when it has no figure for the last 5 s of its own (a lump after a gap, a session just begun)
-  const recent = entry.state.name === 'live' ? entry.meter.kbps(RECENT_MS) : null;
-  return {
-    state: entry.state.name,
-    congested: entry.relay.congested,
-    deliveredKbps: delivered,
-    ...(recent ? { recentKbps: recent } : {}),
-  };
+/**
+ * What it delivered over its last 5 s, for the bitrate governor beside the `stats` figure; undefined when not live
+ * or with no figure of its own for them (a lump after a gap, a session just begun). Read after `statsOf` sampled.
+ */
+export function recentKbps(entry: Entry): number | undefined {
+  if (entry.state.name !== 'live') return undefined;
+  return entry.meter.kbps(RECENT_MS) ?? undefined;
 }
 
 /** What the control API's status shows for it, true at this instant. */

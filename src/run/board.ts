@@ -12,7 +12,7 @@ import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, Run
 import { BoardRefusal, congestedWarning, publishKey } from './operator.js';
 import { ThroughputMeter } from './throughput.js';
 import type { DeliverySample } from './bitrate.js';
-import { deliveryOf, type Entry, finalOf, sampleDelivery, statsOf, statusOf } from './board-entry.js';
+import { type Entry, finalOf, recentKbps, sampleDelivery, statsOf, statusOf } from './board-entry.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
@@ -157,10 +157,16 @@ export class DestinationBoard {
     return { type: 'stats', fps, speed, bitrateKbps, droppedFrames, outTimeMs, frame, destinations };
   }
 
-  /** What the bitrate governor reads: each destination's delivery over the meter's window and its last 5 s. */
-  delivery(): DeliverySample[] {
-    const now = Date.now();
-    return [...this.#entries.values()].map((entry) => deliveryOf(entry, now));
+  /**
+   * What the bitrate governor reads: the figures a `stats` event just showed, with each destination's last 5 s
+   * (the meters were sampled for it: nothing is measured twice).
+   */
+  delivery(shown: Record<string, DestinationStats>): DeliverySample[] {
+    return Object.entries(shown).map(([label, { state, congested, deliveredKbps }]) => {
+      const entry = this.#entries.get(label);
+      const recent = entry && recentKbps(entry);
+      return { state, congested, deliveredKbps, ...(recent ? { recentKbps: recent } : {}) };
+    });
   }
 
   /** What the control API's status shows for each destination, true at this instant. */

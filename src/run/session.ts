@@ -111,7 +111,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       latest = { ...p, bitrateKbps: stats.bitrateKbps };
       emit(stats);
       for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Steps)) emit(e);
-      const change = governor?.sample(Date.now(), board.delivery());
+      const change = governor?.sample(Date.now(), board.delivery(stats.destinations ?? {}));
       if (change) {
         setVideoKbps(change.kbps);
         emit({ type: 'bitrate', ...change });
