@@ -56,6 +56,19 @@ const TRACES = [
   ],
 ];
 
+/**
+ * What the session does once a second from `phase` over a trace: the latest acknowledged count, at the instant it
+ * arrived, into a fresh meter; each tick with the meter as it then stands.
+ */
+function* replay(trace: number[][], phase: number): Generator<{ tick: number; at: number; m: ThroughputMeter }> {
+  const m = new ThroughputMeter();
+  for (let tick = phase; tick <= trace.at(-1)![0]!; tick += 1000) {
+    const [at, bytes] = trace.filter(([ackAt]) => ackAt! <= tick).at(-1)!;
+    m.add(at!, bytes!);
+    yield { tick, at: at!, m };
+  }
+}
+
 describe('ThroughputMeter', () => {
   it('is the slope over the window, from samples taken when the counter moved', () => {
     const m = new ThroughputMeter(6000);
@@ -83,15 +96,11 @@ describe('ThroughputMeter', () => {
   it('stays near the true rate when a slow link delivers acknowledgements in lumps', () => {
     for (const trace of TRACES) {
       for (const phase of [0, 250, 500, 750]) {
-        const m = new ThroughputMeter();
         const seen: number[] = [];
-        for (let tick = phase; tick <= trace.at(-1)![0]!; tick += 1000) {
-          // what the session does once a second: the latest acknowledged count, at the instant it arrived
-          const last = trace.filter(([at]) => at! <= tick).at(-1)!;
-          m.add(last[0]!, last[1]!);
+        for (const { at, m } of replay(trace, phase)) {
           const kbps = m.kbps();
           // the first 2 s give the rate between two lumps (a figure from the first acks, not a steady one)
-          if (kbps !== null && last[0]! >= 2000) seen.push(kbps);
+          if (kbps !== null && at >= 2000) seen.push(kbps);
           else if (kbps !== null) assert.ok(kbps > 200 && kbps < 800, `early: ${kbps}`);
         }
         assert.ok(seen.length >= 10, `${seen}`);
@@ -106,12 +115,9 @@ describe('ThroughputMeter', () => {
     let figures = 0;
     for (const trace of TRACES) {
       for (const phase of [0, 250, 500, 750]) {
-        const m = new ThroughputMeter();
-        for (let tick = phase; tick <= trace.at(-1)![0]!; tick += 1000) {
-          const last = trace.filter(([at]) => at! <= tick).at(-1)!;
-          m.add(last[0]!, last[1]!);
+        for (const { tick, at, m } of replay(trace, phase)) {
           const recent = m.kbps(5000);
-          const inWindow = trace.filter(([at]) => at! > last[0]! - 5000 && at! <= last[0]!).length;
+          const inWindow = trace.filter(([ackAt]) => ackAt! > at - 5000 && ackAt! <= at).length;
           if (recent === null) continue;
           figures++;
           assert.ok(inWindow >= 3, `a figure from ${inWindow} acknowledgements at ${tick} ms`);
