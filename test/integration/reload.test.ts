@@ -27,15 +27,14 @@ describe('reload (SIGHUP, rtmpush reload): the config file read again, its desti
   const printed: string[] = [];
   let run: ReturnType<typeof startCli>;
   let ffmpeg: number | undefined;
-  let deadPort = 0;
   const writeConfig = (to: string[], a = 'KEY_A', extra: object = {}) => {
     const url = nginx.url('live', '').replace(/\/$/, '');
     const destinations = {
       a: { url, keyEnv: a },
       b: { url, keyEnv: 'KEY_B' },
       c: { url, keyEnv: 'KEY_C' },
-      // nothing listens there: it never goes live
-      dead: { url: `rtmp://127.0.0.1:${deadPort}/live`, keyEnv: 'KEY_DEAD' },
+      // nothing listens on port 1: it never goes live (a port from freePort could be taken by another test's server)
+      dead: { url: 'rtmp://127.0.0.1:1/live', keyEnv: 'KEY_DEAD' },
       unset: { url, keyEnv: 'KEY_NOT_SET' },
     };
     writeFileSync(config, JSON.stringify({ destinations, defaults: { to, preset: '360p30', ...extra } }));
@@ -61,8 +60,6 @@ describe('reload (SIGHUP, rtmpush reload): the config file read again, its desti
 
   before(async () => {
     await nginx.start();
-    // port 1: nothing listens there (a port from freePort could be taken meanwhile by another test's server)
-    deadPort = 1;
     writeConfig(['a', 'b']);
     // as a service runs: no controlling terminal (there SIGHUP would mean the terminal was closed)
     run = startCli(
