@@ -6,7 +6,7 @@ import { fitChain, splitGraph } from './filters.js';
 import { sourceInputArgs, sourceListFile } from './source-args.js';
 
 /** One output of the tee muxer. */
-export interface SlaveTarget {
+export interface TeeLeg {
   /** Destination label, or "record" for the archive leg. */
   label: string;
   format: 'flv' | 'matroska';
@@ -31,12 +31,12 @@ export const FIRST_LEG_FD = 3;
  * URLs and keys (never in ffmpeg's command line); the recording goes to rtmpush, which writes the file. Nothing
  * but this ffmpeg can write to those pipes: there is no port or path for another local user to reach.
  */
-export function slaveTargets(plan: Plan): SlaveTarget[] {
+export function teeLegs(plan: Plan): TeeLeg[] {
   // One leg per encode: rtmpush reads it once and feeds each of its destinations' relays, so destinations can come
   // and go without touching the encoder. With several encodes each leg selects its own streams.
   const many = plan.encodes.length > 1;
   const select = (e: Encode): [string, string][] => (many ? [['select', `v:${e.videoIndex},a:${e.audioIndex}`]] : []);
-  const targets: SlaveTarget[] = plan.encodes.map((e, i) => ({
+  const targets: TeeLeg[] = plan.encodes.map((e, i) => ({
     label: many ? e.id : 'destinations',
     format: 'flv',
     url: `pipe:${FIRST_LEG_FD + i}`,
@@ -56,7 +56,7 @@ export function escapeTee(value: string): string {
   return escapeOnce(escapeOnce(value));
 }
 
-export function teeSpec(targets: SlaveTarget[]): string {
+export function teeSpec(targets: TeeLeg[]): string {
   return targets
     .map((t) => {
       const opts = [`f=${t.format}`, 'onfail=ignore', ...t.options.map(([k, v]) => `${k}=${escapeTee(v)}`)].join(':');
@@ -71,7 +71,7 @@ function escapeTeeUrl(url: string): string {
 }
 
 /** The whole ffmpeg command, one token per element. Contains keys in clear: print only through redact(). */
-export function buildFfmpegArgv(plan: Plan, targets: SlaveTarget[] = slaveTargets(plan)): string[] {
+export function buildFfmpegArgv(plan: Plan, targets: TeeLeg[] = teeLegs(plan)): string[] {
   const { audio, encodes } = plan;
   // A private source URL's list, or an ingest's FLV, comes on the pipe after the legs'.
   const inputFd = FIRST_LEG_FD + targets.length;

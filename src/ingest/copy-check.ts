@@ -1,6 +1,6 @@
 import type { Platform } from '../platforms/table.js';
 import { decodeAmf0 } from '../rtmp/amf0.js';
-import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
+import { headerKind, mediaKind } from '../rtmp/flv.js';
 import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
 
 /** What the encoder sends, as far as `--copy` needs it: from its metadata, headers and first two keyframes. */
@@ -63,7 +63,7 @@ export class CopyCheck {
     const head = payloadHead(msg);
     if (msg.typeId === MSG.Video && head.length > 0) this.#videoCodec ??= head[0]! & 0x0f;
     if (msg.typeId === MSG.Audio && head.length > 0) this.#audioFormat ??= head[0]! >> 4;
-    const key = msg.typeId === MSG.Video && !kind && isVideoKeyframe(head);
+    const key = mediaKind(msg) === 'keyframe';
     if (this.#videoCodec !== undefined && this.#videoCodec !== H264) return this.#judge(undefined);
     if (this.#firstKey === undefined && !key && !kind) return undefined;
     const bytes = payloadLength(msg);

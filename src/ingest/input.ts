@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { asFlvTag, FLV_FILE_HEADER, headerKind, isVideoKeyframe } from '../rtmp/flv.js';
-import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
+import { asFlvTag, FLV_FILE_HEADER, headerKind, mediaKind } from '../rtmp/flv.js';
+import { MSG, type RtmpMessage } from '../rtmp/message.js';
 
 /** What may wait for ffmpeg to read it: seconds of a high-bitrate stream. Past it, nothing more is written. */
 const BACKLOG_BYTES = 16 * 1024 * 1024;
@@ -49,7 +49,7 @@ export class IngestInput {
     const video = msg.typeId === MSG.Video;
     if (over) this.#waitingKeyframe = true;
     if (this.#waitingKeyframe) {
-      if (over || !video || !isVideoKeyframe(payloadHead(msg))) {
+      if (over || mediaKind(msg) !== 'keyframe') {
         if (video) this.droppedFrames++;
         return;
       }

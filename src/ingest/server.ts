@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
-import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
-import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
+import { headerKind, mediaKind } from '../rtmp/flv.js';
+import type { RtmpMessage } from '../rtmp/message.js';
 import { ServerSession } from '../rtmp/server.js';
 import type { Secret } from '../secret.js';
 
@@ -55,7 +55,7 @@ export class IngestPublisher {
     this.lastMediaAt = performance.now();
     const kind = headerKind(msg);
     if (kind) this.headers.set(kind, msg);
-    else if (!this.keyframed && msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) this.keyframed = true;
+    else if (!this.keyframed && mediaKind(msg) === 'keyframe') this.keyframed = true;
     this.onMedia(msg);
   }
 

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { headerKind, isVideoKeyframe } from '../rtmp/flv.js';
-import { MSG, payloadHead, type RtmpMessage } from '../rtmp/message.js';
+import { headerKind, mediaKind } from '../rtmp/flv.js';
+import { MSG, type RtmpMessage } from '../rtmp/message.js';
 import { IngestInput } from './input.js';
 import type { IngestPublisher } from './server.js';
 
@@ -26,7 +26,7 @@ export class PublisherTap {
       const kind = headerKind(msg);
       if (kind) this.#headers.set(kind, msg);
       if (msg.typeId === MSG.Audio) this.#audio = true;
-      if (!this.#ready && !kind && msg.typeId === MSG.Video && isVideoKeyframe(payloadHead(msg))) {
+      if (!this.#ready && mediaKind(msg) === 'keyframe') {
         this.#ready = true;
         onReady(this.#audio || this.#headers.has('audio'));
       }

@@ -24,6 +24,11 @@ export interface VideoSetting {
   fit: Fit;
   /** The H.264 encoder asked for (`auto`: the shell resolves it before starting). */
   encoder: EncoderChoice;
+  /**
+   * Its first frame out as soon as it can (the slate, on air within a second of a loss): x264 without lookahead,
+   * its threads on slices. Unlike another tune, this changes nothing in the parameter sets.
+   */
+  lowDelay?: boolean;
 }
 
 export interface AudioSetting {

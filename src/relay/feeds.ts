@@ -15,8 +15,9 @@ export interface StagedLegs {
 export class FeedSet {
   readonly #feeds: Map<string, MediaFeed>;
 
-  constructor(ids: string[], onFault: (reason: string) => void) {
-    this.#feeds = new Map(ids.map((id) => [id, new MediaFeed(onFault)]));
+  /** `encodes`: each encode's id and frame rate, in the order of the encoder's legs. */
+  constructor(encodes: { id: string; fps: number }[], onFault: (reason: string) => void) {
+    this.#feeds = new Map(encodes.map(({ id, fps }) => [id, new MediaFeed(fps, onFault)]));
   }
 
   get ids(): string[] {

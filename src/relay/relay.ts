@@ -7,6 +7,7 @@ import { BatchWriter } from './batch-writer.js';
 import type { MediaSink } from './feed.js';
 import { MediaForwarder } from './forwarder.js';
 import { ReachProbe, probeable } from './reach-probe.js';
+import type { StreamStart } from './stream-start.js';
 import type { RelayOptions } from './types.js';
 
 export type { RelayEvent, RelayHints, RelayOptions, RelayTarget } from './types.js';
@@ -47,6 +48,7 @@ export class DestinationRelay implements MediaSink {
   #stopping = false;
   #paused = false;
   #done = false;
+  #start: StreamStart | undefined;
 
   constructor(opts: RelayOptions) {
     this.#opts = opts;
@@ -89,9 +91,9 @@ export class DestinationRelay implements MediaSink {
     void this.#dial();
   }
 
-  /** A new encoder feeds this destination (the first, or after a restart): its clock starts again. */
-  encoderStarted(): void {
-    this.#forwarder.encoderStarted();
+  /** It joined its encode's feed: every session starts from the stream's start the feed keeps. */
+  joined(start: StreamStart): void {
+    this.#start = start;
   }
 
   /** An operator says the server is back: retry now instead of waiting out the delay. True if it was waiting. */
@@ -182,7 +184,7 @@ export class DestinationRelay implements MediaSink {
 
   /** Publish.Start: the session starts from the encoder's latest keyframe, in one burst, counted at once. */
   #onPublished(conn: Connection): void {
-    for (const { msg, timestamp } of this.#forwarder.sessionStarted()) this.#writer.add(msg, timestamp);
+    for (const { msg, timestamp } of this.#forwarder.sessionStarted(this.#start)) this.#writer.add(msg, timestamp);
     this.#writer.flush();
     conn.burstEnd = conn.session.sent;
   }

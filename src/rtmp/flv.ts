@@ -1,12 +1,72 @@
 import { encodeAmf0 } from './amf0.js';
-import { MSG, payloadHead, payloadLength, payloadParts, ReceivedMessage, type RtmpMessage } from './message.js';
+import {
+  type MediaKind,
+  MSG,
+  payloadHead,
+  payloadLength,
+  payloadParts,
+  ReceivedMessage,
+  type RtmpMessage,
+} from './message.js';
 
-/** What an FLV audio or video payload is, from its first bytes. */
-export const isVideoKeyframe = (payload: Buffer): boolean => payload.length > 0 && payload[0]! >> 4 === 1;
-export const isAvcSequenceHeader = (payload: Buffer): boolean =>
-  payload.length > 1 && (payload[0]! & 0x0f) === 7 && payload[1] === 0;
-export const isAacSequenceHeader = (payload: Buffer): boolean =>
-  payload.length > 1 && payload[0]! >> 4 === 10 && payload[1] === 0;
+export type { MediaKind };
+
+/** FLV's codec ids: H.264 (AVC) video, AAC audio. */
+const AVC = 7;
+const AAC = 10;
+
+/**
+ * What an FLV audio, video or script payload is, from its first bytes. An H.264 keyframe is frame type 1 with AVC
+ * packet type 1: the end of sequence is marked a keyframe too (packet type 2), and is not one.
+ */
+export function classifyMedia(typeId: number, head: Buffer): MediaKind {
+  if (typeId === MSG.DataAmf0) return 'meta';
+  if (typeId === MSG.Audio) return head.length > 1 && head[0]! >> 4 === AAC && head[1] === 0 ? 'audio-header' : 'audio';
+  if (typeId !== MSG.Video || head.length === 0) return 'other';
+  const frameType = head[0]! >> 4;
+  if ((head[0]! & 0x0f) !== AVC) return frameType === 1 ? 'keyframe' : 'frame';
+  const packetType = head[1];
+  if (packetType === 0) return 'video-header';
+  if (packetType === 2) return 'end';
+  return frameType === 1 ? 'keyframe' : 'frame';
+}
+
+/** A message's kind, worked out once where it was read (a message of the reader's own keeps it). */
+export function mediaKind(msg: RtmpMessage): MediaKind {
+  if (!(msg instanceof ReceivedMessage)) return classifyMedia(msg.typeId, msg.payload);
+  msg.kind ??= classifyMedia(msg.typeId, payloadHead(msg));
+  return msg.kind;
+}
+
+/** Metadata and codec headers: what a stream needs before its frames (kept for whoever joins later). */
+export function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undefined {
+  switch (mediaKind(msg)) {
+    case 'meta':
+      return 'meta';
+    case 'video-header':
+      return 'video';
+    case 'audio-header':
+      return 'audio';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * An H.264 frame's composition time offset (its presentation time minus its decoding time, ms): bytes 2–4 of the
+ * payload, signed; 0 for anything else. B-frames make it differ from frame to frame.
+ */
+export function compositionOffset(msg: RtmpMessage): number {
+  const kind = mediaKind(msg);
+  if (kind !== 'keyframe' && kind !== 'frame') return 0;
+  let head = payloadHead(msg);
+  if (head.length < 5) head = msg.payload;
+  if (head.length < 5 || (head[0]! & 0x0f) !== AVC) return 0;
+  return head.readIntBE(2, 3);
+}
+
+/** A video keyframe (not a codec header, not the end of sequence). */
+export const isKeyframe = (msg: RtmpMessage): boolean => mediaKind(msg) === 'keyframe';
 
 /** FLV header (9 bytes) and the first PreviousTagSize (4). */
 const HEADER = 13;
@@ -161,13 +221,4 @@ export function asFlvTag(msg: RtmpMessage, timestamp = msg.timestamp): Buffer {
   if (payload.subarray(0, SET_DATA_FRAME.length).equals(SET_DATA_FRAME))
     payload = payload.subarray(SET_DATA_FRAME.length);
   return encodeFlvTag(msg.typeId, timestamp, payload);
-}
-
-/** Metadata and codec headers: what a stream needs before its frames (kept for whoever joins later). */
-export function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undefined {
-  if (msg.typeId === MSG.DataAmf0) return 'meta';
-  const head = payloadHead(msg);
-  if (msg.typeId === MSG.Video && isAvcSequenceHeader(head)) return 'video';
-  if (msg.typeId === MSG.Audio && isAacSequenceHeader(head)) return 'audio';
-  return undefined;
 }

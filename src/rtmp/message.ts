@@ -1,5 +1,12 @@
 import { decodeAmf0, encodeAmf0, type Amf0Value } from './amf0.js';
 
+/**
+ * What an audio, video or script message is to a stream: its metadata, a codec's sequence header, a video keyframe
+ * or other frame, an audio frame, or the H.264 end of sequence (what ffmpeg's FLV muxer writes as it ends); `other`
+ * for anything else (control, commands).
+ */
+export type MediaKind = 'meta' | 'video-header' | 'audio-header' | 'keyframe' | 'frame' | 'audio' | 'end' | 'other';
+
 /** One RTMP message, de-chunked. */
 export interface RtmpMessage {
   csid: number;
@@ -38,11 +45,14 @@ export const MSG = {
  */
 export class ReceivedMessage implements RtmpMessage {
   #payload: Buffer | undefined;
+  /** What it is as media, worked out once (see mediaKind). */
+  kind: MediaKind | undefined;
   constructor(
     readonly csid: number,
     readonly typeId: number,
     readonly streamId: number,
-    readonly timestamp: number,
+    /** Set again once, by the feed that places it on the stream's timeline (its reader's own message). */
+    public timestamp: number,
     readonly parts: readonly Buffer[],
     readonly length: number,
   ) {}

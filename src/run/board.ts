@@ -42,7 +42,7 @@ export class DestinationBoard {
     this.#encodes = plan.encodes;
     // rtmpush's own side: the encoder is restarted (no destination would get anything from it otherwise)
     this.feed = new FeedSet(
-      plan.encodes.map((e) => e.id),
+      plan.encodes.map((e) => ({ id: e.id, fps: e.video.fps })),
       (reason) => onLegFault(`the encoder's leg cannot be read (${reason})`),
     );
     for (const dest of plan.destinations) {

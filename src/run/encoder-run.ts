@@ -1,5 +1,5 @@
 import { type Duplex, PassThrough } from 'node:stream';
-import { buildFfmpegArgv, hasInputPipe, readsStdin, type SlaveTarget, sourceList } from '../ffmpeg/argv.js';
+import { buildFfmpegArgv, hasInputPipe, readsStdin, type TeeLeg, sourceList } from '../ffmpeg/argv.js';
 import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
 import type { Plan } from '../plan/plan.js';
 import { redact } from '../secret.js';
@@ -28,7 +28,7 @@ export class EncoderRun {
   lastError: string | undefined;
   lastProgressAt = Date.now();
 
-  constructor(plan: Plan, targets: SlaveTarget[], opts: EncoderRunOptions) {
+  constructor(plan: Plan, targets: TeeLeg[], opts: EncoderRunOptions) {
     const progress = new ProgressParser();
     let lastOut = -1;
     const list = sourceList(plan);

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { readsStdin, slaveTargets } from '../ffmpeg/argv.js';
+import { readsStdin, teeLegs } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
 import type { Plan } from '../plan/plan.js';
 import { setLongTimeout } from '../util/timers.js';
@@ -16,7 +16,7 @@ export interface EncoderOptions {
   emit: Emit;
   /** Aborting stops the encoder gracefully (Ctrl-C, SIGTERM, SIGHUP). */
   signal: AbortSignal;
-  /** Each new encoder's pipes: one per tee leg, in the order of slaveTargets(plan). */
+  /** Each new encoder's pipes: one per tee leg, in the order of teeLegs(plan). */
   onStart: (legs: Duplex[]) => void;
   onProgress: (p: Progress) => void;
   /** Gets the function that restarts the encoder now (as the watchdog does), with the reason to report. */
@@ -41,7 +41,7 @@ const STOP_SLACK_MS = 15_000;
  */
 export async function superviseEncoder(opts: EncoderOptions): Promise<EncoderOutcome> {
   const { plan, emit } = opts;
-  const targets = slaveTargets(plan);
+  const targets = teeLegs(plan);
   let lastError: string | undefined;
   const startedAt = Date.now();
   let run: EncoderRun | undefined;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { slaveTargets } from '../ffmpeg/argv.js';
+import { teeLegs } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
 import { CopyRun } from '../ingest/copy-run.js';
 import { takeCopy } from '../ingest/copy-take.js';
@@ -268,7 +268,7 @@ export class SourceDirector {
       kbps: runPlan.video.kbps,
       steps,
       ...(kind === 'source' && this.#publisher ? { publisher: this.#publisher } : {}),
-      run: new EncoderRun(runPlan, slaveTargets(runPlan), {
+      run: new EncoderRun(runPlan, teeLegs(runPlan), {
         ffmpeg: this.opts.ffmpeg,
         verbose: this.opts.verbose,
         emit: this.opts.emit,

@@ -24,7 +24,7 @@ export function flvTag(type: number, timestamp: number, data: Buffer): Buffer {
 /** An encoder's leg into this relay, through a media feed as the run makes one: write FLV to it. */
 export function legInto(relay: DestinationRelay): PassThrough {
   const leg = new PassThrough();
-  const feed = new MediaFeed((reason) => {
+  const feed = new MediaFeed(30, (reason) => {
     throw new Error(`the leg cannot be read: ${reason}`);
   });
   feed.subscribe(relay);
@@ -34,7 +34,8 @@ export function legInto(relay: DestinationRelay): PassThrough {
 
 /**
  * Plays ffmpeg's part for a relay in this process: an FLV stream on the relay's leg, as the tee writes it to the
- * relay's pipe. Returns `video(timestamp, payload)` to send FLV video payloads, and `end()` to close the leg.
+ * relay's pipe. Returns `video(timestamp, payload)` to send FLV video payloads, and `end()` to close the leg. A
+ * frame's composition offset (bytes 2–4) is set to 0, as ffmpeg writes it for a stream without B-frames.
  */
 export function feedRelay(relay: DestinationRelay): {
   video: (timestamp: number, payload: Buffer) => void;
@@ -43,7 +44,10 @@ export function feedRelay(relay: DestinationRelay): {
   const leg = legInto(relay);
   leg.write(FLV_HEADER);
   return {
-    video: (timestamp, payload) => void leg.write(flvTag(MSG.Video, timestamp, payload)),
+    video: (timestamp, payload) => {
+      if (payload[1] === 1 && payload.length >= 5) payload.fill(0, 2, 5);
+      leg.write(flvTag(MSG.Video, timestamp, payload));
+    },
     end: () => void leg.end(),
   };
 }

@@ -106,6 +106,11 @@ describe('videoEncoderArgs: what every encoder is told', () => {
       ['-b:v:0', '6000k'],
       ['-maxrate:v:0', '6000k'],
       ['-bufsize:v:0', '6000k'],
+      // every encoder of a stream says the same of its picture: the same parameter sets whoever encodes
+      ['-color_primaries:v:0', 'bt709'],
+      ['-color_trc:v:0', 'bt709'],
+      ['-colorspace:v:0', 'bt709'],
+      ['-color_range:v:0', 'tv'],
       ['-g:v:0', '60'],
       ['-keyint_min:v:0', '60'],
       ['-sc_threshold:v:0', '0'],
@@ -167,6 +172,10 @@ describe('videoEncoderArgs: what every encoder is told', () => {
 /** Options that belong to ffmpeg itself or to every encoder (AVCodecContext), not to one encoder's help. */
 const GENERIC = new Set([
   'c',
+  'color_primaries',
+  'color_trc',
+  'colorspace',
+  'color_range',
   'pix_fmt',
   'vaapi_device',
   'b',

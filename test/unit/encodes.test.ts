@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildFfmpegArgv, slaveTargets } from '../../src/ffmpeg/argv.js';
+import { buildFfmpegArgv, teeLegs } from '../../src/ffmpeg/argv.js';
 import { fitChain, splitGraph } from '../../src/ffmpeg/filters.js';
 import { resolveStream } from '../../src/cli/options.js';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
@@ -126,7 +126,7 @@ describe('one video encoder for equal pictures whose audio differs', () => {
     assert.equal(argv.filter((a) => a.startsWith('-c:v')).length, 1, 'one video encoder');
     assert.ok(argv.includes('-vf') && !argv.includes('-filter_complex'));
     assert.deepEqual(
-      slaveTargets(p).map((t) => t.options),
+      teeLegs(p).map((t) => t.options),
       [[['select', 'v:0,a:0']], [['select', 'v:0,a:1']]],
     );
     assert.ok(!p.notes.some((n) => /video encodes in one ffmpeg process/.test(n)), 'no extra video CPU to warn of');
@@ -230,7 +230,10 @@ describe('ffmpeg: several encodes in one process, one tee', () => {
   it('the source decoded once and split, one fitted branch and one encoder per encode', () => {
     const graph = after('-filter_complex')!;
     assert.match(graph, /^\[0:v:0\]split=3\[s0\]\[s1\]\[s2\];/);
-    assert.match(graph, /\[s1\]scale=720:1280:force_original_aspect_ratio=increase,crop=720:1280,.*fps=30.*\[v1\]/);
+    assert.match(
+      graph,
+      /\[s1\]scale=720:1280:force_original_aspect_ratio=increase:[^,]*,crop=720:1280,.*fps=30.*\[v1\]/,
+    );
     assert.ok(!argv.includes('-vf'));
     assert.deepEqual(
       argv.flatMap((a, i) => (a === '-map' ? [argv[i + 1]] : [])),
@@ -246,7 +249,7 @@ describe('ffmpeg: several encodes in one process, one tee', () => {
 
   it('one leg per encode takes its own streams (select, escaped for both unescapings); the record the main one', () => {
     assert.deepEqual(
-      slaveTargets(p).map((t) => [t.label, t.url, t.options]),
+      teeLegs(p).map((t) => [t.label, t.url, t.options]),
       [
         ['e1', 'pipe:3', [['select', 'v:0,a:0']]],
         ['e2', 'pipe:4', [['select', 'v:1,a:0']]],
@@ -270,9 +273,13 @@ describe('ffmpeg: several encodes in one process, one tee', () => {
     const v = { width: 720, height: 1280, fps: 30 };
     assert.equal(
       fitChain({ ...v, fit: 'crop' }),
-      'scale=720:1280:force_original_aspect_ratio=increase,crop=720:1280,setsar=1,fps=30,format=yuv420p',
+      'scale=720:1280:force_original_aspect_ratio=increase:out_color_matrix=bt709:out_range=tv,' +
+        'crop=720:1280,setsar=1,fps=30,format=yuv420p',
     );
-    assert.match(fitChain({ ...v, fit: 'pad' }), /decrease,pad=720:1280:\(ow-iw\)\/2:\(oh-ih\)\/2,/);
+    assert.match(
+      fitChain({ ...v, fit: 'pad' }),
+      /decrease:out_color_matrix=bt709:out_range=tv,pad=720:1280:\(ow-iw\)\/2:\(oh-ih\)\/2,/,
+    );
     const blur = splitGraph('0:v:0', [
       { ...v, fit: 'blur' },
       { ...v, fit: 'blur' },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ACK_WINDOW, type LinkState, MediaForwarder, type Send } from '../../src/relay/forwarder.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
+import { StreamStart } from '../../src/relay/stream-start.js';
 
 // Synthetic FLV payloads: what the forwarder looks at is the first bytes.
 const meta = (ts = 0): RtmpMessage => ({
@@ -74,86 +75,78 @@ const feed = (f: MediaForwarder, msgs: RtmpMessage[], link: LinkState = healthy)
     return s ? [name(s)] : [];
   });
 
+/** The stream's start as the feed keeps it, after these messages. */
+const startOf = (msgs: RtmpMessage[], maxGopBytes = ALLOWANCE): StreamStart => {
+  const start = new StreamStart(maxGopBytes);
+  for (const m of msgs) start.keep(m);
+  return start;
+};
+
 describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
   it('a new session starts with the headers at 0, then the latest keyframe and every frame since, rebased to 0', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    for (const m of [meta(), avc(), aac(), key(1000), inter(1033), audio(1040), key(2000), inter(2033), audio(2050)])
-      f.media(m);
+    const start = startOf([
+      meta(),
+      avc(),
+      aac(),
+      key(1000),
+      inter(1033),
+      audio(1040),
+      key(2000),
+      inter(2033),
+      audio(2050),
+    ]);
     f.sessionReset();
-    assert.deepEqual(f.sessionStarted().map(name), ['meta@0', 'avc@0', 'aac@0', 'key@0', 'inter@33', 'audio@50']);
+    assert.deepEqual(f.sessionStarted(start).map(name), ['meta@0', 'avc@0', 'aac@0', 'key@0', 'inter@33', 'audio@50']);
     assert.deepEqual(feed(f, [inter(2066), key(3000)]), ['inter@66', 'key@1000']);
   });
 
   it('no keyframe seen yet: headers only, then it waits for a keyframe and starts the timeline there', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    for (const m of [meta(), avc(), inter(500)]) f.media(m);
     f.sessionReset();
-    assert.deepEqual(f.sessionStarted().map(name), ['meta@0', 'avc@0']);
+    assert.deepEqual(f.sessionStarted(startOf([meta(), avc(), inter(500)])).map(name), ['meta@0', 'avc@0']);
     assert.deepEqual(feed(f, [inter(533), audio(540), key(600), inter(633)], healthy), ['key@0', 'inter@33']);
     assert.deepEqual(feed(f, [inter(666)]), ['inter@66']);
     assert.equal(f.droppedFrames, 1, 'the inter frame before the keyframe');
   });
 
-  it(
-    'a keyframe interval too long to replay (over two seconds of stream) ' + 'is not kept: wait for the next keyframe',
-    () => {
-      const f = new MediaForwarder(10_000);
-      f.encoderStarted();
-      for (const m of [avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)]) f.media(m);
-      f.sessionReset();
-      assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
-    },
-  );
-
-  it(
-    'an encoder restart: its clock starts at 0 again; ' +
-      'the upstream timeline goes on 40 ms after the last frame sent',
-    () => {
-      const f = new MediaForwarder(ALLOWANCE);
-      f.encoderStarted();
-      f.media(key(0));
-      f.sessionStarted();
-      assert.deepEqual(feed(f, [inter(33), inter(66), inter(5000)]), ['inter@33', 'inter@66', 'inter@5000']);
-      f.encoderStarted(); // the watchdog restarted ffmpeg
-      // its headers go at the timeline's current point (never back to 0), then its first keyframe 40 ms on
-      assert.deepEqual(feed(f, [meta(0), avc(0), inter(0), audio(10), key(40), inter(73)]), [
-        'meta@5000',
-        'avc@5000',
-        'key@5040',
-        'inter@5073',
-      ]);
-      assert.equal(f.droppedFrames, 1);
-    },
-  );
-
-  it('no keyframe kept at Publish.Start, an hour into the encode: its first keyframe still starts at 0', () => {
-    const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    for (const m of [avc(), inter(3_600_000)]) f.media(m);
+  it('a group of pictures too big to replay (over two seconds of stream): it waits for the next keyframe', () => {
+    const f = new MediaForwarder(10_000);
+    const start = startOf([avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)], 8 * 1024 * 1024);
     f.sessionReset();
-    assert.deepEqual(f.sessionStarted().map(name), ['avc@0']);
+    assert.deepEqual(f.sessionStarted(start).map(name), ['avc@0']);
+    assert.deepEqual(feed(f, [inter(100), key(2000)]), ['key@0']);
+  });
+
+  it('no session ever started from nothing: before the stream has anything, it sends nothing', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted(undefined), []);
+    assert.deepEqual(f.sessionStarted(startOf([])), []);
+  });
+
+  it('no keyframe kept at Publish.Start, an hour into the stream: its first keyframe still starts at 0', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.sessionReset();
+    assert.deepEqual(f.sessionStarted(startOf([avc(), inter(3_600_000)])).map(name), ['avc@0']);
     assert.deepEqual(feed(f, [inter(3_600_033), key(3_600_066), inter(3_600_100)]), ['key@0', 'inter@34']);
   });
 
-  it('an encoder restart and then a new session: the new session starts at 0 on the new encoder’s keyframe', () => {
+  it('a new session after a long one starts at 0 again, on the latest keyframe', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    f.media(key(500_000));
-    f.sessionStarted();
-    feed(f, [inter(500_033)]);
-    f.encoderStarted(); // a new encoder: its clock starts at 0, far below the old timeline's base
-    f.sessionReset(); // and the destination was dialled again
-    assert.deepEqual(f.sessionStarted().map(name), []);
-    assert.deepEqual(feed(f, [avc(0), key(66), inter(100)]), ['avc@0', 'key@0', 'inter@34']);
+    f.sessionStarted(startOf([key(500_000)]));
+    assert.deepEqual(feed(f, [inter(500_033)]), ['inter@33']);
+    f.sessionReset(); // the destination was dialled again
+    assert.deepEqual(f.sessionStarted(startOf([avc(), key(900_000), inter(900_033)])).map(name), [
+      'avc@0',
+      'key@0',
+      'inter@33',
+    ]);
   });
 
   it('congestion: past the window plus two seconds of stream it drops to the next keyframe, then recovers', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    f.media(key(0));
-    f.sessionStarted();
+    f.sessionStarted(startOf([key(0)]));
     const jammed: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 1 };
     assert.deepEqual(feed(f, [inter(33), audio(40), inter(66)], jammed), []);
     assert.equal(f.congested, true);
@@ -165,9 +158,7 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
 
   it('still congested at a keyframe with the queue over half the limit; clear once it drains, no drop needed', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    f.media(key(0));
-    f.sessionStarted();
+    f.sessionStarted(startOf([key(0)]));
     const limit = ACK_WINDOW + ALLOWANCE;
     feed(f, [inter(33)], { ...healthy, queued: limit + 1 });
     assert.equal(f.congested, true);
@@ -181,28 +172,22 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
 
   it("a new session's first burst is not congestion until the server has acknowledged it", () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    f.media(key(0));
-    f.sessionStarted();
+    f.sessionStarted(startOf([key(0)]));
     const burst: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 500, burstPending: 1000 };
     assert.deepEqual(feed(f, [inter(33)], burst), ['inter@33']);
     assert.equal(f.congested, false);
   });
 
-  it('codec headers are re-sent first on every new session, and sent at once when they change', () => {
+  it('codec headers are sent first on every new session, and at once when the stream has new ones', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
-    for (const m of [avc(), key(0)]) f.media(m);
-    f.sessionStarted();
+    f.sessionStarted(startOf([avc(), key(0)]));
     f.sessionReset(); // lost, dialled again
-    f.media(inter(33));
-    assert.deepEqual(f.sessionStarted().map(name), ['avc@0', 'key@0', 'inter@33']);
+    assert.deepEqual(f.sessionStarted(startOf([avc(), key(0), inter(33)])).map(name), ['avc@0', 'key@0', 'inter@33']);
     assert.deepEqual(feed(f, [avc(66)]), ['avc@66'], 'a new header goes out at once, on the timeline');
   });
 
-  it('before a session publishes, nothing is sent (only kept)', () => {
+  it('before a session publishes, nothing is sent', () => {
     const f = new MediaForwarder(ALLOWANCE);
-    f.encoderStarted();
     assert.equal(f.media(key(0)), undefined);
     assert.equal(f.media(inter(33)), undefined);
     assert.equal(f.droppedFrames, 0);

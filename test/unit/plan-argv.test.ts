@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildFfmpegArgv, escapeTee, slaveTargets, teeSpec } from '../../src/ffmpeg/argv.js';
+import { buildFfmpegArgv, escapeTee, teeLegs, teeSpec } from '../../src/ffmpeg/argv.js';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
 import { buildPlan } from '../../src/plan/plan.js';
 import { findPreset, loadPresets } from '../../src/presets/load.js';
@@ -152,7 +152,7 @@ describe('buildFfmpegArgv', () => {
   it('the destinations’ leg is a pipe (fd 3), however many there are: no port, no URL', () => {
     const p = plan('360p30', 'youtube,twitch,facebook');
     assert.deepEqual(
-      slaveTargets(p).map((t) => [t.label, t.url]),
+      teeLegs(p).map((t) => [t.label, t.url]),
       [['destinations', 'pipe:3']],
     );
     assert.ok(!buildFfmpegArgv(p).some((a) => a.includes('rtmp')), 'no rtmp:// in the command line');

@@ -14,11 +14,12 @@ import { AVC_SEQUENCE_HEADER, FLV_HEADER, flvTag, legInto } from '../../helpers/
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A video frame of `size` bytes as FLV payload: keyframe or not, AVC NALU packet. */
+/** A video frame of `size` bytes as FLV payload: keyframe or not, AVC NALU packet, shown as it is decoded. */
 function frame(size: number, key: boolean): Buffer {
   const b = Buffer.alloc(size, 0x55);
   b[0] = key ? 0x17 : 0x27;
   b[1] = 1;
+  b.fill(0, 2, 5);
   return b;
 }
 
