@@ -17,3 +17,17 @@ export class RunError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * An operator's request to a running stream that cannot be done as asked (the control API answers its status with
+ * the message): 400 malformed, 404 no such destination, 409 not now or not for this stream.
+ */
+export class RequestRefused extends Error {
+  override name = 'RequestRefused';
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -49,6 +49,8 @@ export class BitrateGovernor {
   /** The calm wanted before a step up: doubled each time a step up had to be taken back (up to 32×). */
   #calmMs: number;
   #lastUpAt: number | undefined;
+  /** An operator's ceiling (`rtmpush bitrate`): the plan's unless one was given. */
+  #ceiling: number;
 
   constructor(
     private readonly planKbps: number,
@@ -58,8 +60,19 @@ export class BitrateGovernor {
     private readonly calmMs = CALM_MS,
   ) {
     this.#kbps = planKbps;
+    this.#ceiling = planKbps;
     this.#calmSince = now;
     this.#calmMs = calmMs;
+  }
+
+  /**
+   * An operator's ceiling (`rtmpush bitrate`; undefined: the plan's again): above it the bitrate goes down to it at
+   * once; it never steps up past it. Lifted, it steps back up as after any calm.
+   */
+  cap(kbps: number | undefined, now: number): BitrateChange | undefined {
+    this.#ceiling = Math.min(this.planKbps, kbps ?? this.planKbps);
+    if (kbps === undefined || this.#kbps <= this.#ceiling) return undefined;
+    return this.#change(now, this.#ceiling, `an operator asked for at most ${this.#ceiling} kbps (rtmpush bitrate)`);
   }
 
   get kbps(): number {
@@ -67,7 +80,7 @@ export class BitrateGovernor {
   }
 
   get floorKbps(): number {
-    return Math.round(this.planKbps * FLOOR);
+    return Math.min(this.#ceiling, Math.round(this.planKbps * FLOOR));
   }
 
   /** One sample of every destination; a change when the bitrate should move now. */
@@ -78,8 +91,8 @@ export class BitrateGovernor {
     const struggling = live.length > 0 && live.every((d) => d.congested || d.deliveredKbps < expected);
     if (!struggling) {
       this.#strugglingSince = undefined;
-      if (now - this.#calmSince >= this.#calmMs && this.#kbps < this.planKbps) {
-        const next = Math.min(this.planKbps, Math.round(this.#kbps / STEP));
+      if (now - this.#calmSince >= this.#calmMs && this.#kbps < this.#ceiling) {
+        const next = Math.min(this.#ceiling, Math.round(this.#kbps / STEP));
         const change = this.#change(now, next, `no destination struggled for ${Math.round(this.#calmMs / 1000)} s`);
         this.#lastUpAt = now;
         return change;

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { encoderOf } from '../ffmpeg/argv.js';
 import type { Plan } from '../plan/plan.js';
-import type { RunEvent } from './events.js';
+import type { RunEvent } from '../run/events.js';
 import { type SpeedLevel, SpeedStepper, SpeedWatch } from './speed-watch.js';
 
 /**

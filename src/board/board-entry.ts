@@ -1,14 +1,14 @@
 import type { Destination } from '../platforms/destinations.js';
 import type { DestinationRelay } from '../relay/relay.js';
 import { type DestinationState, liveMsAt } from '../state/destination.js';
-import { RECENT_MS } from './bitrate.js';
-import type { DestinationStats, DestinationStatus, RunEvent } from './events.js';
+import { RECENT_MS } from '../adapt/bitrate.js';
+import type { DestinationStats, DestinationStatus, RunEvent } from '../run/events.js';
 import type { ThroughputMeter } from './throughput.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
 /** One destination on the board: where it goes, its relay, its state and what its server took. */
-export interface Entry {
+export interface BoardEntry {
   dest: Destination;
   /** The encode it gets (its feed). */
   encode: string;
@@ -18,27 +18,38 @@ export interface Entry {
   state: DestinationState;
   /** What the server took since the destination last went live (reset each time). */
   meter: ThroughputMeter;
+  /** The delivered rate the latest `stats` tick read from the meter (the status shows it without sampling). */
+  deliveredKbps: number;
 }
 
 /** What the server took, into the meter; the session's first burst counts at once (its pace read twice the rate). */
-export function sampleDelivery({ relay, meter }: Entry, now: number): void {
+export function sampleDelivery({ relay, meter }: BoardEntry, now: number): void {
   if (relay.everAcked) meter.add(relay.lastAckAt, Math.max(relay.ackedBytes, relay.burstEnd));
   else meter.add(now, relay.sentBytes);
 }
 
-/** Not live: 0. Live: what the server acknowledged (or took, where it never acknowledges) since it went live. */
-export function deliveredKbps(entry: Entry, now: number): number {
+/**
+ * Samples the meter (on the `stats` tick only): not live, 0; live, what the server acknowledged (or took, where it
+ * never acknowledges) since it went live.
+ */
+function sampleKbps(entry: BoardEntry, now: number): number {
   if (entry.state.name !== 'live') return 0;
   sampleDelivery(entry, now);
   return entry.meter.kbps() ?? 0;
 }
 
-/** A destination's figures in a `stats` event. */
-export function statsOf(entry: Entry, now: number): DestinationStats {
+/** A destination's figures in a `stats` event: the meter sampled now. */
+export function statsOf(entry: BoardEntry, now: number): DestinationStats {
+  entry.deliveredKbps = sampleKbps(entry, now);
+  return figuresOf(entry, now);
+}
+
+/** Its figures as the latest tick read them, its state as it is now: nothing is sampled. */
+function figuresOf(entry: BoardEntry, now: number): DestinationStats {
   const { relay, state } = entry;
   return {
     state: state.name,
-    deliveredKbps: deliveredKbps(entry, now),
+    deliveredKbps: state.name === 'live' ? entry.deliveredKbps : 0,
     congested: relay.congested,
     droppedFrames: relay.droppedFrames,
     liveMs: liveMsAt(state, now),
@@ -50,15 +61,15 @@ export function statsOf(entry: Entry, now: number): DestinationStats {
  * What it delivered over its last 5 s, for the bitrate governor beside the `stats` figure; undefined when not live
  * or with no figure of its own for them (a lump after a gap, a session just begun). Read after `statsOf` sampled.
  */
-export function recentKbps(entry: Entry): number | undefined {
+export function recentKbps(entry: BoardEntry): number | undefined {
   if (entry.state.name !== 'live') return undefined;
   return entry.meter.kbps(RECENT_MS) ?? undefined;
 }
 
-/** What the control API's status shows for it, true at this instant. */
-export function statusOf(label: string, entry: Entry, now: number): DestinationStatus {
+/** What the control API's status shows for it: its state true at this instant, its rate the latest tick's. */
+export function statusOf(label: string, entry: BoardEntry, now: number): DestinationStatus {
   const { dest, state } = entry;
-  const { deliveredKbps, congested, droppedFrames, liveMs, reconnects } = statsOf(entry, now);
+  const { deliveredKbps, congested, droppedFrames, liveMs, reconnects } = figuresOf(entry, now);
   return {
     label,
     platform: dest.platform?.id ?? null,

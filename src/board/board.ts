@@ -1,18 +1,18 @@
 import type { Progress } from '../ffmpeg/progress.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
-import type { Destination } from '../platforms/destinations.js';
+import { type Destination, publishKey } from '../platforms/destinations.js';
+import { RequestRefused } from '../errors.js';
 import { platformHints } from '../platforms/table.js';
 import { FeedSet } from '../relay/feeds.js';
 import { type Encode, matchEncode } from '../plan/encodes.js';
 import { DestinationRelay, type RelayEvent } from '../relay/relay.js';
 import type { RetryPolicy } from '../state/backoff.js';
 import { type DestinationEvent, initialState, isReportable, liveMsAt, nextState } from '../state/destination.js';
-import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from './events.js';
-import { BoardRefusal, congestedWarning, publishKey } from './operator.js';
+import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from '../run/events.js';
 import { ThroughputMeter } from './throughput.js';
-import type { DeliverySample } from './bitrate.js';
-import { type Entry, finalOf, recentKbps, sampleDelivery, statsOf, statusOf } from './board-entry.js';
+import type { DeliverySample } from '../adapt/bitrate.js';
+import { type BoardEntry, finalOf, recentKbps, sampleDelivery, statsOf, statusOf } from './board-entry.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
@@ -22,7 +22,7 @@ type Summary = Extract<RunEvent, { type: 'summary' }>;
  * status show. Destinations can be added, removed, paused and resumed while the encoder runs.
  */
 export class DestinationBoard {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, BoardEntry>();
   /** Destinations removed while streaming: the summary still tells of them. */
   readonly #removed = new Map<string, Summary['destinations'][string]>();
   /** Where destinations still unpublishing after a remove publish (URL and key): not to be added again yet. */
@@ -30,7 +30,7 @@ export class DestinationBoard {
   #closing = false;
   #started = false;
   readonly #encoderMeter = new ThroughputMeter();
-  readonly #encodes: Encode[];
+  readonly #encodes: readonly Encode[];
   readonly feed: FeedSet;
 
   constructor(
@@ -64,19 +64,19 @@ export class DestinationBoard {
   /** A destination added while streaming: fed at once from the encoder's latest keyframe, and dialled. */
   add(dest: Destination): DestinationStatus {
     this.#open();
-    if (this.#entries.has(dest.label)) throw new BoardRefusal(409, `${dest.label} is already a destination`);
+    if (this.#entries.has(dest.label)) throw new RequestRefused(409, `${dest.label} is already a destination`);
     const key = publishKey(dest);
     const same = [...this.#entries].find(([, e]) => publishKey(e.dest) === key);
-    if (same) throw new BoardRefusal(409, `${same[0]} already publishes there with that key`);
+    if (same) throw new RequestRefused(409, `${same[0]} already publishes there with that key`);
     if (this.#leaving.has(key))
-      throw new BoardRefusal(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
+      throw new RequestRefused(409, 'a destination with that URL and key is still unpublishing; try again in a moment');
     let encode: Encode;
     try {
       // its own setting's encode: a setting the stream does not make is refused (a new encode needs a restart)
       encode = matchEncode(this.#encodes, dest, this.plan.choices);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new BoardRefusal(/^unknown preset/.test(message) ? 400 : 409, message);
+      throw new RequestRefused(/^unknown preset/.test(message) ? 400 : 409, message);
     }
     this.#removed.delete(dest.label);
     this.#create(dest, encode);
@@ -93,7 +93,7 @@ export class DestinationBoard {
     this.#open();
     const entry = this.#entry(label);
     if (this.#entries.size === 1 && !evenLast)
-      throw new BoardRefusal(409, `${label} is the last destination: stop the stream instead (rtmpush stop)`);
+      throw new RequestRefused(409, `${label} is the last destination: stop the stream instead (rtmpush stop)`);
     this.#entries.delete(label);
     this.feed.unsubscribe(entry.relay);
     const s = entry.state;
@@ -117,18 +117,18 @@ export class DestinationBoard {
   async pause(label: string): Promise<void> {
     this.#open();
     const entry = this.#entry(label);
-    if (entry.state.terminal) throw new BoardRefusal(409, `${label} has ended (${entry.state.name})`);
+    if (entry.state.terminal) throw new RequestRefused(409, `${label} has ended (${entry.state.name})`);
     if (entry.state.name === 'paused') return;
     this.#apply(label, { type: 'pause', at: Date.now() });
-    await entry.relay.pause();
+    await entry.relay.hold();
   }
 
   resume(label: string): void {
     this.#open();
     const entry = this.#entry(label);
-    if (entry.state.name !== 'paused') throw new BoardRefusal(409, `${label} is not paused (${entry.state.name})`);
+    if (entry.state.name !== 'paused') throw new RequestRefused(409, `${label} is not paused (${entry.state.name})`);
     this.#apply(label, { type: 'resume', at: Date.now() });
-    entry.relay.resume();
+    entry.relay.release();
   }
 
   /** Destinations waiting to retry try now (SIGUSR1, or the API for one). The labels that did. */
@@ -190,7 +190,7 @@ export class DestinationBoard {
   }
 
   #open(): void {
-    if (this.#closing) throw new BoardRefusal(409, 'the stream is stopping');
+    if (this.#closing) throw new RequestRefused(409, 'the stream is stopping');
   }
 
   /** Each destination's final state, as the summary shows it (those removed while streaming too). */
@@ -212,7 +212,15 @@ export class DestinationBoard {
       onEvent: (e) => this.#entries.get(label)?.relay === relay && this.#onRelayEvent(label, e),
     });
     const state = initialState(Date.now());
-    this.#entries.set(label, { dest, encode: encode.id, streamKbps, relay, state, meter: new ThroughputMeter() });
+    this.#entries.set(label, {
+      dest,
+      encode: encode.id,
+      streamKbps,
+      relay,
+      state,
+      meter: new ThroughputMeter(),
+      deliveredKbps: 0,
+    });
   }
 
   #begin(label: string): void {
@@ -222,9 +230,9 @@ export class DestinationBoard {
     this.emit({ type: 'state', destination: label, state: 'connecting' });
   }
 
-  #entry(label: string): Entry {
+  #entry(label: string): BoardEntry {
     const entry = this.#entries.get(label);
-    if (!entry) throw new BoardRefusal(404, `no destination ${label}`);
+    if (!entry) throw new RequestRefused(404, `no destination ${label}`);
     return entry;
   }
 
@@ -268,4 +276,15 @@ export class DestinationBoard {
       }
     }
   }
+}
+
+/** A destination that does not take the stream as fast as it is made. */
+function congestedWarning(label: string, deliveredKbps: number | null | undefined, streamKbps: number): RunEvent {
+  const figure = deliveredKbps ? ` (${deliveredKbps} kbps delivered of ${streamKbps} kbps)` : '';
+  return {
+    type: 'warning',
+    message:
+      `${label}: congested: ` +
+      `the destination is not taking the stream as fast as it is made${figure}; dropping to the next keyframe`,
+  };
 }

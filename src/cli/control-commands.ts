@@ -31,6 +31,12 @@ export function addControlCommands(program: Command, io: CliIo, done: (code: num
   one('pause', '<label>', 'unpublish a destination and hold it until resumed', 'rtmpush pause youtube');
   one('resume', '<label>', 'publish a paused destination again', 'rtmpush resume youtube');
   one('retry', '[label]', 'destinations waiting to reconnect (or this one) try now', 'rtmpush retry');
+  one(
+    'bitrate',
+    '<rate>',
+    'hold the video bitrate at most at RATE (e.g. 1500k), or give it back to the uplink (auto)',
+    'rtmpush bitrate 1500k --name church',
+  );
   program
     .command('reload')
     .description("read the running stream's config file again and apply its destinations (as SIGHUP)")

@@ -5,6 +5,7 @@ import { RunError, UsageError } from '../errors.js';
 import { formatClock, formatReload } from '../report/format.js';
 import type { DestinationStatus } from '../run/events.js';
 import { redact } from '../secret.js';
+import { parseKbps, VIDEO_KBPS } from '../util/duration.js';
 import type { CliIo } from './io.js';
 
 export interface ControlFlags {
@@ -29,6 +30,11 @@ export const CONTROL_ACTIONS = {
   }),
   stop: (): Ask => ({ method: 'POST', path: '/v1/stop' }),
   reload: (): Ask => ({ method: 'POST', path: '/v1/reload' }),
+  bitrate: (rate: string): Ask => ({
+    method: 'POST',
+    path: '/v1/bitrate',
+    body: { kbps: rate === 'auto' ? 'auto' : parseKbps(rate, 'rtmpush bitrate', VIDEO_KBPS) },
+  }),
 } as const;
 
 async function ask(flags: ControlFlags, io: CliIo, what: Ask): Promise<Reply> {
@@ -74,9 +80,19 @@ export async function controlCommand(
             ? 'stopping'
             : action === 'reload'
               ? formatReload({ type: 'reload', ...(b as { added: string[]; removed: string[]; replaced: string[] }) })
-              : `${String(b.label)}: ${String(b.state)}`;
+              : action === 'bitrate'
+                ? bitrateLine(b as { kbps: number; previousKbps: number; ceilingKbps: number | null })
+                : `${String(b.label)}: ${String(b.state)}`;
   io.stdout.write(`${redact(line)}\n`);
   return 0;
+}
+
+/** What `rtmpush bitrate` did, as a person reads it. */
+function bitrateLine(b: { kbps: number; previousKbps: number; ceilingKbps: number | null }): string {
+  const was = b.kbps === b.previousKbps ? '' : ` (was ${b.previousKbps})`;
+  return b.ceilingKbps === null
+    ? `video bitrate ${b.kbps} kbps${was}: it follows the uplink again, up to the plan's`
+    : `video bitrate ${b.kbps} kbps${was}: at most ${b.ceilingKbps} kbps until \`rtmpush bitrate auto\``;
 }
 
 /** `rtmpush add -`: one destination from stdin (first line, at most 16 KiB), so no key is in a command line. */
@@ -125,7 +141,8 @@ export function statusText(s: StatusBody, now: number): string {
   return (
     `rtmpush \`${s.name}\` (pid ${s.pid}), streaming for ${since}\n` +
     source +
-    `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts` +
+    `encoder: ${fps} fps, speed ${speed}, ${rate}, ${e.droppedFrames} dropped, ${e.restarts} restarts, ` +
+    `${e.slates} slates, ${e.swaps} swaps` +
     (e.slow ? ` — TOO SLOW: ${e.realtime?.toFixed(2)} s of stream per second, the platforms buffer\n` : '\n') +
     `${table.join('\n')}\n`
   );

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { RunError, UsageError } from '../errors.js';
 import { locateFfmpeg } from '../ffmpeg/locate.js';
-import { toolVersion } from '../run/ffprobe.js';
+import { toolVersion } from '../probe/ffprobe.js';
 import { redact } from '../secret.js';
 import { packageRoot } from '../util/paths.js';
 import { processIo, type CliIo } from './io.js';

@@ -3,10 +3,9 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolveDestinations } from '../platforms/destinations.js';
-import { buildPlan, encodeText, type Plan } from '../plan/plan.js';
+import { buildPlan, withNotesFirst, encodeText, type Plan } from '../plan/plan.js';
 import { ENCODER_CHOICES, FITS } from '../plan/choices.js';
 import { checkBitrates, choice, ownPresets } from './plan-checks.js';
-import { usesUplink } from '../plan/encodes.js';
 import { parseSource, type HostOs } from '../plan/source.js';
 import { resolveIngest, resolveSlate } from './source-options.js';
 import { findPreset, loadPresets } from '../presets/load.js';
@@ -67,7 +66,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     config.warnings.push(`${inClear.map((d) => d.label).join(', ')}: ${why}`);
   }
 
-  const source = parseSource({
+  let source = parseSource({
     source: flags.source ?? ctx.env.RTMPUSH_SOURCE ?? defaults.source ?? 'testsrc',
     loop: flags.loop,
     videoDevice: flags.videoDevice,
@@ -86,7 +85,7 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     } catch {
       throw new UsageError(`--source ${source.path}: cannot be read (check its permissions)`);
     }
-    source.path = file;
+    source = { ...source, path: file };
   }
 
   const keyint = flags.keyint === undefined ? undefined : decimal(flags.keyint);
@@ -110,9 +109,11 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
   const slate = resolveSlate(flags, ctx.cwd);
   const uplink = resolveUplink(flags.uplink, ctx.cachedUplink);
   const loopbackCounts = ctx.env.RTMPUSH_UPLINK_LOOPBACK === 'count';
-  const plan = buildPlan({
+  const built = buildPlan({
     uplinkKbps: uplink?.kbps,
     loopbackUsesUplink: loopbackCounts,
+    ...(uplink ? { uplinkFrom: uplink.from } : {}),
+    ...(ctx.cachedUplink?.notice ? { uplinkNotice: ctx.cachedUplink.notice } : {}),
     preset,
     presets: ownPresets(destinations, presetEntries),
     source,
@@ -130,49 +131,41 @@ export function resolveStream(flags: RawStreamFlags, ctx: ResolveEnv): ResolvedS
     },
     durationMs,
     record,
+    ...(ingest ? { ingest } : {}),
+    slate,
+    copy: Boolean(flags.copy),
+    adaptiveBitrate: flags.adaptiveBitrate !== false && !flags.copy,
+    ...(ctx.env.RTMPUSH_BITRATE_UP_AFTER
+      ? {
+          bitrateUpAfterMs: parseDuration(ctx.env.RTMPUSH_BITRATE_UP_AFTER, 'RTMPUSH_BITRATE_UP_AFTER', {
+            min: 5 * SECOND,
+            max: HOUR,
+            text: 'from 5s to 1h',
+          }),
+        }
+      : {}),
   });
   if (flags.copy && destinations.some((d) => d.own))
     throw new UsageError(
       `--copy sends the encoder's stream as it is: ${destinations.find((d) => d.own)!.label} asks for its own ` +
         'preset, videoBitrate or encoder — drop --copy, or that setting',
     );
-  const videoEncodes = new Set(plan.encodes.map((e) => e.videoIndex)).size;
+  const videoEncodes = new Set(built.encodes.map((e) => e.videoIndex)).size;
   if (videoEncodes > MAX_VIDEO_ENCODES)
     throw new UsageError(
-      `these destinations need ${videoEncodes} video encodes (${plan.encodes.map(encodeText).join('; ')}): ` +
+      `these destinations need ${videoEncodes} video encodes (${built.encodes.map(encodeText).join('; ')}): ` +
         `rtmpush runs at most ${MAX_VIDEO_ENCODES} in one process — give destinations the same preset and bitrate`,
     );
-  if (
-    uplink &&
-    !destinations.some((d) => usesUplink(d, loopbackCounts)) &&
-    destinations.some((d) => d.kind !== 'local')
-  )
-    plan.notes.push(
-      'the uplink caps nothing here: every destination is on this machine (local or a loopback address); ' +
-        'a local relay or tunnel that forwards over the uplink counts with RTMPUSH_UPLINK_LOOPBACK=count',
-    );
-  if (plan.record && plan.encodes.length > 1)
-    plan.notes.push(`--record records ${encodeText(plan.encodes[0]!)} (the first destination's encode)`);
-  if (flags.copy && plan.encodes.length > 1)
+  if (flags.copy && built.encodes.length > 1)
     throw new UsageError(
-      `--copy sends the encoder's one stream, but these destinations need ${plan.encodes.length} encodes ` +
-        `(${plan.encodes.map(encodeText).join('; ')}): drop --copy, or give every destination the same preset`,
+      `--copy sends the encoder's one stream, but these destinations need ${built.encodes.length} encodes ` +
+        `(${built.encodes.map(encodeText).join('; ')}): drop --copy, or give every destination the same preset`,
     );
-  if (ingest) plan.ingest = ingest;
-  plan.slate = slate;
-  plan.adaptiveBitrate = flags.adaptiveBitrate !== false && !flags.copy;
-  if (flags.copy) plan.copy = true;
-  if (ctx.env.RTMPUSH_BITRATE_UP_AFTER)
-    plan.bitrateUpAfterMs = parseDuration(ctx.env.RTMPUSH_BITRATE_UP_AFTER, 'RTMPUSH_BITRATE_UP_AFTER', {
-      min: 5 * SECOND,
-      max: HOUR,
-      text: 'from 5s to 1h',
-    });
-  if (uplink && plan.bitrate.by === 'uplink') plan.notes.unshift(`${plan.bitrate.text} — uplink ${uplink.from}`);
-  // a cached figure that is not applied here is said once, where the bitrate is explained (not when nothing leaves)
-  if (ctx.cachedUplink?.notice && destinations.some((d) => usesUplink(d, loopbackCounts)))
-    plan.notes.unshift(ctx.cachedUplink.notice);
-  checkBitrates(plan, uplink, presetEntries, Boolean(flags.strict), loopbackCounts);
+  // advice found once it is built (a bitrate under its preset's needs) goes first; --strict makes it exit 2
+  const plan = withNotesFirst(
+    built,
+    checkBitrates(built, uplink, presetEntries, Boolean(flags.strict), loopbackCounts),
+  );
   const retry: RetryPolicy = { ...DEFAULT_RETRY };
   if (flags.retryMaxDelay !== undefined)
     retry.maxMs = parseDuration(flags.retryMaxDelay, '--retry-max-delay', {

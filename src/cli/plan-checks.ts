@@ -25,7 +25,7 @@ export function ownPresets(destinations: Destination[], entries: PresetEntry[]):
 
 /**
  * After the uplink's share: an encode left below what rtmpush can encode is exit 2; one below what its preset
- * needs is a note naming a preset that fits (exit 2 with --strict).
+ * needs gets advice naming a preset that fits (exit 2 with --strict). The advice, to go first in the plan's notes.
  */
 export function checkBitrates(
   plan: Plan,
@@ -33,7 +33,8 @@ export function checkBitrates(
   entries: PresetEntry[],
   strict: boolean,
   loopbackCounts = false,
-): void {
+): string[] {
+  const notes: string[] = [];
   const leaving = plan.destinations.filter((d) => usesUplink(d, loopbackCounts)).length;
   for (const e of plan.encodes) {
     if (uplink && e.video.kbps < MIN_VIDEO_KBPS) {
@@ -57,6 +58,7 @@ export function checkBitrates(
       `${e.video.kbps} kbps is below what ${e.preset}${whose} needs (${e.minVideoKbps} kbps): ` +
       `${fits ? `use --preset ${fits.name}` : 'no preset fits'}, or stream to fewer destinations`;
     if (strict) throw new UsageError(`--strict: ${advice}`);
-    plan.notes.unshift(advice);
+    notes.unshift(advice);
   }
+  return notes;
 }

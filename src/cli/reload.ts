@@ -62,7 +62,7 @@ export class ConfigReader {
           'start (only destinations change while streaming)',
       );
     this.#candidate = next;
-    return next.plan.destinations;
+    return [...next.plan.destinations];
   }
 
   applied(): void {

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isLoopback, parseHostPort } from '../control/address.js';
 import { UsageError } from '../errors.js';
-import type { IngestAddress } from '../ingest/server.js';
+import type { IngestAddress } from '../plan/plan.js';
 import type { SlateChoice } from '../plan/plan.js';
 import type { Source } from '../plan/source.js';
 import { Secret } from '../secret.js';

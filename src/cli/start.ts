@@ -4,7 +4,7 @@ import { jsonReporter } from '../report/ndjson.js';
 import { plainReporter } from '../report/plain.js';
 import type { Reporter } from '../report/reporter.js';
 import type { RunEvent } from '../run/events.js';
-import { probeSourceFile } from '../run/ffprobe.js';
+import { probeSourceFile } from '../probe/ffprobe.js';
 import { withStateHook } from '../run/hooks.js';
 import { readCachedUplink } from '../uplink/cache.js';
 import { checkCachedUplink } from '../uplink/check.js';
@@ -155,7 +155,8 @@ export async function startCommand(flags: RawStreamFlags, io: CliIo): Promise<nu
   }
 }
 
-interface Control {
+/** What startCommand has set up around the stream before it runs: its stop, ingest, reloads and followers. */
+interface AroundStream {
   controller: AbortController;
   ingest?: IngestServer;
   /** Said before the stream starts, besides the config's warnings. */
@@ -174,7 +175,7 @@ async function stream(
   flags: RawStreamFlags,
   io: CliIo,
   context: Parameters<typeof resolveStream>[1],
-  ctl: Control,
+  ctl: AroundStream,
 ): Promise<number> {
   let resolved = first;
   // a hardware encoder named that does not work here is bad input: said before anything is measured or started
@@ -211,7 +212,8 @@ async function stream(
         `--source ${plan.source.path}: ffmpeg cannot read video from it${probe.error ? ` (${probe.error})` : ''}`,
       );
     }
-    plan.source.hasAudio = probe.hasAudio;
+    // a variant of the plan (the one the config reader keeps is never changed)
+    plan = { ...plan, source: { ...plan.source, hasAudio: probe.hasAudio } };
   }
   // a slate ffmpeg cannot read would only show when the source is lost: found now
   if (plan.slate?.path && slateCovers(plan.source)) {

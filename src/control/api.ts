@@ -1,4 +1,4 @@
-import type { SourceState, DestinationStatus } from '../run/events.js';
+import type { DestinationStatus, SourceStatus } from '../run/events.js';
 
 /** What `GET /v1/status` answers. */
 export interface StatusBody {
@@ -12,17 +12,22 @@ export interface StatusBody {
     droppedFrames: number;
     frame: number;
     outTimeMs: number;
+    /** Encoders rtmpush found stuck and started again. */
     restarts: number;
+    /** Times the slate went on (the source lost). */
+    slates: number;
+    /** Encoders swapped for another bitrate or x264 speed. */
+    swaps: number;
     /** Stream made per second over the last 10 s (null before that): under 0.97 the machine cannot keep up. */
     realtime: number | null;
     slow: boolean;
   };
   /** What the destinations get: the source, the slate (and why), or nothing yet (waiting for an encoder). */
-  source: { state: SourceState; reason: string | null; since: string };
+  source: SourceStatus;
   destinations: DestinationStatus[];
 }
 
-/** What a running stream lets the control API do. Errors: UsageError (400) and BoardRefusal (404/409). */
+/** What a running stream lets the control API do. Errors: UsageError (400) and RequestRefused (404/409). */
 export interface Controller {
   status(): StatusBody;
   /** `to`: what `--to` takes for one destination. */
@@ -32,6 +37,8 @@ export interface Controller {
   resume(label: string): DestinationStatus;
   /** Destinations waiting to retry try now (one, or all): the labels that did. */
   retry(label?: string): string[];
+  /** A ceiling on the video bitrate (undefined: back to following the uplink); the rate now and before. */
+  bitrate(kbps: number | undefined): { kbps: number; previousKbps: number; ceilingKbps: number | null };
   /** As SIGHUP: the config file read again, its destinations applied; what changed. */
   reload(): Promise<{ added: string[]; removed: string[]; replaced: string[] }>;
   /** As SIGTERM: a clean stop. */
@@ -72,6 +79,12 @@ export async function route(c: Controller, method: string, url: string, body: st
   }
   if (what === 'reload' && parts.length === 2) return only('POST') ?? { status: 200, body: await c.reload() };
   if (what === 'retry' && parts.length === 2) return only('POST') ?? { status: 200, body: { retried: c.retry() } };
+  if (what === 'bitrate' && parts.length === 2) {
+    const wrong = only('POST');
+    if (wrong) return wrong;
+    const kbps = parseBitrate(body);
+    return typeof kbps === 'object' && kbps !== null ? kbps : { status: 200, body: c.bitrate(kbps ?? undefined) };
+  }
   if (what !== 'destinations') return error(404, `no such path: ${pathname}`);
   if (parts.length === 2) {
     const wrong = only('POST');
@@ -100,6 +113,24 @@ export async function route(c: Controller, method: string, url: string, body: st
     default:
       return error(404, `no such action: ${String(action)} (pause, resume or retry)`);
   }
+}
+
+/** The bitrate's bounds through the API, kbps (rtmpush's own floor; at most the plan's, which the stream caps to). */
+const BITRATE_RANGE = { min: 100, max: 1_000_000 };
+
+/** `{"kbps": 2500}` (a ceiling) or `{"kbps": "auto"}` (none): the number, null for auto, or the 400 to answer. */
+function parseBitrate(body: string): number | null | Answer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return error(400, 'the body is not JSON: send {"kbps": 2500} (a ceiling) or {"kbps": "auto"}');
+  }
+  const kbps = (parsed as { kbps?: unknown } | null)?.kbps;
+  if (kbps === 'auto') return null;
+  if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < BITRATE_RANGE.min || kbps > BITRATE_RANGE.max)
+    return error(400, 'send {"kbps": N} with N a whole number of kbps from 100 to 1000000, or {"kbps": "auto"}');
+  return kbps;
 }
 
 function parseTo(body: string): string | Answer {

@@ -1,6 +1,5 @@
-import { UsageError } from '../errors.js';
 import type { Destination } from '../platforms/destinations.js';
-import { BoardRefusal } from '../run/operator.js';
+import { RequestRefused, UsageError } from '../errors.js';
 import type { ReloadOutcome } from '../run/reload.js';
 import type { LiveSession } from '../run/session.js';
 import type { Controller, StatusBody } from './api.js';
@@ -22,14 +21,14 @@ export interface ControllerOptions {
 export function makeController(o: ControllerOptions): Controller {
   const board = () => {
     const live = o.live();
-    if (!live) throw new BoardRefusal(409, 'the stream is still starting; try again in a moment');
+    if (!live) throw new RequestRefused(409, 'the stream is still starting; try again in a moment');
     return live.board;
   };
   const one = (label: string) => {
     const found = board()
       .status()
       .find((d) => d.label === label);
-    if (!found) throw new BoardRefusal(404, `no destination ${label} (it was removed meanwhile)`);
+    if (!found) throw new RequestRefused(404, `no destination ${label} (it was removed meanwhile)`);
     return found;
   };
   return {
@@ -47,7 +46,9 @@ export function makeController(o: ControllerOptions): Controller {
           droppedFrames: figures?.droppedFrames ?? 0,
           frame: figures?.frame ?? 0,
           outTimeMs: figures?.outTimeMs ?? 0,
-          restarts: live?.restarts() ?? 0,
+          restarts: live?.counts().restarts ?? 0,
+          slates: live?.counts().slates ?? 0,
+          swaps: live?.counts().swaps ?? 0,
           realtime: live?.pace().realtime ?? null,
           slow: live?.pace().slow ?? false,
         },
@@ -72,11 +73,16 @@ export function makeController(o: ControllerOptions): Controller {
       return one(label);
     },
     retry: (label) => board().retryNow(label),
+    bitrate(kbps) {
+      const live = o.live();
+      if (!live) throw new RequestRefused(409, 'the stream is still starting; try again in a moment');
+      return live.bitrate(kbps);
+    },
     async reload() {
       const r = await o.reload();
       if (r.ok) return { added: r.added, removed: r.removed, replaced: r.replaced };
       if (r.status === 400) throw new UsageError(r.error);
-      throw new BoardRefusal(409, r.error);
+      throw new RequestRefused(409, r.error);
     },
     stop: o.stop,
     onEvent: o.onEvent,

@@ -102,8 +102,23 @@ export function streamRegistry(live: () => LiveSession | undefined): Registry {
     'counter',
     (s) => s.encoder()?.droppedFrames ?? 0,
   );
-  ofEncoder('rtmpush_encoder_restarts_total', 'Times the watchdog restarted the encoder', 'counter', (s) =>
-    s.restarts(),
+  ofEncoder(
+    'rtmpush_encoder_restarts_total',
+    'Encoders found stuck (no progress, an unreadable leg) and started again',
+    'counter',
+    (s) => s.counts().restarts,
+  );
+  ofEncoder(
+    'rtmpush_slates_total',
+    'Times the slate went on because the source was lost',
+    'counter',
+    (s) => s.counts().slates,
+  );
+  ofEncoder(
+    'rtmpush_encoder_swaps_total',
+    'Encoders swapped for one at another bitrate or x264 speed (the sessions held)',
+    'counter',
+    (s) => s.counts().swaps,
   );
   return register;
 }

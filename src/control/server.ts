@@ -1,7 +1,6 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
-import { UsageError } from '../errors.js';
-import { BoardRefusal } from '../run/operator.js';
+import { RequestRefused, UsageError } from '../errors.js';
 import { redact } from '../secret.js';
 import { type Answer, type Controller, MAX_BODY_BYTES, route } from './api.js';
 
@@ -91,7 +90,7 @@ export class ControlServer {
     try {
       answer = await route(c, method, req.url ?? '/', body);
     } catch (error) {
-      if (error instanceof BoardRefusal) answer = { status: error.status, body: { error: error.message } };
+      if (error instanceof RequestRefused) answer = { status: error.status, body: { error: error.message } };
       else if (error instanceof UsageError) answer = { status: 400, body: { error: error.message } };
       else answer = { status: 500, body: { error: `internal error: ${(error as Error).message}` } };
     }

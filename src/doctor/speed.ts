@@ -2,7 +2,7 @@ import { encoderOf, pictureArgs } from '../ffmpeg/argv.js';
 import { distinctVideos, type Encode } from '../plan/encodes.js';
 import type { Preset } from '../presets/schema.js';
 import { runBounded } from '../probe/bounded-run.js';
-import { fasterBy } from '../run/speed-watch.js';
+import { fasterBy } from '../adapt/speed-watch.js';
 
 /** A setting fits this machine when it encodes this much faster than real time (a real source costs more). */
 export const FITS_AT = 1.15;
@@ -65,7 +65,11 @@ const faster = (x264Preset: string): string | undefined => {
  * x264 encode one speed faster up to ultrafast, then the main encode as each smaller built-in preset of its shape
  * (at its own x264 speed). Stops at the first that fits, and says how to get it.
  */
-export async function measureSpeed(ffmpeg: string, encodes: Encode[], presets: Preset[]): Promise<SpeedReport> {
+export async function measureSpeed(
+  ffmpeg: string,
+  encodes: readonly Encode[],
+  presets: Preset[],
+): Promise<SpeedReport> {
   const videos = distinctVideos(encodes);
   const planned = await trySpeed(ffmpeg, videos);
   const trials = [planned];

@@ -1,41 +1,48 @@
 import { PassThrough, type Readable } from 'node:stream';
+import type { RunExit, SourceRun } from '../encoder/run.js';
 import type { Progress } from '../ffmpeg/progress.js';
-import { asFlvTag, FLV_FILE_HEADER, headerKind } from '../rtmp/flv.js';
-import { MSG, payloadLength, type RtmpMessage } from '../rtmp/message.js';
-import type { FfmpegExit } from '../run/ffmpeg-process.js';
+import { asFlvTag, FLV_FILE_HEADER, mediaKind } from '../rtmp/flv.js';
+import { payloadLength, type RtmpMessage } from '../rtmp/message.js';
+
+/** The frame rate is read over this much of the stream's own time (a burst of held frames is not a rate). */
+const FPS_WINDOW_MS = 2000;
 
 /**
  * `--copy`: the publisher's stream as the feed reads an encoder's: an FLV leg, written by rtmpush instead of
  * ffmpeg, so it takes over and is taken over (by the slate) exactly as an encoder is. No ffmpeg, no re-encoding;
- * progress (frames, bitrate) is counted here, once a second.
+ * progress (frames, bitrate) is counted here, once a second, from the stream's own timestamps.
  */
-export class CopyRun {
+export class CopyRun implements SourceRun {
   readonly #leg = new PassThrough({ highWaterMark: 1024 * 1024 });
   readonly legs: Readable[] = [this.#leg];
   readonly input = undefined;
-  readonly exited: Promise<FfmpegExit>;
-  lastError: string | undefined;
+  readonly exited: Promise<RunExit>;
+  readonly lastError: string | undefined = undefined;
   lastProgressAt = Date.now();
-  #exit: (exit: FfmpegExit) => void = () => {};
+  /** Its progress, once a second (the supervisor's: only the stream's run reports). */
+  onProgress: (p: Progress) => void = () => {};
+  #exit: (exit: RunExit) => void = () => {};
   #running = true;
   #frames = 0;
   #bytes = 0;
   #firstTs: number | undefined;
   #lastTs = 0;
+  /** The latest frames' timestamps, over the last FPS_WINDOW_MS of the stream. */
+  #recent: number[] = [];
   readonly #ticker: NodeJS.Timeout;
-  readonly #startedAt = Date.now();
 
-  constructor(onProgress: (p: Progress) => void) {
+  constructor() {
     this.exited = new Promise((resolve) => (this.#exit = resolve));
     this.#leg.write(FLV_FILE_HEADER);
     // the reader never pushes back on the publisher: a leg that cannot be read is the feed's fault to report
     this.#leg.on('error', () => {});
+    const startedAt = Date.now();
     this.#ticker = setInterval(() => {
       const outTimeMs = this.#lastTs - (this.#firstTs ?? this.#lastTs);
-      const wallS = (Date.now() - this.#startedAt) / 1000;
-      onProgress({
+      const wallS = (Date.now() - startedAt) / 1000;
+      this.onProgress({
         frame: this.#frames,
-        fps: wallS > 0 ? Math.round((this.#frames / wallS) * 10) / 10 : 0,
+        fps: this.#fps(),
         bitrateKbps: outTimeMs > 0 ? Math.round((this.#bytes * 8) / outTimeMs) : null,
         totalSize: this.#bytes,
         outTimeMs,
@@ -54,17 +61,28 @@ export class CopyRun {
   write(msg: RtmpMessage): void {
     if (!this.#running) return;
     this.lastProgressAt = Date.now();
-    if (msg.typeId === MSG.Video && !headerKind(msg)) {
+    const kind = mediaKind(msg);
+    if (kind === 'keyframe' || kind === 'frame') {
       this.#frames++;
       this.#firstTs ??= msg.timestamp;
       this.#lastTs = Math.max(this.#lastTs, msg.timestamp);
+      this.#recent.push(msg.timestamp);
+      while (this.#recent.length > 2 && msg.timestamp - this.#recent[0]! > FPS_WINDOW_MS) this.#recent.shift();
     }
     this.#bytes += payloadLength(msg);
     this.#leg.write(asFlvTag(msg));
   }
 
+  /** Frames a second of the stream's own time (its first GOP, held and written at once, is not 200 fps). */
+  #fps(): number {
+    const recent = this.#recent;
+    if (recent.length < 2) return 0;
+    const spanMs = recent.at(-1)! - recent[0]!;
+    return spanMs > 0 ? Math.round(((recent.length - 1) * 1000 * 10) / spanMs) / 10 : 0;
+  }
+
   /** The publisher has gone, or the slate took over: the leg ends. */
-  stop(): Promise<FfmpegExit> {
+  stop(): Promise<RunExit> {
     if (this.#running) {
       this.#running = false;
       clearInterval(this.#ticker);

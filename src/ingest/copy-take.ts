@@ -16,7 +16,7 @@ export function takeCopy(
   const check = new CopyCheck(platforms);
   let run: CopyRun | undefined;
   // its headers came once, maybe before anyone took it
-  for (const msg of publisher.headers.values()) check.push(msg);
+  for (const msg of publisher.start.headers.values()) check.push(msg);
   publisher.onMedia = (msg) => {
     if (run) return run.write(msg);
     const verdict = check.push(msg);

@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { UsageError } from '../errors.js';
-import { headerKind, mediaKind } from '../rtmp/flv.js';
+import { StreamStart } from '../relay/stream-start.js';
+import { mediaKind } from '../rtmp/flv.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 import { ServerSession } from '../rtmp/server.js';
-import type { Secret } from '../secret.js';
+import type { IngestAddress } from '../plan/plan.js';
 
 /** The app an encoder publishes under: `rtmp://HOST:PORT/live`. */
 export const INGEST_APP = 'live';
@@ -19,21 +20,15 @@ const REFUSALS_EVERY_MS = 10_000;
 /** A publisher that sends no media for this long is treated as gone (a frozen encoder, a dead link). */
 export const INGEST_SILENCE_MS = 3000;
 
-export interface IngestAddress {
-  host: string;
-  port: number;
-  /** RTMPUSH_INGEST_KEY: the stream key a publish must give; any key when unset. */
-  key?: Secret;
-}
-
 /**
- * The encoder publishing now. `onMedia` gets its audio, video and metadata; `headers` holds its latest metadata and
+ * The encoder publishing now. `onMedia` gets its audio, video and metadata; `start` keeps its latest metadata and
  * codec headers from its first message on (they are sent once: whoever takes it later needs them); `ended` says
  * why it stopped.
  */
 export class IngestPublisher {
   onMedia: (msg: RtmpMessage) => void = () => {};
-  readonly headers = new Map<string, RtmpMessage>();
+  /** Its headers (an encoder joining it starts from its next keyframe: no group of pictures is kept). */
+  readonly start = new StreamStart(0);
   readonly ended: Promise<string>;
   #end: (reason: string) => void = () => {};
   #closedFor: string | undefined;
@@ -53,9 +48,8 @@ export class IngestPublisher {
   /** @internal the server's side */
   media(msg: RtmpMessage): void {
     this.lastMediaAt = performance.now();
-    const kind = headerKind(msg);
-    if (kind) this.headers.set(kind, msg);
-    else if (!this.keyframed && mediaKind(msg) === 'keyframe') this.keyframed = true;
+    this.start.keep(msg);
+    if (!this.keyframed && mediaKind(msg) === 'keyframe') this.keyframed = true;
     this.onMedia(msg);
   }
 

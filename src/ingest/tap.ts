@@ -1,17 +1,16 @@
 import type { Writable } from 'node:stream';
-import { headerKind, mediaKind } from '../rtmp/flv.js';
-import { MSG, type RtmpMessage } from '../rtmp/message.js';
+import { mediaKind } from '../rtmp/flv.js';
+import { MSG } from '../rtmp/message.js';
 import { IngestInput } from './input.js';
 import type { IngestPublisher } from './server.js';
 
 /**
- * A publisher's media, to each encoder reading it (two while one takes over from the other: a bitrate change).
- * Keeps its latest metadata and codec headers, so an encoder that joins mid-stream starts with them and then its
- * next keyframe.
+ * A publisher's media, to each encoder reading it (two while one takes over from the other: a bitrate change). An
+ * encoder that joins mid-stream starts with the publisher's latest metadata and codec headers (its stream start)
+ * and then its next keyframe.
  */
 export class PublisherTap {
   readonly #inputs = new Map<object, IngestInput>();
-  readonly #headers = new Map<string, RtmpMessage>();
   #audio = false;
   #ready = false;
 
@@ -19,16 +18,15 @@ export class PublisherTap {
    * `onReady` at the publisher's first video keyframe, before it is passed on (an encoder added then starts with
    * it), saying whether audio came with it: an encoder is started only for a stream it can read.
    */
-  constructor(publisher: IngestPublisher, onReady: (audio: boolean) => void) {
-    // what it sent before anyone took it (rtmpush was still starting) is sent once: its headers are kept
-    for (const [kind, msg] of publisher.headers) this.#headers.set(kind, msg);
+  constructor(
+    private readonly publisher: IngestPublisher,
+    onReady: (audio: boolean) => void,
+  ) {
     publisher.onMedia = (msg) => {
-      const kind = headerKind(msg);
-      if (kind) this.#headers.set(kind, msg);
       if (msg.typeId === MSG.Audio) this.#audio = true;
       if (!this.#ready && mediaKind(msg) === 'keyframe') {
         this.#ready = true;
-        onReady(this.#audio || this.#headers.has('audio'));
+        onReady(this.#audio || publisher.start.headers.has('audio'));
       }
       for (const input of this.#inputs.values()) input.write(msg);
     };
@@ -42,7 +40,8 @@ export class PublisherTap {
   /** An encoder's input pipe, fed from now on until `remove(owner)`. */
   add(owner: object, pipe: Writable): void {
     const input = new IngestInput(pipe, { fromKeyframe: this.#inputs.size > 0 });
-    for (const header of this.#headers.values()) input.write(header);
+    // what it sent before anyone took it (rtmpush was still starting) was sent once: its stream start kept it
+    for (const header of this.publisher.start.headers.values()) input.write(header);
     this.#inputs.set(owner, input);
   }
 

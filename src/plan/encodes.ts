@@ -138,7 +138,7 @@ export function shareUplink(
  * The encode a destination added while streaming joins: the one with its setting. A setting the stream does not
  * encode cannot be added without a restart (a new encode means a new ffmpeg process): the error says so.
  */
-export function matchEncode(encodes: Encode[], dest: Destination, choices: StreamChoices): Encode {
+export function matchEncode(encodes: readonly Encode[], dest: Destination, choices: StreamChoices): Encode {
   const s = settingFor(dest, choices);
   const found = encodes.find((e) => e.keys.includes(settingKey(s)));
   if (found) return found;
@@ -152,14 +152,14 @@ export function matchEncode(encodes: Encode[], dest: Destination, choices: Strea
 }
 
 /** Each distinct video setting once, in the order of the encodes' videoIndex: one video encoder each. */
-export function distinctVideos(encodes: Encode[]): Encode['video'][] {
+export function distinctVideos(encodes: readonly Encode[]): Encode['video'][] {
   const out: Encode['video'][] = [];
   for (const e of encodes) out[e.videoIndex] ??= e.video;
   return out;
 }
 
 /** Each distinct audio setting once, in the order of the encodes' audioIndex: one audio encoder each. */
-export function distinctAudios(encodes: Encode[]): Encode['audio'][] {
+export function distinctAudios(encodes: readonly Encode[]): Encode['audio'][] {
   const out: Encode['audio'][] = [];
   for (const e of encodes) out[e.audioIndex] ??= e.audio;
   return out;
@@ -170,7 +170,7 @@ export function distinctAudios(encodes: Encode[]): Encode['audio'][] {
  * resolved) are one, their destinations together; the video and audio encoders are numbered by the final settings
  * (a shared video encoder for encodes whose pictures agree). Ids follow the order: e1, e2, …
  */
-export function regroup(encodes: Encode[]): Encode[] {
+export function regroup(encodes: readonly Encode[]): Encode[] {
   const merged: Encode[] = [];
   for (const e of encodes) {
     const same = merged.find((m) => settingKey(m) === settingKey(e));

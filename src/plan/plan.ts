@@ -1,7 +1,7 @@
 import type { Destination } from '../platforms/destinations.js';
-import type { IngestAddress } from '../ingest/server.js';
+import type { Secret } from '../secret.js';
 import type { Source } from './source.js';
-import { type Encode, groupEncodes, regroup, shareUplink, UPLINK_SHARE } from './encodes.js';
+import { type Encode, groupEncodes, regroup, shareUplink, UPLINK_SHARE, usesUplink } from './encodes.js';
 import { type AudioSetting, type BitrateBound, settingFor, type StreamChoices, type VideoSetting } from './setting.js';
 
 export interface PlanInput extends StreamChoices {
@@ -13,42 +13,60 @@ export interface PlanInput extends StreamChoices {
   uplinkKbps?: number;
   /** Loopback servers count as using the uplink (RTMPUSH_UPLINK_LOOPBACK=count: tests behind a shaped loopback). */
   loopbackUsesUplink?: boolean;
+  /** Where the uplink figure came from (`measured to … at …`, `given with --uplink`), said when it bounds. */
+  uplinkFrom?: string;
+  /** Said first when a destination leaves the machine: why a cached figure was not applied. */
+  uplinkNotice?: string;
+  ingest?: IngestAddress;
+  slate?: SlateChoice;
+  copy?: boolean;
+  adaptiveBitrate?: boolean;
+  bitrateUpAfterMs?: number;
 }
 
 export { UPLINK_SHARE };
 export type { BitrateBound, Encode };
 
+/** What a stream does, built whole by buildPlan and never changed after: a variant is a new plan. */
 export interface Plan {
   /** The main encode's preset (the first destination's). */
-  preset: string;
-  source: Source;
+  readonly preset: string;
+  readonly source: Source;
   /** What the settings were made from (a destination added later is matched to an encode with them). */
-  choices: StreamChoices;
+  readonly choices: StreamChoices;
   /** One per distinct setting, in one ffmpeg process; the first is the main one (`video`, `audio` below). */
-  encodes: Encode[];
+  readonly encodes: readonly Encode[];
   /** The main encode's video, audio and what bound its bitrate (the stream's, when there is one encode). */
-  video: VideoSetting;
-  audio: AudioSetting;
-  bitrate: BitrateBound;
-  destinations: Destination[];
-  durationMs?: number;
-  record?: string;
+  readonly video: VideoSetting;
+  readonly audio: AudioSetting;
+  readonly bitrate: BitrateBound;
+  readonly destinations: readonly Destination[];
+  readonly durationMs?: number;
+  readonly record?: string;
   /** Things the user should know before going live (caps applied, rules a setting breaks). */
-  notes: string[];
+  readonly notes: readonly string[];
   /** The main encode's video share of the uplink, when an uplink figure was known. */
-  uplinkBudgetKbps?: number;
+  readonly uplinkBudgetKbps?: number;
   /** Some encode's video bitrate fell below what its preset needs to look acceptable. */
-  belowPresetMinimum: boolean;
+  readonly belowPresetMinimum: boolean;
   /** `--source listen`: where encoders publish, and the key they must give. */
-  ingest?: IngestAddress;
+  readonly ingest?: IngestAddress;
   /** What plays while the source is lost, and for how long at most (0: the stream ends at once). */
-  slate?: SlateChoice;
+  readonly slate?: SlateChoice;
   /** `--copy`: an ingest goes out as the encoder sends it (no re-encoding); the plan's encode is the slate's. */
-  copy?: boolean;
+  readonly copy?: boolean;
   /** The video bitrate follows the uplink (not with --no-adaptive-bitrate). */
-  adaptiveBitrate?: boolean;
+  readonly adaptiveBitrate?: boolean;
   /** How long with no destination struggling before it steps back up (RTMPUSH_BITRATE_UP_AFTER; default 60 s). */
-  bitrateUpAfterMs?: number;
+  readonly bitrateUpAfterMs?: number;
+}
+
+/** `--source listen`: where encoders publish to rtmpush, and the key they must give. */
+export interface IngestAddress {
+  host: string;
+  port: number;
+  /** RTMPUSH_INGEST_KEY: the stream key a publish must give; any key when unset. */
+  key?: Secret;
 }
 
 export interface SlateChoice {
@@ -72,6 +90,18 @@ export function buildPlan(input: PlanInput): Plan {
         'each costs its own CPU',
     );
   }
+  const leaves = destinations.some((d) => usesUplink(d, input.loopbackUsesUplink));
+  if (input.uplinkKbps !== undefined && !leaves && destinations.some((d) => d.kind !== 'local'))
+    notes.push(
+      'the uplink caps nothing here: every destination is on this machine (local or a loopback address); ' +
+        'a local relay or tunnel that forwards over the uplink counts with RTMPUSH_UPLINK_LOOPBACK=count',
+    );
+  if (input.record && encodes.length > 1)
+    notes.push(`--record records ${encodeText(encodes[0]!)} (the first destination's encode)`);
+  if (input.uplinkFrom && encodes[0]!.bitrate.by === 'uplink')
+    notes.unshift(`${encodes[0]!.bitrate.text} — uplink ${input.uplinkFrom}`);
+  // a cached figure that is not applied here is said once, where the bitrate is explained (not when nothing leaves)
+  if (input.uplinkNotice && leaves) notes.unshift(input.uplinkNotice);
   return withEncodes(
     {
       preset: encodes[0]!.preset,
@@ -86,6 +116,11 @@ export function buildPlan(input: PlanInput): Plan {
       record: input.record,
       notes,
       belowPresetMinimum: false,
+      ...(input.ingest ? { ingest: input.ingest } : {}),
+      ...(input.slate ? { slate: input.slate } : {}),
+      ...(input.copy ? { copy: true } : {}),
+      ...(input.adaptiveBitrate !== undefined ? { adaptiveBitrate: input.adaptiveBitrate } : {}),
+      ...(input.bitrateUpAfterMs !== undefined ? { bitrateUpAfterMs: input.bitrateUpAfterMs } : {}),
     },
     encodes,
   );
@@ -95,6 +130,11 @@ export function buildPlan(input: PlanInput): Plan {
 export function encodeText(e: Encode): string {
   const v = e.video;
   return `${e.id} ${v.width}x${v.height}@${v.fps} ${v.kbps}k → ${e.destinations.join(', ')}`;
+}
+
+/** The plan with these notes first (advice found once it was built: a bitrate under its preset's needs). */
+export function withNotesFirst(plan: Plan, notes: readonly string[]): Plan {
+  return notes.length === 0 ? plan : { ...plan, notes: [...notes, ...plan.notes] };
 }
 
 /** The plan with its encodes replaced (each changed by `fn`): the main encode's figures follow the first. */
@@ -107,7 +147,7 @@ export function regroupEncodes(plan: Plan): Plan {
   return withEncodes(plan, regroup(plan.encodes));
 }
 
-function withEncodes(plan: Plan, encodes: Encode[]): Plan {
+function withEncodes(plan: Plan, encodes: readonly Encode[]): Plan {
   const main = encodes[0]!;
   return {
     ...plan,

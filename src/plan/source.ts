@@ -5,7 +5,7 @@ export type HostOs = 'linux' | 'darwin' | 'win32';
 
 export type Source =
   | { kind: 'testsrc' }
-  | { kind: 'file'; path: string; loop: boolean; hasAudio: boolean }
+  | { kind: 'file'; readonly path: string; readonly loop: boolean; readonly hasAudio: boolean }
   | { kind: 'stdin' }
   /**
    * `private`: the URL holds a credential (a password, an RTMP stream name, a token), so ffmpeg reads it from a

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { Secret } from '../secret.js';
@@ -240,3 +241,12 @@ function localKey(): Secret {
   local ??= new Secret(`rtmpush-${randomBytes(6).toString('hex')}`);
   return local;
 }
+
+/**
+ * Where a destination publishes, key included: two destinations must not publish to the same one. A digest, so the
+ * maps that compare them (the board's, a reload's) hold no key in clear.
+ */
+export const publishKey = (d: Destination): string =>
+  createHash('sha256')
+    .update(`${endpointUrl(d.endpoint)}/${d.key.reveal()}`)
+    .digest('base64url');

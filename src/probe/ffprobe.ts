@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { summarizeProbe, type ProbeJson, type ReceivedSummary } from '../probe/summary.js';
+import { summarizeProbe, type ProbeJson, type ReceivedSummary } from './summary.js';
 import { childEnv } from '../secret.js';
 
 /** ffprobe gets no keys in its environment, as ffmpeg and hooks do not. */

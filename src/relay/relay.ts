@@ -45,9 +45,11 @@ export class DestinationRelay implements MediaSink {
   /** While waiting because the server could not be reached: retried as soon as it accepts connections again. */
   readonly #probe: ReachProbe;
   readonly #counters: RetryCounters = { attempt: 0, rejections: 0 };
-  #stopping = false;
-  #paused = false;
-  #done = false;
+  /**
+   * Its own lifecycle: dialling and streaming (`running`), held unpublished until released (`held`: an operator's
+   * pause, which only the board's state machine calls so), stopping for good, or done (it gave up).
+   */
+  #phase: 'running' | 'held' | 'stopping' | 'done' = 'running';
   #start: StreamStart | undefined;
 
   constructor(opts: RelayOptions) {
@@ -98,7 +100,7 @@ export class DestinationRelay implements MediaSink {
 
   /** An operator says the server is back: retry now instead of waiting out the delay. True if it was waiting. */
   retryNow(): boolean {
-    if (this.#retryTimer === undefined || this.#stopping || this.#paused) return false;
+    if (this.#retryTimer === undefined || this.#phase !== 'running') return false;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     void this.#dial();
@@ -107,22 +109,22 @@ export class DestinationRelay implements MediaSink {
 
   /** Clean stop: what the encoder wrote last has gone out (the feed drained first); FCUnpublish + deleteStream. */
   async stop(): Promise<void> {
-    this.#stopping = true;
+    this.#phase = 'stopping';
     await this.#unpublish();
   }
 
-  /** An operator's pause: a clean unpublish, and no retry until resumed. Media is still kept for the resume. */
-  async pause(): Promise<void> {
-    this.#paused = true;
+  /** Held (an operator's pause): a clean unpublish, and no dial until released. The stream goes on meanwhile. */
+  async hold(): Promise<void> {
+    if (this.#phase === 'running') this.#phase = 'held';
     await this.#unpublish();
   }
 
-  /** After a pause: dial again, with the retry counters of a fresh start. */
-  resume(): void {
-    if (!this.#paused || this.#stopping) return;
-    this.#paused = false;
+  /** Released: dial again, with the retry counters of a fresh start. */
+  release(): void {
+    if (this.#phase !== 'held') return;
+    this.#phase = 'running';
     this.#counters.attempt = this.#counters.rejections = 0;
-    if (!this.#done) void this.#dial();
+    void this.#dial();
   }
 
   async #unpublish(): Promise<void> {
@@ -137,7 +139,7 @@ export class DestinationRelay implements MediaSink {
   }
 
   async #dial(): Promise<void> {
-    if (this.#stopping || this.#paused || this.#done) return;
+    if (this.#phase !== 'running') return;
     this.#retryTimer = undefined;
     this.#probe.stop();
     this.#forwarder.sessionReset();
@@ -151,7 +153,7 @@ export class DestinationRelay implements MediaSink {
       if (!(error instanceof DialError)) throw error;
       return this.#ended(error.failure, false);
     }
-    if (this.#stopping || this.#paused) return void socket.destroy();
+    if (this.#phase !== 'running') return void socket.destroy();
     const conn: Connection = { live: false, burstEnd: 0 } as Connection;
     conn.session = new PublisherSession(
       socket,
@@ -227,7 +229,7 @@ export class DestinationRelay implements MediaSink {
 
   /** The session ended (or could not start): say why, then retry as the policy says, or give up. */
   #ended(cause: Cause, wasLive: boolean): void {
-    if (this.#stopping || this.#paused || this.#done) return;
+    if (this.#phase !== 'running') return;
     const { target, hints, retry } = this.#opts;
     const reason = describeCause(cause, { host: target.host, port: target.port, app: target.app, ...hints, wasLive });
     const loss = isFinal(cause) ? 'final' : isRefusal(cause, wasLive) ? 'refused' : 'network';
@@ -250,7 +252,7 @@ export class DestinationRelay implements MediaSink {
   }
 
   #final(type: 'rejected' | 'failed', reason: string): void {
-    this.#done = true;
+    this.#phase = 'done';
     this.#opts.onEvent(type === 'rejected' ? { type, reason, final: true } : { type, reason });
   }
 }

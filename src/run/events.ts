@@ -17,6 +17,13 @@ export interface EncodeSummary {
 
 export type SourceState = 'waiting' | 'live' | 'slate';
 
+/** What the destinations get now, as the status shows it: the source, the slate (and why), or nothing yet. */
+export interface SourceStatus {
+  state: SourceState;
+  reason: string | null;
+  since: string;
+}
+
 /** Everything a run reports. Reporters turn these into terminal lines or NDJSON. */
 export type RunEvent =
   | {
@@ -57,6 +64,20 @@ export type RunEvent =
    * itself), the source live, or the slate on instead (why).
    */
   | { type: 'source'; state: SourceState; reason?: string; server?: string; key?: string }
+  /**
+   * `--copy`: what the encoder sends, as the check accepted it (from its metadata and first two keyframes): it goes
+   * out as it is, and the slate is encoded to match it.
+   */
+  | {
+      type: 'copy';
+      width?: number;
+      height?: number;
+      fps?: number;
+      keyintS: number;
+      videoKbps: number;
+      audioSampleRate?: number;
+      audioChannels?: number;
+    }
   /** The video bitrate followed the uplink: down when every destination struggled, back up when none did. */
   | { type: 'bitrate'; kbps: number; previousKbps: number; reason: string }
   /** The machine could not carry the planned x264 speed: the encoder was stepped faster (or back, with room). */

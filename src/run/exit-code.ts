@@ -16,6 +16,8 @@ export type Outcome =
       /** `--rehearse`: what arrived breaks a platform's rule. */
       breaksRules: boolean;
       recordFailed: boolean;
+      /** No destination was ever live (an ingest nobody published to, too). */
+      neverLive?: boolean;
       /** Each destination's final state. */
       destinations: DestinationStateName[];
     }
@@ -33,7 +35,7 @@ export function exitCodeFor(outcome: Outcome): 0 | 1 | 3 {
       if (outcome.encoderFailed || outcome.sourceLost || outcome.nothingReceived) return 1;
       // A destination an operator paused and left paused is as asked.
       const allLive = outcome.destinations.every((s) => s === 'stopped' || s === 'paused');
-      return allLive && !outcome.recordFailed && !outcome.breaksRules ? 0 : 3;
+      return allLive && !outcome.recordFailed && !outcome.breaksRules && !outcome.neverLive ? 0 : 3;
     }
     case 'doctor':
       return outcome.reachable === outcome.total ? 0 : 3;

@@ -3,7 +3,7 @@ import type { Platform } from '../platforms/table.js';
 import { checkReceived } from '../probe/summary.js';
 import { platformChecks, type RehearsalFlags } from '../rehearse/rules.js';
 import type { Emit } from './events.js';
-import { probeReceived } from './ffprobe.js';
+import { probeReceived } from '../probe/ffprobe.js';
 import type { LocalServer } from './local-server.js';
 
 export type LocalOutcome = 'ok' | 'nothing' | 'breaks-rules';

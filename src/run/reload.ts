@@ -1,8 +1,8 @@
 import { UsageError } from '../errors.js';
 import type { Destination } from '../platforms/destinations.js';
-import type { DestinationBoard } from './board.js';
+import type { DestinationBoard } from '../board/board.js';
 import type { Emit } from './events.js';
-import { publishKey } from './operator.js';
+import { publishKey } from '../platforms/destinations.js';
 import { formatReload } from '../report/format.js';
 
 /** What a reload changes on the board, by label. */

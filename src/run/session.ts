@@ -1,24 +1,24 @@
+import type { Readable } from 'node:stream';
+import { encoderOf } from '../ffmpeg/argv.js';
 import type { Progress } from '../ffmpeg/progress.js';
+import type { IngestServer } from '../ingest/server.js';
 import type { TlsPolicy } from '../net/tls-policy.js';
 import type { Plan } from '../plan/plan.js';
 import { describeSource } from '../plan/source.js';
 import { redact } from '../secret.js';
+import type { Counts } from '../source/machine.js';
+import { encoderSwappable, slateCoversLoss } from '../source/setup.js';
+import { RequestRefused } from '../errors.js';
+import { startSource } from '../source/stream-source.js';
 import type { RetryPolicy } from '../state/backoff.js';
-import { DestinationBoard } from './board.js';
-import { type EncoderOutcome, superviseEncoder } from './encoder.js';
-import type { DirectorOutcome } from './source-director.js';
-import { adaptive, directed, directSource } from './direct.js';
-import { EncoderPace } from './encoder-pace.js';
-import { encoderOf } from '../ffmpeg/argv.js';
-import type { IngestServer } from '../ingest/server.js';
-import { BitrateGovernor } from './bitrate.js';
-import type { StatusBody } from '../control/api.js';
-import type { Emit, RunEvent } from './events.js';
+import { BitrateGovernor } from '../adapt/bitrate.js';
+import { DestinationBoard } from '../board/board.js';
+import { EncoderPace } from '../adapt/encoder-pace.js';
+import type { Emit, RunEvent, SourceStatus } from './events.js';
 import { exitCodeFor } from './exit-code.js';
-import { reportLocal } from './local-report.js';
+import { type Rehearsal, reportLocal } from './local-report.js';
 import { LocalServer } from './local-server.js';
 import type { Recorder } from './recorder.js';
-import type { Rehearsal } from './local-report.js';
 
 export interface SessionOptions {
   plan: Plan;
@@ -34,7 +34,7 @@ export interface SessionOptions {
   signal: AbortSignal;
   /** A rehearsal: what the embedded server received is checked against these platforms' rules. */
   rehearse?: Rehearsal;
-  /** Restart the encoder when it makes no progress for this long. */
+  /** An encoder that makes no progress for this long is stuck. */
   watchdogMs: number;
   /** Each call makes every waiting destination retry now (SIGUSR1). */
   onRetryNow?: (handler: () => void) => void;
@@ -44,14 +44,20 @@ export interface SessionOptions {
   onLive?: (live: LiveSession) => void;
 }
 
-/** A running stream as the control API sees it: its destinations and the encoder's latest figures. */
+/** A running stream as the control API sees it: its destinations, its source and the encoder's latest figures. */
 export interface LiveSession {
   board: DestinationBoard;
-  source: () => StatusBody['source'];
+  source: () => SourceStatus;
   encoder: () => Progress | undefined;
   /** Stream made per second over the last 10 s (null until 10 s have passed), and whether that is too slow. */
   pace: () => { realtime: number | null; slow: boolean };
-  restarts: () => number;
+  /** Encoders restarted as stuck, slates played, bitrate and speed swaps. */
+  counts: () => Counts;
+  /**
+   * An operator's ceiling on the video bitrate (undefined: none, the uplink's to follow again): the encoder is
+   * swapped for one at it when above. Refused where the encoder cannot be swapped while streaming.
+   */
+  bitrate: (kbps: number | undefined) => { kbps: number; previousKbps: number; ceilingKbps: number | null };
 }
 
 export type SessionSummary = Omit<Extract<RunEvent, { type: 'summary' }>, 'type'>;
@@ -59,10 +65,11 @@ export type SessionSummary = Omit<Extract<RunEvent, { type: 'summary' }>, 'type'
 /**
  * Runs one stream to the end and returns its summary (with the exit code); the caller emits it last, once
  * everything else (hooks) is done. The only place that starts the pipeline: the embedded server if a destination
- * is `local`, the destinations' relays, the encoder; then stops them in the reverse order.
+ * is `local`, the destinations' relays, the source (its encoders, the slate, an ingest's publishers); then stops
+ * them in the reverse order.
  */
 export async function runSession(opts: SessionOptions): Promise<SessionSummary> {
-  let source: StatusBody['source'] = { state: 'live', reason: null, since: new Date().toISOString() };
+  let source: SourceStatus = { state: 'live', reason: null, since: new Date().toISOString() };
   // what the destinations get, for the status: the latest `source` event
   const outer = opts.emit;
   const emit: Emit = (e) => {
@@ -84,92 +91,94 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         ),
       };
     }
-    let restartEncoder = (_reason: string): void => {};
-    const board = new DestinationBoard(plan, opts, emit, (reason) => restartEncoder(reason));
+    let fault = (_reason: string): void => {};
+    const board = new DestinationBoard(plan, opts, emit, (reason) => fault(reason));
     opts.onRetryNow?.(() => board.retryNow());
     // once a stop is asked for, the control API can no longer add, remove, pause or resume
     opts.signal.addEventListener('abort', () => board.close(), { once: true });
     let latest: Progress | undefined;
-    let encoders = 0;
-    // the encoder's pace; x264 stepped faster when the machine cannot carry it (sources the director can swap)
-    const pace = new EncoderPace(plan, adaptive(plan), Date.now());
+    const swappable = encoderSwappable(plan);
+    // the encoder's pace; x264 stepped faster when the machine cannot carry it (sources whose encoder can be swapped)
+    const pace = new EncoderPace(plan, swappable, Date.now());
+    const governor =
+      plan.adaptiveBitrate && swappable
+        ? new BitrateGovernor(plan.video.kbps, plan.audio.kbps, Date.now(), plan.bitrateUpAfterMs)
+        : undefined;
+    emit(startEvent(plan, opts.ffmpeg));
+    const { supervisor, done } = startSource({
+      ...opts,
+      plan,
+      feed: board.feed,
+      onDestinations: () => board.start(),
+      // --record: each encoder that becomes the stream records on (a new file each time)
+      onCurrent: (legs: Readable[]) => {
+        const leg = legs[board.feed.size];
+        if (leg) opts.recorder?.attach(leg);
+      },
+      onProgress: (p) => {
+        const stats = board.stats(p);
+        latest = { ...p, bitrateKbps: stats.bitrateKbps };
+        emit(stats);
+        const at = Date.now();
+        const steps = (n: number): void => supervisor.dispatch({ type: 'speed', steps: n, at });
+        for (const e of pace.sample(at, p.outTimeMs, steps)) emit(e);
+        const change = governor?.sample(at, board.delivery(stats.destinations ?? {}));
+        if (change) {
+          supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
+          emit({ type: 'bitrate', ...change });
+        }
+      },
+    });
+    fault = (reason) => supervisor.dispatch({ type: 'fault', reason, at: Date.now() });
+    const ceiling = (kbps: number | undefined): ReturnType<LiveSession['bitrate']> => {
+      if (!swappable) throw new RequestRefused(409, `the bitrate cannot change while streaming ${cannotSwap(plan)}`);
+      const at = Date.now();
+      const previousKbps = supervisor.state.kbps;
+      const cap = kbps === undefined ? undefined : Math.min(kbps, plan.video.kbps);
+      const target = cap ?? plan.video.kbps;
+      const change = governor
+        ? governor.cap(cap, at)
+        : target === previousKbps
+          ? undefined
+          : { kbps: target, previousKbps, reason: 'an operator set it (rtmpush bitrate)' };
+      if (change) {
+        supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
+        emit({ type: 'bitrate', ...change });
+      }
+      return { kbps: supervisor.state.kbps, previousKbps, ceilingKbps: cap ?? null };
+    };
     opts.onLive?.({
       board,
       source: () => source,
       encoder: () => latest,
       pace: () => pace.status,
-      restarts: () => Math.max(0, encoders - 1),
+      counts: () => supervisor.counts,
+      bitrate: ceiling,
     });
-    emit(startEvent(plan, opts.ffmpeg));
-    let governor: BitrateGovernor | undefined;
-    let setVideoKbps = (_kbps: number): void => {};
-    let setX264Steps = (_steps: number): void => {};
-    if (plan.adaptiveBitrate && adaptive(plan))
-      governor = new BitrateGovernor(plan.video.kbps, plan.audio.kbps, Date.now(), plan.bitrateUpAfterMs);
-    const onProgress = (p: Progress): void => {
-      const stats = board.stats(p);
-      latest = { ...p, bitrateKbps: stats.bitrateKbps };
-      emit(stats);
-      for (const e of pace.sample(Date.now(), p.outTimeMs, setX264Steps)) emit(e);
-      const change = governor?.sample(Date.now(), board.delivery(stats.destinations ?? {}));
-      if (change) {
-        setVideoKbps(change.kbps);
-        emit({ type: 'bitrate', ...change });
-      }
-    };
-    let encoder: EncoderOutcome & { sourceLost?: boolean };
-    if (directed(plan)) {
-      encoder = await directSource(plan, {
-        ...opts,
-        board,
-        onProgress,
-        onRestarter: (restart) => (restartEncoder = restart),
-        onBitrate: (set) => (setVideoKbps = set),
-        onSpeed: (set) => (setX264Steps = set),
-      });
-      encoders = (encoder as DirectorOutcome).encoders;
-    } else {
-      board.start();
-      encoder = await superviseEncoder({
-        plan,
-        ffmpeg: opts.ffmpeg,
-        watchdogMs: opts.watchdogMs,
-        verbose: opts.verbose,
-        emit,
-        signal: opts.signal,
-        // The tee's legs: each encode's media (one leg, read once for all its destinations), then the recording's.
-        onStart: (legs) => {
-          encoders++;
-          board.feed.attach(legs);
-          if (opts.recorder) opts.recorder.attach(legs[board.feed.size]!);
-        },
-        onProgress,
-        onRestarter: (restart) => {
-          restartEncoder = restart;
-        },
-      });
-    }
-    // an ingest nobody published to: nothing started, nothing failed (a service stopped while idle is fine)
-    const published = !opts.ingest || (encoder as DirectorOutcome).published;
-    // What ffmpeg wrote last is read and sent; then each relay unpublishes cleanly.
+    const outcome = await done;
+    const { published } = outcome;
+    // What the encoder wrote last is read and sent; then each relay unpublishes cleanly.
     await board.feed.drain();
     if (published) await board.stop();
     await opts.recorder?.close();
-    if (encoder.failed) {
-      const { exitCode, signal } = encoder.exit;
-      const detail = encoder.lastError ? `: ${encoder.lastError}` : '';
+    if (outcome.failed) {
+      const { exitCode, signal } = outcome.exit;
+      const detail = outcome.lastError ? `: ${outcome.lastError}` : '';
       emit({ type: 'error', code: 'encoder-failed', message: `ffmpeg exited with ${exitCode ?? signal}${detail}` });
     }
     const destinations = published ? board.finals(Date.now()) : unstarted(board, emit);
     const finals = Object.values(destinations).map((d) => d.finalState);
-    if (encoder.sourceLost) {
+    if (outcome.sourceLost) {
       const slate = plan.slate?.timeoutMs ? `after ${seconds(plan.slate.timeoutMs)} of slate` : 'at once';
       emit({ type: 'error', code: 'source-lost', message: `the source was lost: the stream ended ${slate}` });
     }
-    if (!published) emit({ type: 'warning', message: 'no encoder published: nothing was streamed' });
-    if (published && !encoder.failed && Object.values(destinations).every((d) => d.liveMs === 0)) {
-      emit({ type: 'error', code: 'never-live', message: 'no destination ever went live' });
-    }
+    const neverLive = !outcome.failed && Object.values(destinations).every((d) => d.liveMs === 0);
+    if (neverLive)
+      emit({
+        type: 'error',
+        code: 'never-live',
+        message: published ? 'no destination ever went live' : 'no encoder published: no destination went live',
+      });
     // What the embedded server recorded is on disk once it has stopped.
     await local?.stop();
     const received =
@@ -178,11 +187,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         : 'ok';
     const exitCode = exitCodeFor({
       command: 'start',
-      encoderFailed: encoder.failed,
-      sourceLost: encoder.sourceLost,
+      encoderFailed: outcome.failed,
+      sourceLost: outcome.sourceLost,
       nothingReceived: received === 'nothing',
       breaksRules: received === 'breaks-rules',
       recordFailed: Boolean(opts.recorder?.failure),
+      neverLive,
       destinations: finals,
     });
     const record = opts.recorder
@@ -194,7 +204,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     local?.cleanup();
   }
 }
-
 /** The destinations of a stream that never started (no encoder published): each one stopped, as it was left. */
 function unstarted(board: DestinationBoard, emit: Emit): SessionSummary['destinations'] {
   const reason = 'no encoder published';
@@ -206,6 +215,14 @@ function unstarted(board: DestinationBoard, emit: Emit): SessionSummary['destina
   return out;
 }
 
+/** Why this stream's encoder cannot be swapped for one at another bitrate, as the user reads it. */
+function cannotSwap(plan: Plan): string {
+  if (plan.copy) return 'with --copy (the encoder’s stream goes out as it is: set its bitrate in the encoder)';
+  if (!slateCoversLoss(plan))
+    return `from ${plan.source.kind === 'listen' ? 'an ingest' : `a ${plan.source.kind} source`} without a slate`;
+  return `from a ${plan.source.kind} source (it cannot be opened twice to swap its encoder)`;
+}
+
 /** 3 s, 90 s, 10 min, 1.5 h: a span as people say it. */
 function seconds(ms: number): string {
   const s = ms / 1000;
@@ -215,14 +232,19 @@ function seconds(ms: number): string {
 
 function startEvent(plan: Plan, ffmpeg: string): RunEvent {
   const { video, audio } = plan;
+  // --copy: the encoder's stream goes out as it is (a `copy` event says what it is once it publishes)
+  const copied = 'as the encoder sends it (copied, not encoded; judged when it publishes)';
   return {
     type: 'start',
     preset: plan.preset,
     source: redact(describeSource(plan.source)),
-    video:
-      `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps (${encoderOf(video)}), ` +
-      `keyframe every ${video.keyintSeconds} s`,
-    audio: `AAC ${audio.kbps} kbps ${audio.sampleRate} Hz ${audio.channels === 2 ? 'stereo' : 'mono'}`,
+    video: plan.copy
+      ? `H.264 ${copied}`
+      : `${video.width}x${video.height}@${video.fps} H.264 ${video.kbps} kbps (${encoderOf(video)}), ` +
+        `keyframe every ${video.keyintSeconds} s`,
+    audio: plan.copy
+      ? `AAC ${copied}`
+      : `AAC ${audio.kbps} kbps ${audio.sampleRate} Hz ${audio.channels === 2 ? 'stereo' : 'mono'}`,
     bitrate: plan.bitrate.text,
     destinations: plan.destinations.map((d) => d.label),
     encodes: plan.encodes.map((e) => ({
@@ -233,10 +255,10 @@ function startEvent(plan: Plan, ffmpeg: string): RunEvent {
       fps: e.video.fps,
       kbps: e.video.kbps,
       audioKbps: e.audio.kbps,
-      encoder: e.video.encoder,
+      encoder: plan.copy ? 'copy' : e.video.encoder,
       destinations: e.destinations,
     })),
     ffmpeg,
-    notes: plan.notes,
+    notes: [...plan.notes],
   };
 }

@@ -1,4 +1,4 @@
-import { probeReceived } from '../../src/run/ffprobe.js';
+import { probeReceived } from '../../src/probe/ffprobe.js';
 import type { ReceivedSummary } from '../../src/probe/summary.js';
 
 export const probe = (file: string): Promise<ReceivedSummary> => probeReceived('ffprobe', file);

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
 import { runCli } from '../helpers/cli.js';
 import { NginxRtmp } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
+import { startCli } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A stand-in for ffmpeg (a shell script), to make rtmpush's own side fail on purpose. */
@@ -73,6 +76,33 @@ describe('exit 3: the destinations’ side, even when no destination was ever li
     assert.equal(r.exitCode, 3, r.stdout);
     assert.ok(errors(r.events).includes('never-live'));
     assert.equal(r.events.at(-1)!.destinations.d.finalState, 'rejected', r.stdout);
+  });
+
+  it('an ingest whose encoder was refused (a wrong key) and the run stopped: never-live, exit 3', async () => {
+    const port = await freePort();
+    const run = startCli(
+      [
+        ...['start', '--source', 'listen', '--listen', `127.0.0.1:${port}`, '--preset', '360p30', '--uplink', 'off'],
+        ...['--to', `d=${nginx.url('live', 'neverPublishedKey1')}`, '--json'],
+      ],
+      { RTMPUSH_INGEST_KEY: 'theRightIngestKey1' },
+    );
+    await run.waitFor((e) => e.type === 'source' && e.state === 'waiting', 15_000);
+    const refused = await execa(
+      'ffmpeg',
+      [
+        ...['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-t', '3'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/wrongKey`],
+      ],
+      { reject: false },
+    );
+    assert.notEqual(refused.exitCode, 0, 'the wrong key is refused');
+    await run.waitFor((e) => e.type === 'warning' && /wrong stream key/.test(e.message));
+    run.proc.kill('SIGTERM');
+    const result = await run.proc;
+    assert.equal(result.exitCode, 3);
+    assert.ok(errors(run.events).includes('never-live'), JSON.stringify(run.events.map((e) => e.type)));
+    assert.equal(run.events.at(-1)!.destinations.d.reason, 'no encoder published');
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { FfmpegProcess } from '../../src/run/ffmpeg-process.js';
+import { FfmpegProcess } from '../../src/encoder/ffmpeg-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A stand-in for ffmpeg that behaves badly on purpose: a shell script. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BitrateGovernor, type DeliverySample } from '../../src/run/bitrate.js';
+import { BitrateGovernor, type DeliverySample } from '../../src/adapt/bitrate.js';
 
 const live = (deliveredKbps: number, congested = false): DeliverySample => ({
   state: 'live',
@@ -114,5 +114,27 @@ describe('the bitrate on a link between two steps', () => {
     assert.ok(ups.length >= 1 && ups.length <= 6, `${ups.length} steps up in an hour`);
     assert.ok(changes.length <= 12, `${changes.length} changes in an hour`);
     assert.ok(g.kbps + 128 <= 2000, `ends at ${g.kbps} kbps, within the link`);
+  });
+
+  it('an operator’s ceiling: down to it at once, never up past it; lifted, calm steps it back up to the plan', () => {
+    const g = new BitrateGovernor(3000, 128, 0, 10_000);
+    const down = g.cap(1500, 0);
+    assert.deepEqual(
+      [down?.kbps, down?.previousKbps, down?.reason],
+      [1500, 3000, 'an operator asked for at most 1500 kbps (rtmpush bitrate)'],
+    );
+    assert.equal(g.cap(2000, 1000), undefined, 'above the rate now: nothing to do at once');
+    const healthy = () => [live(g.kbps + 128)];
+    // calm: one step up (÷0.7 = 2143), held at the ceiling of 2000
+    assert.deepEqual(
+      feed(g, 2, 30, healthy).map((c) => c.kbps),
+      [2000],
+    );
+    assert.equal(g.cap(undefined, 40_000), undefined, 'lifted: no change at once');
+    assert.deepEqual(
+      feed(g, 41, 30, healthy).map((c) => c.kbps),
+      [2857, 3000],
+    );
+    assert.equal(g.cap(9000, 80_000), undefined, 'never above the plan');
   });
 });

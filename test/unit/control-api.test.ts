@@ -20,6 +20,7 @@ function noting(): Controller & { asked: string[] } {
     retry: (l) => note(`retry ${l ?? '*'}`, []),
     stop: () => note('stop', undefined),
     reload: async () => note('reload', { added: [], removed: [], replaced: [] }),
+    bitrate: (k) => note(`bitrate ${k ?? 'auto'}`, { kbps: k ?? 0, previousKbps: 0, ceilingKbps: k ?? null }),
     onEvent: () => () => {},
   };
 }
@@ -35,8 +36,11 @@ describe('the control API’s routes', () => {
     assert.equal((await route(c, 'POST', '/v1/retry', '')).status, 200);
     assert.equal((await route(c, 'POST', '/v1/reload', '')).status, 200);
     assert.equal((await route(c, 'POST', '/v1/stop', '')).status, 202);
+    assert.equal((await route(c, 'POST', '/v1/bitrate', '{"kbps": 1500}')).status, 200);
+    assert.equal((await route(c, 'POST', '/v1/bitrate', '{"kbps": "auto"}')).status, 200);
     assert.deepEqual(c.asked, [
       ...['add twitch', 'remove a b', 'pause yt', 'resume yt', 'retry yt', 'retry *', 'reload', 'stop'],
+      ...['bitrate 1500', 'bitrate auto'],
     ]);
   });
 
@@ -54,6 +58,13 @@ describe('the control API’s routes', () => {
       ['GET', '/status', '', 404, /under \/v1/],
       ['PUT', '/v1/status', '', 405, /takes GET/],
       ['GET', '/v1/reload', '', 405, /takes POST/],
+      ['GET', '/v1/bitrate', '', 405, /takes POST/],
+      ['POST', '/v1/bitrate', '1500', 400, /send \{"kbps": N\}/],
+      ['POST', '/v1/bitrate', '{"kbps": 99}', 400, /from 100 to 1000000/],
+      ['POST', '/v1/bitrate', '{"kbps": 1500.5}', 400, /whole number/],
+      ['POST', '/v1/bitrate', '{"kbps": "1500k"}', 400, /or \{"kbps": "auto"\}/],
+      ['POST', '/v1/bitrate', '{"kbps": 1e9}', 400, /from 100/],
+      ['POST', '/v1/bitrate', 'nope', 400, /not JSON/],
     ];
     for (const [method, url, body, status, error] of cases) {
       const a = await route(c, method, url, body);

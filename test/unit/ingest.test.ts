@@ -8,7 +8,7 @@ import { buildFfmpegArgv } from '../../src/ffmpeg/argv.js';
 import { IngestInput } from '../../src/ingest/input.js';
 import { IngestServer, PUBLISH_WITHIN_MS } from '../../src/ingest/server.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
-import { slatePlanFor } from '../../src/run/source-runs.js';
+import { slatePlanFor } from '../../src/source/plan-variants.js';
 import { PublisherSession } from '../../src/rtmp/publisher.js';
 import { redact, Secret } from '../../src/secret.js';
 import { CARD_TEXT, renderCard } from '../../src/slate/card.js';

@@ -7,9 +7,9 @@ import { resolveStream } from '../../src/cli/options.js';
 import { ConfigReader } from '../../src/cli/reload.js';
 import { type Destination, resolveDestinations } from '../../src/platforms/destinations.js';
 import { formatReload } from '../../src/report/format.js';
-import type { DestinationBoard } from '../../src/run/board.js';
+import type { DestinationBoard } from '../../src/board/board.js';
 import type { RunEvent } from '../../src/run/events.js';
-import { publishKey } from '../../src/run/operator.js';
+import { publishKey } from '../../src/platforms/destinations.js';
 import { diffDestinations, Reloader } from '../../src/run/reload.js';
 
 const dest = (label: string, key: string, host = 'a.example'): Destination =>

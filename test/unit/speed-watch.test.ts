@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import { resolveDestinations } from '../../src/platforms/destinations.js';
 import { buildPlan, type Plan } from '../../src/plan/plan.js';
 import { findPreset, loadPresets } from '../../src/presets/load.js';
-import { withX264Steps } from '../../src/run/source-runs.js';
-import { EncoderPace } from '../../src/run/encoder-pace.js';
-import { SLOW_FOR_MS, STEP_BACK_AFTER_MS, SpeedStepper, SpeedWatch } from '../../src/run/speed-watch.js';
+import { withX264Steps } from '../../src/source/plan-variants.js';
+import { EncoderPace } from '../../src/adapt/encoder-pace.js';
+import { SLOW_FOR_MS, STEP_BACK_AFTER_MS, SpeedStepper, SpeedWatch } from '../../src/adapt/speed-watch.js';
 
 /** Progress once a second at `rate` seconds of stream per second, from `from` for `seconds`. */
 function feed(w: SpeedWatch, from: { at: number; out: number }, rate: number, seconds: number) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ThroughputMeter } from '../../src/run/throughput.js';
+import { ThroughputMeter } from '../../src/board/throughput.js';
 
 /**
  * Acknowledgements (ms, bytes) from nginx-rtmp behind a 400 kbit/s htb link, recorded by the relay: they came in

@@ -3,13 +3,13 @@ import { buildFfmpegArgv, hasInputPipe, readsStdin, type TeeLeg, sourceList } fr
 import { type Progress, ProgressParser } from '../ffmpeg/progress.js';
 import type { Plan } from '../plan/plan.js';
 import { redact } from '../secret.js';
-import type { Emit } from './events.js';
-import { type FfmpegExit, FfmpegProcess } from './ffmpeg-process.js';
+import { FfmpegProcess } from './ffmpeg-process.js';
+import type { RunExit, SourceRun } from './run.js';
 
 export interface EncoderRunOptions {
   ffmpeg: string;
-  verbose: boolean;
-  emit: Emit;
+  /** Each line ffmpeg logs, keys redacted (`--verbose`); none if not given. */
+  onLog?: (line: string) => void;
   onProgress: (p: Progress) => void;
 }
 
@@ -18,13 +18,13 @@ export interface EncoderRunOptions {
  * writes, if any), its progress read, its last error kept (keys redacted). Knows when it last made progress, for
  * the watchdog that owns it.
  */
-export class EncoderRun {
+export class EncoderRun implements SourceRun {
   readonly #process: FfmpegProcess;
   /** rtmpush's ends of the tee's legs, in the order of the targets. */
   readonly legs: Duplex[];
   /** The pipe rtmpush writes the source into (an ingest's FLV), if the plan has one besides a URL's list. */
   readonly input: Duplex | undefined;
-  readonly exited: Promise<FfmpegExit>;
+  readonly exited: Promise<RunExit>;
   lastError: string | undefined;
   lastProgressAt = Date.now();
 
@@ -48,7 +48,7 @@ export class EncoderRun {
         },
         onLogLine: (raw) => {
           const line = redact(raw);
-          if (opts.verbose) opts.emit({ type: 'log', line });
+          opts.onLog?.(line);
           if (/\[(error|fatal|panic)\]/.test(line)) this.lastError = line;
         },
       },
@@ -75,7 +75,7 @@ export class EncoderRun {
   }
 
   /** Graceful: ffmpeg closes every leg. */
-  stop(): Promise<FfmpegExit> {
+  stop(): Promise<RunExit> {
     return this.#process.stop();
   }
 

@@ -1,11 +1,7 @@
+import { encoderOf } from '../ffmpeg/argv.js';
 import type { CopiedStream } from '../ingest/copy-check.js';
 import { mapEncodes, type Plan } from '../plan/plan.js';
-import { fasterBy, sizeBy } from './speed-watch.js';
-import { encoderOf } from '../ffmpeg/argv.js';
-import type { Source } from '../plan/source.js';
-import type { CopyRun } from '../ingest/copy-run.js';
-import type { EncoderRun } from './encoder-run.js';
-import type { FfmpegExit } from './ffmpeg-process.js';
+import { fasterBy, sizeBy } from '../adapt/speed-watch.js';
 
 /**
  * The plan with its main encode at another video bitrate (the buffer scaled with it); other encodes are scaled in
@@ -42,17 +38,6 @@ export function withX264Steps(plan: Plan, steps: number): Plan {
   );
 }
 
-/** The plan with every encode's x264 tuned so (the slate: its first frame out at once). */
-export function withTune(plan: Plan, tune: string): Plan {
-  return mapEncodes(plan, (e) => ({ ...e, video: { ...e.video, tune } }));
-}
-
-/** Why a source's encoder ended, as the user reads it: ffmpeg's last error (keys redacted), else how it exited. */
-export function lossReason(run: EncoderRun | CopyRun, exit: FfmpegExit): string {
-  if (run.lastError) return run.lastError.replace(/^(\[[^\]]*\]\s*)+/, '');
-  return exit.signal ? `the encoder was stopped (${exit.signal})` : `the encoder ended (exit ${exit.exitCode})`;
-}
-
 /** `--copy`: the slate encoded as the encoder's stream is (size, frame rate, keyframes, bitrate, audio rate). */
 export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
   const fps = stream.fps ? Math.round(stream.fps) : plan.video.fps;
@@ -78,34 +63,4 @@ export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
       channels: stream.audioChannels ?? 2,
     },
   }));
-}
-
-/** A source silent this long is lost, at the least; never judged on more than the longest. */
-const SILENCE_FLOOR_MS = 1000;
-const SILENCE_LONGEST_MS = 8000;
-
-/**
- * When a URL, camera or screen that gives no frames counts as lost: after 1 s for a steady source (its leg is read
- * at least every ~0.4 s while frames flow), or 2.5 times the longest pause it has made and come back from (HLS
- * and other bursty sources deliver a segment at a time), up to 8 s; an http(s) source starts at 8 s.
- */
-export class SilenceJudge {
-  readonly #floorMs: number;
-  #lastFedAt = 0;
-  #longestGapMs = 0;
-
-  constructor(source: Source) {
-    this.#floorMs = source.kind === 'url' && /^https?:/i.test(source.url) ? SILENCE_LONGEST_MS : SILENCE_FLOOR_MS;
-  }
-
-  /** `fedAt`: when the feed last got a frame; `now`: the same clock. Seconds of silence once lost, else 0. */
-  judge(fedAt: number, now: number): number {
-    if (fedAt !== this.#lastFedAt) {
-      const gap = fedAt - this.#lastFedAt;
-      if (this.#lastFedAt > 0 && gap < SILENCE_LONGEST_MS) this.#longestGapMs = Math.max(this.#longestGapMs, gap);
-      this.#lastFedAt = fedAt;
-    }
-    const limit = Math.min(SILENCE_LONGEST_MS, Math.max(this.#floorMs, 2.5 * this.#longestGapMs));
-    return now - fedAt > limit ? Math.round(limit / 100) / 10 : 0;
-  }
 }

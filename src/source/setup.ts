@@ -1,0 +1,32 @@
+import type { Plan } from '../plan/plan.js';
+import { slateCovers } from '../plan/source.js';
+import type { SourceSetup } from './machine.js';
+
+/** A source whose loss the slate covers: an ingest always; a URL, camera or screen unless --slate-timeout 0. */
+export function slateCoversLoss(plan: Plan): boolean {
+  return plan.source.kind === 'listen' || (slateCovers(plan.source) && (plan.slate?.timeoutMs ?? 0) > 0);
+}
+
+/**
+ * Sources whose encoder can be swapped for one at another bitrate or speed while the first still runs: an ingest
+ * (fed to both), a URL (opened twice), a screen. Not a camera (one process at a time), a file (it would start
+ * again), the test pattern or stdin.
+ */
+export function encoderSwappable(plan: Plan): boolean {
+  return slateCoversLoss(plan) && !plan.copy && ['listen', 'url', 'screen'].includes(plan.source.kind);
+}
+
+/** What the source machine needs to know of a plan. */
+export function setupFor(plan: Plan, watchdogMs: number): SourceSetup {
+  return {
+    listen: plan.source.kind === 'listen',
+    copy: Boolean(plan.copy),
+    slate: slateCoversLoss(plan),
+    slateTimeoutMs: plan.slate?.timeoutMs ?? 0,
+    restartable: plan.source.kind !== 'stdin',
+    swappable: encoderSwappable(plan),
+    kbps: plan.video.kbps,
+    watchdogMs,
+    ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
+  };
+}
