@@ -79,6 +79,11 @@ export class BitrateGovernor {
     return this.#kbps;
   }
 
+  /** The encoder stayed at `kbps` (a swap to another rate failed): the governor goes on from there. */
+  follow(kbps: number): void {
+    this.#kbps = kbps;
+  }
+
   get floorKbps(): number {
     return Math.min(this.#ceiling, Math.round(this.planKbps * FLOOR));
   }

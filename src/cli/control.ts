@@ -33,7 +33,7 @@ export const CONTROL_ACTIONS = {
   bitrate: (rate: string): Ask => ({
     method: 'POST',
     path: '/v1/bitrate',
-    body: { kbps: rate === 'auto' ? 'auto' : parseKbps(rate, 'rtmpush bitrate', VIDEO_KBPS) },
+    body: { kbps: /^auto$/i.test(rate.trim()) ? 'auto' : parseKbps(rate, 'rtmpush bitrate (or auto)', VIDEO_KBPS) },
   }),
 } as const;
 

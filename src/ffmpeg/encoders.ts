@@ -77,6 +77,7 @@ export interface VideoSetting {
   tune: string | null;
   profile: 'baseline' | 'main' | 'high';
   lowDelay?: boolean;
+  noBFrames?: boolean;
 }
 
 /** What an encoder needs besides its options: arguments before the inputs, and the end of the video filter. */
@@ -160,7 +161,7 @@ export function videoEncoderArgs(name: EncoderName, v: VideoSetting, index: numb
     ...o('color_range', 'tv'),
   ];
   const gop = o('g', v.keyintFrames);
-  const noBFrames = v.profile === 'baseline' || v.tune === 'zerolatency' ? o('bf', 0) : [];
+  const noBFrames = v.profile === 'baseline' || v.tune === 'zerolatency' || v.noBFrames ? o('bf', 0) : [];
   const step = speedStep(v.x264Preset);
   switch (name) {
     case 'x264':
@@ -175,6 +176,7 @@ export function videoEncoderArgs(name: EncoderName, v: VideoSetting, index: numb
         ...o('keyint_min', v.keyintFrames),
         ...o('sc_threshold', 0),
         ...o('x264-params', `nal-hrd=cbr:force-cfr=1${v.lowDelay ? LOW_DELAY_X264 : ''}`),
+        ...(v.noBFrames ? o('bf', 0) : []),
       ];
     case 'nvenc':
       return [

@@ -98,8 +98,10 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
     case 'screen':
       return screenArgs(source, c, fps);
     case 'listen': {
-      // Live already (no -re). A short probe: the encoder's headers come first, and the slate is on meanwhile.
-      const input = ['-analyzeduration', '1000000', '-f', 'flv', '-i', `pipe:${c.inputFd}`];
+      // Live already (no -re). No probing beyond the first packets: rtmpush writes the codec headers first, so the
+      // streams are known at once. Probing a second of stream (as before) put a new encoder a second behind the
+      // one it replaces (a bitrate swap showed ~0.5 s of picture twice); now ~0.1 s.
+      const input = ['-probesize', '32768', '-analyzeduration', '0', '-f', 'flv', '-i', `pipe:${c.inputFd}`];
       // video only: silence beside it, ended with the video
       return source.audio === false
         ? { ...twoInputs([...input, ...silence(c.sampleRate)]), outputArgs: ['-shortest'] }

@@ -1,6 +1,6 @@
 import type { Platform } from '../platforms/table.js';
 import { decodeAmf0 } from '../rtmp/amf0.js';
-import { headerKind, mediaKind } from '../rtmp/flv.js';
+import { compositionOffset, headerKind, mediaKind } from '../rtmp/flv.js';
 import { MSG, payloadHead, payloadLength, type RtmpMessage } from '../rtmp/message.js';
 
 /** What the encoder sends, as far as `--copy` needs it: from its metadata, headers and first two keyframes. */
@@ -14,6 +14,8 @@ export interface CopiedStream {
   videoKbps: number;
   audioSampleRate?: number;
   audioChannels?: number;
+  /** It sends B-frames (frames shown later than decoded), as its first GOP showed. */
+  reorders: boolean;
 }
 
 export type CopyVerdict =
@@ -45,6 +47,7 @@ export class CopyCheck {
   #audioFormat: number | undefined;
   #firstKey: number | undefined;
   #gopBytes = 0;
+  #reorders = false;
   #verdict: CopyVerdict | undefined;
 
   constructor(private readonly platforms: Platform[]) {}
@@ -68,6 +71,7 @@ export class CopyCheck {
     if (this.#firstKey === undefined && !key && !kind) return undefined;
     const bytes = payloadLength(msg);
     this.#held.push(msg);
+    if (compositionOffset(msg) !== 0) this.#reorders = true;
     this.#heldBytes += bytes;
     if (key && this.#firstKey === undefined) {
       this.#firstKey = msg.timestamp;
@@ -100,6 +104,7 @@ export class CopyCheck {
       fps: num('framerate'),
       keyintS: keyintS ?? 0,
       videoKbps: keyintS ? Math.round((this.#gopBytes * 8) / keyintS / 1000) : 0,
+      reorders: this.#reorders,
       audioSampleRate: num('audiosamplerate'),
       audioChannels: m.stereo === false ? 1 : 2,
     };

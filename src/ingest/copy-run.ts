@@ -1,8 +1,9 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { RunExit, SourceRun } from '../encoder/run.js';
 import type { Progress } from '../ffmpeg/progress.js';
-import { asFlvTag, FLV_FILE_HEADER, mediaKind } from '../rtmp/flv.js';
+import { asFlvTag, FLV_FILE_HEADER, headerKind, mediaKind } from '../rtmp/flv.js';
 import { payloadLength, type RtmpMessage } from '../rtmp/message.js';
+import { TrackClock } from './track-clock.js';
 
 /** The frame rate is read over this much of the stream's own time (a burst of held frames is not a rate). */
 const FPS_WINDOW_MS = 2000;
@@ -30,6 +31,7 @@ export class CopyRun implements SourceRun {
   /** The latest frames' timestamps, over the last FPS_WINDOW_MS of the stream. */
   #recent: number[] = [];
   readonly #ticker: NodeJS.Timeout;
+  readonly #clock = new TrackClock();
 
   constructor() {
     this.exited = new Promise((resolve) => (this.#exit = resolve));
@@ -62,15 +64,17 @@ export class CopyRun implements SourceRun {
     if (!this.#running) return;
     this.lastProgressAt = Date.now();
     const kind = mediaKind(msg);
+    // the publisher's clock made safe first (it only rises, a second a step at most): none is re-encoding it
+    const timestamp = headerKind(msg) ? this.#clock.latest : this.#clock.time(msg);
     if (kind === 'keyframe' || kind === 'frame') {
       this.#frames++;
-      this.#firstTs ??= msg.timestamp;
-      this.#lastTs = Math.max(this.#lastTs, msg.timestamp);
-      this.#recent.push(msg.timestamp);
-      while (this.#recent.length > 2 && msg.timestamp - this.#recent[0]! > FPS_WINDOW_MS) this.#recent.shift();
+      this.#firstTs ??= timestamp;
+      this.#lastTs = Math.max(this.#lastTs, timestamp);
+      this.#recent.push(timestamp);
+      while (this.#recent.length > 2 && timestamp - this.#recent[0]! > FPS_WINDOW_MS) this.#recent.shift();
     }
     this.#bytes += payloadLength(msg);
-    this.#leg.write(asFlvTag(msg));
+    this.#leg.write(asFlvTag(msg, timestamp));
   }
 
   /** Frames a second of the stream's own time (its first GOP, held and written at once, is not 200 fps). */

@@ -1,11 +1,10 @@
 import type { Writable } from 'node:stream';
 import { asFlvTag, FLV_FILE_HEADER, headerKind, mediaKind } from '../rtmp/flv.js';
 import { MSG, type RtmpMessage } from '../rtmp/message.js';
+import { TrackClock } from './track-clock.js';
 
 /** What may wait for ffmpeg to read it: seconds of a high-bitrate stream. Past it, nothing more is written. */
 const BACKLOG_BYTES = 16 * 1024 * 1024;
-/** A track's timestamp may step forward at most this much: a jump (a publisher's clock reset) becomes this. */
-const MAX_STEP_MS = 1000;
 /** Media more than this ahead of real time (a publisher sending faster than live) is dropped. */
 const MAX_AHEAD_MS = 2000;
 
@@ -21,9 +20,7 @@ export class IngestInput {
   #waitingKeyframe: boolean;
   readonly #backlogBytes: number;
   readonly #pendingHeaders = new Map<string, RtmpMessage>();
-  /** Per track (type id): the last timestamp in, and the one it was written as. */
-  readonly #tracks = new Map<number, { in: number; out: number }>();
-  #base: number | undefined;
+  readonly #clock = new TrackClock();
   #startedAt = 0;
 
   /** `fromKeyframe`: the publisher is mid-stream (a second encoder for it): frames start at its next keyframe. */
@@ -44,7 +41,7 @@ export class IngestInput {
     const kind = headerKind(msg);
     if (kind) {
       if (over || this.#waitingKeyframe) return void this.#pendingHeaders.set(kind, msg);
-      return void this.pipe.write(asFlvTag(msg, this.#latestOut()));
+      return void this.pipe.write(asFlvTag(msg, this.#clock.latest));
     }
     const video = msg.typeId === MSG.Video;
     if (over) this.#waitingKeyframe = true;
@@ -54,10 +51,11 @@ export class IngestInput {
         return;
       }
       this.#waitingKeyframe = false;
-      for (const header of this.#pendingHeaders.values()) this.pipe.write(asFlvTag(header, this.#latestOut()));
+      for (const header of this.#pendingHeaders.values()) this.pipe.write(asFlvTag(header, this.#clock.latest));
       this.#pendingHeaders.clear();
     }
-    const timestamp = this.#clock(msg);
+    if (!this.#clock.started) this.#startedAt = performance.now();
+    const timestamp = this.#clock.time(msg);
     if (timestamp - (performance.now() - this.#startedAt) > MAX_AHEAD_MS) {
       if (video) {
         this.droppedFrames++;
@@ -71,25 +69,5 @@ export class IngestInput {
   /** The publisher has gone: ffmpeg reads to the end, encodes what it has, and exits. */
   end(): void {
     if (!this.pipe.destroyed) this.pipe.end();
-  }
-
-  /** The timestamp to write a frame at: its track's last, plus its step clamped to [0, 1 s]. */
-  #clock(msg: RtmpMessage): number {
-    if (this.#base === undefined) {
-      this.#base = msg.timestamp;
-      this.#startedAt = performance.now();
-    }
-    const track = this.#tracks.get(msg.typeId);
-    const out = track
-      ? track.out + Math.min(MAX_STEP_MS, Math.max(0, msg.timestamp - track.in))
-      : Math.min(this.#latestOut() + MAX_STEP_MS, Math.max(0, msg.timestamp - this.#base));
-    this.#tracks.set(msg.typeId, { in: msg.timestamp, out });
-    return out;
-  }
-
-  #latestOut(): number {
-    let latest = 0;
-    for (const t of this.#tracks.values()) latest = Math.max(latest, t.out);
-    return latest;
   }
 }

@@ -29,6 +29,8 @@ export interface VideoSetting {
    * its threads on slices. Unlike another tune, this changes nothing in the parameter sets.
    */
   lowDelay?: boolean;
+  /** No B-frames (`--copy`'s slate, for an encoder that sends none: both then reorder alike at a swap). */
+  noBFrames?: boolean;
 }
 
 export interface AudioSetting {

@@ -68,22 +68,35 @@ export class MediaFeed {
     const early: RtmpMessage[] = [];
     /** From its first keyframe on, while the leg before it gives what it still holds. */
     let queue: RtmpMessage[] | undefined;
+    /** Each handover started or called off: a later one supersedes it. */
+    let handover = 0;
     const leg: EncoderLeg = new EncoderLeg(
       stream,
       (msg) => {
         if (this.#leg === leg) return this.#fromLeg(msg);
-        if (queue) return void (queue.length < MAX_HANDOVER_MESSAGES && queue.push(msg));
+        if (queue) {
+          if (queue.length < MAX_HANDOVER_MESSAGES) return void queue.push(msg);
+          // more than the handover can hold (a huge burst): called off; it takes over on a later keyframe, with
+          // the headers it sent
+          for (const held of queue) if (headerKind(held)) keepEarly(early, held);
+          queue = undefined;
+          handover++;
+        }
         const kind = mediaKind(msg);
         if (kind !== 'keyframe') {
           if (headerKind(msg) || kind === 'audio') keepEarly(early, msg);
           return;
         }
         queue = [...early, msg];
+        early.length = 0;
+        const mine = ++handover;
         // the leg before it is read to what it holds now (its last frames, when its encoder has ended), then
         // this one takes over from its keyframe
         const before = this.#leg;
-        void (before ? before.drain(HANDOVER_MS) : Promise.resolve()).then(() => {
-          if (leg.closed) return;
+        void (before ? before.readOut(HANDOVER_MS) : Promise.resolve()).then(() => {
+          if (mine !== handover) return;
+          // given up meanwhile: the leg before it goes on as the stream
+          if (leg.closed) return before?.batch();
           this.#take(leg);
           leg.batch();
           for (const queued of queue!) this.#fromLeg(queued);

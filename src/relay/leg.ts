@@ -81,19 +81,26 @@ export class EncoderLeg {
    * closes its end or `timeoutMs` passes, then closes. For a clean stop: the stream's last moments are not lost.
    */
   async drain(timeoutMs = 1000): Promise<void> {
+    await this.readOut(timeoutMs);
+    this.close();
+  }
+
+  /**
+   * Reads every write at once until the encoder closes its end or `timeoutMs` passes, leaving the leg open (a leg
+   * being taken over from: should the one taking over be given up meanwhile, it goes on, batching again).
+   */
+  async readOut(timeoutMs: number): Promise<void> {
     const stream = this.stream;
     this.batchMs = 0;
     this.#resting = false;
-    if (!stream.destroyed && !this.#ended) {
-      const done = new Promise<void>((resolve) => {
-        stream.once('end', resolve);
-        stream.once('close', resolve);
-        setTimeout(resolve, timeoutMs).unref();
-      });
-      stream.resume();
-      await done;
-    }
-    this.close();
+    if (stream.destroyed || this.#ended) return;
+    const done = new Promise<void>((resolve) => {
+      stream.once('end', resolve);
+      stream.once('close', resolve);
+      setTimeout(resolve, timeoutMs).unref();
+    });
+    stream.resume();
+    await done;
   }
 
   #onData(data: Buffer): void {

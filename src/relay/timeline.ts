@@ -1,4 +1,4 @@
-import { headerKind, mediaKind } from '../rtmp/flv.js';
+import { compositionOffset, headerKind, mediaKind } from '../rtmp/flv.js';
 import type { RtmpMessage } from '../rtmp/message.js';
 import { AudioTrack, MAX_STEP_MS } from './audio-track.js';
 import { PictureGroups } from './picture-groups.js';
@@ -22,7 +22,9 @@ export class StreamTimeline {
   #placedAny = false;
   #splicing = true;
   #offset = 0;
+  /** The last video frame sent: when it is decoded, and the latest any frame sent is shown. */
   #lastVideo = 0;
+  #lastShown = 0;
   #videoStep: number;
   #lastVideoIn: number | undefined;
   /** A new leg's headers and recent audio, until its first keyframe. */
@@ -94,17 +96,23 @@ export class StreamTimeline {
     this.#groups.push(msg, this.#videoStep, this.#release);
   }
 
-  /** A video frame let out (its group complete): the stream's video is there now. */
+  /** A video frame let out (its group complete): the stream's pictures are there now, and the audio up to them. */
   readonly #release = (msg: RtmpMessage): void => {
     this.#lastVideo = Math.max(this.#lastVideo, msg.timestamp);
+    this.#lastShown = Math.max(this.#lastShown, msg.timestamp + compositionOffset(msg));
     this.out(msg);
-    this.#audio.release(this.#lastVideo + this.#videoStep);
+    this.#audio.release(this.#lastShown + this.#videoStep);
   };
 
-  /** The new leg's first keyframe: it goes one frame after the stream's last, and the leg with it. */
+  /**
+   * The new leg's first keyframe: decoded a frame after the last one decoded, and shown no sooner than a frame after
+   * the last one shown. Encoders that reorder alike (the same settings) keep both a frame apart; into one that
+   * reorders less (x264 without B-frames after x264 with them) it is decoded later, so no picture goes back; into
+   * one that reorders more it is shown later by the difference. The leg goes on from it.
+   */
   #splice(key: RtmpMessage): void {
     const first = !this.#placedAny;
-    this.#offset = first ? 0 : Math.round(this.#lastVideo + this.#videoStep) - key.timestamp;
+    this.#offset = first ? 0 : this.#lastVideo + this.#decodingStep(compositionOffset(key)) - key.timestamp;
     this.#placedAny = true;
     this.#splicing = false;
     const at = Math.max(0, key.timestamp + this.#offset);
@@ -120,7 +128,26 @@ export class StreamTimeline {
     this.#groups.push(key, this.#videoStep, this.#release);
   }
 
+  /**
+   * How long after the last frame decoded the new keyframe is decoded: a frame's length rounded down or up,
+   * whichever shows it nearer a frame after the last picture; longer if it would be shown before that.
+   */
+  #decodingStep(offset: number): number {
+    const step = this.#videoStep;
+    // how much later than the old leg's last frames the new keyframe is shown for being decoded (its reordering)
+    const later = offset - (this.#lastShown - this.#lastVideo);
+    const [down, up] = [Math.floor(step), Math.ceil(step)];
+    const best = Math.abs(down + later - step) <= Math.abs(up + later - step) ? down : up;
+    return Math.max(best, Math.floor(step) - later);
+  }
+
   #hold(msg: RtmpMessage): void {
+    // a header held once per kind (the latest), so what a leg sends before its keyframe stays bounded
+    const kind = headerKind(msg);
+    if (kind) {
+      const same = this.#held.findIndex((m) => headerKind(m) === kind);
+      if (same >= 0) this.#held.splice(same, 1);
+    }
     this.#held.push(msg);
     let audio = 0;
     for (const m of this.#held) if (!headerKind(m)) audio++;

@@ -52,9 +52,12 @@ export function headerKind(msg: RtmpMessage): 'meta' | 'video' | 'audio' | undef
   }
 }
 
+/** A reorder delay is a few frames: an offset past a second is not one (a publisher's garbage), and reads as 0. */
+const MAX_COMPOSITION_MS = 1000;
+
 /**
  * An H.264 frame's composition time offset (its presentation time minus its decoding time, ms): bytes 2–4 of the
- * payload, signed; 0 for anything else. B-frames make it differ from frame to frame.
+ * payload, signed; 0 for anything else, or for an offset past a second. B-frames make it differ frame to frame.
  */
 export function compositionOffset(msg: RtmpMessage): number {
   const kind = mediaKind(msg);
@@ -62,7 +65,8 @@ export function compositionOffset(msg: RtmpMessage): number {
   let head = payloadHead(msg);
   if (head.length < 5) head = msg.payload;
   if (head.length < 5 || (head[0]! & 0x0f) !== AVC) return 0;
-  return head.readIntBE(2, 3);
+  const offset = head.readIntBE(2, 3);
+  return Math.abs(offset) > MAX_COMPOSITION_MS ? 0 : offset;
 }
 
 /** A video keyframe (not a codec header, not the end of sequence). */

@@ -122,6 +122,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         const at = Date.now();
         const steps = (n: number): void => supervisor.dispatch({ type: 'speed', steps: n, at });
         for (const e of pace.sample(at, p.outTimeMs, steps)) emit(e);
+        // a swap that failed left the encoder at its rate: the governor goes on from what is encoded
+        governor?.follow(supervisor.state.kbps);
         const change = governor?.sample(at, board.delivery(stats.destinations ?? {}));
         if (change) {
           supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
@@ -132,6 +134,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     fault = (reason) => supervisor.dispatch({ type: 'fault', reason, at: Date.now() });
     const ceiling = (kbps: number | undefined): ReturnType<LiveSession['bitrate']> => {
       if (!swappable) throw new RequestRefused(409, `the bitrate cannot change while streaming ${cannotSwap(plan)}`);
+      if (board.closing) throw new RequestRefused(409, 'the stream is stopping');
       const at = Date.now();
       const previousKbps = supervisor.state.kbps;
       const cap = kbps === undefined ? undefined : Math.min(kbps, plan.video.kbps);

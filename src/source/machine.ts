@@ -101,7 +101,7 @@ function gone(m: Step, publisher: number, reason: string, at: number): void {
   if (s.publisher?.id !== publisher) return;
   s.publisher = undefined;
   if (s.staged?.publisher === publisher) m.abandon(s.staged);
-  if (m.setup.copy && s.current?.publisher === publisher) m.effects.push({ type: 'stop-run', run: s.current.id });
+  // (a --copy run ends with its publisher by itself: the publishers stop it)
   if (s.current?.publisher === publisher) m.lost(reason, at);
 }
 
@@ -136,7 +136,6 @@ function exited(m: Step, e: Extract<SourceEvent, { type: 'exited' }>): void {
   }
   // replaced or given up: its end means nothing
   if (!run) return;
-  if (run.killedFor) s.counts.restarts++;
   if (wasStaged && run.swap) {
     // a swap that failed: the rate stays
     s.kbps = s.current?.kbps ?? s.kbps;
@@ -164,6 +163,8 @@ function exited(m: Step, e: Extract<SourceEvent, { type: 'exited' }>): void {
   // a URL, camera or screen that never gave a frame is not lost but wrong (a typo, no such device): it fails
   // the stream rather than putting a slate on air for minutes
   if (!s.fed && !e.fed) return fail(m, e);
+  // a stuck encoder: the slate covers, and the source is started again by the retry
+  if (run.killedFor) s.counts.restarts++;
   m.lost(e.reason, e.at);
 }
 
@@ -176,6 +177,7 @@ function endedUncovered(m: Step, run: RunRef, e: Extract<SourceEvent, { type: 'e
   const { durationMs } = m.setup;
   const timeLeft = durationMs === undefined || durationMs - (e.at - s.startedAt) >= 1000;
   if (run.killedFor && m.setup.restartable && timeLeft) {
+    s.counts.restarts++;
     s.current = undefined;
     return void m.startRun('source', e.at, remaining !== undefined ? { durationMs: remaining } : {});
   }

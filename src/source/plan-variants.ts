@@ -38,7 +38,10 @@ export function withX264Steps(plan: Plan, steps: number): Plan {
   );
 }
 
-/** `--copy`: the slate encoded as the encoder's stream is (size, frame rate, keyframes, bitrate, audio rate). */
+/**
+ * `--copy`: the slate encoded as the encoder's stream is (size, frame rate, keyframes, bitrate, audio rate, B-frames
+ * or none).
+ */
 export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
   const fps = stream.fps ? Math.round(stream.fps) : plan.video.fps;
   const keyintSeconds = stream.keyintS > 0 ? Math.round(stream.keyintS * 2) / 2 : plan.video.keyintSeconds;
@@ -56,6 +59,8 @@ export function slatePlanFor(plan: Plan, stream: CopiedStream): Plan {
       bufsizeKbps: kbps,
       keyintSeconds,
       keyintFrames: Math.round(fps * keyintSeconds),
+      // an encoder that sends no B-frames gets a slate without them: at a swap both reorder alike
+      ...(stream.reorders ? {} : { noBFrames: true }),
     },
     audio: {
       ...e.audio,

@@ -34,12 +34,16 @@ export class Step {
     const s = this.s;
     s.phase = 'streaming';
     s.published = true;
+    // --duration counts from here: an ingest's first publish, else the start
+    s.startedAt = at;
     this.effects.push({ type: 'destinations' });
     const { durationMs } = this.setup;
-    if (durationMs !== undefined) {
-      const ms = this.setup.slate ? durationMs : durationMs + STOP_SLACK_MS;
-      this.effects.push({ type: 'set-timer', timer: 'duration', ms: Math.max(0, ms - (at - s.startedAt)) });
-    }
+    if (durationMs !== undefined)
+      this.effects.push({
+        type: 'set-timer',
+        timer: 'duration',
+        ms: this.setup.slate ? durationMs : durationMs + STOP_SLACK_MS,
+      });
   }
 
   /** A new run: the stream if there is none, else staged to take over on its first keyframe. */
@@ -136,12 +140,12 @@ export class Step {
     this.retryLater();
     if (s.shown === 'slate') return;
     s.shown = 'slate';
-    s.counts.slates++;
     this.emit({ type: 'source', state: 'slate', reason });
     if (this.setup.slateTimeoutMs === 0) {
       s.sourceLost = true;
       return this.stop();
     }
+    s.counts.slates++;
     this.effects.push({ type: 'set-timer', timer: 'slate', ms: this.setup.slateTimeoutMs });
     if (s.staged?.kind !== 'slate' && s.current?.kind !== 'slate') this.startRun('slate', at);
   }

@@ -168,7 +168,18 @@ export class SourceSupervisor {
   /** The run the machine asked for: attached to the feed as the stream, or staged to take over on a keyframe. */
   #start(ref: RunRef, stage: boolean, durationMs: number | undefined): void {
     const isCurrent = (): boolean => this.#state.current?.id === ref.id;
-    const run = this.opts.makeRun(ref, { ...(durationMs !== undefined ? { durationMs } : {}), isCurrent });
+    let run: SourceRun;
+    try {
+      run = this.opts.makeRun(ref, { ...(durationMs !== undefined ? { durationMs } : {}), isCurrent });
+    } catch (error) {
+      // it could not even start (the slate's card not written: a full disk): it ended at once, saying why
+      const lastError = error instanceof Error ? error.message : String(error);
+      const exit: RunExit = { exitCode: 1, signal: undefined };
+      queueMicrotask(() =>
+        this.dispatch({ type: 'exited', run: ref.id, exit, reason: lastError, lastError, fed: false, at: Date.now() }),
+      );
+      return;
+    }
     const started: Started = { ref, run };
     this.#runs.set(ref.id, started);
     void run.exited.then((exit) => {

@@ -74,6 +74,7 @@ export interface SourceState {
   readonly retries: number;
   readonly retrying: boolean;
   readonly nextId: number;
+  /** When the stream began (an ingest's first publish, else the start): --duration counts from it. */
   readonly startedAt: number;
   readonly counts: Counts;
   /** Something published (or, not `listen`, the stream began): the destinations were started. */

@@ -166,4 +166,29 @@ describe('MediaFeed.stage: a new encoder takes over on its first keyframe (the s
     await rest();
     assert.deepEqual(s.got, ['key@0', 'inter@33']);
   });
+
+  it('one given up in the moment it takes over (its publisher left): the leg before it goes on feeding', async () => {
+    const feed = new MediaFeed(30, () => assert.fail('no fault'));
+    const s = sink();
+    feed.subscribe(s);
+    const current = new PassThrough();
+    feed.attach(current);
+    current.write(Buffer.concat([FLV_HEADER, flvTag(MSG.Video, 0, key(1))]));
+    await rest();
+    const next = new PassThrough();
+    const staged = feed.stage(
+      next,
+      () => assert.fail('never taken'),
+      () => {},
+    );
+    next.write(Buffer.concat([FLV_HEADER, flvTag(MSG.Video, 0, key(9))]));
+    await tick();
+    // within the 100 ms the leg before it is read out, the new one is given up
+    staged.close();
+    await new Promise((r) => setTimeout(r, 150));
+    current.write(flvTag(MSG.Video, 33, inter(2)));
+    current.write(flvTag(MSG.Video, 66, inter(3)));
+    await rest();
+    assert.deepEqual(s.got, ['key@0', 'inter@33', 'inter@66'], 'the stream goes on: no dead air');
+  });
 });

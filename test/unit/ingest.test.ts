@@ -209,8 +209,8 @@ describe('the slate’s encode', () => {
     ]);
     assert.deepEqual(inputs(video)[0], '/s/brb.mp4');
   });
-  it('with --copy it is encoded as the encoder’s stream is: its size, rate, keyframes, bitrate and audio rate', () => {
-    const p = slatePlanFor(plan(), {
+  it('with --copy it is encoded as the encoder’s stream is: size, rate, keyframes, bitrate, audio, B-frames', () => {
+    const stream = {
       width: 1920,
       height: 1080,
       fps: 60,
@@ -218,11 +218,19 @@ describe('the slate’s encode', () => {
       videoKbps: 6000,
       audioSampleRate: 44100,
       audioChannels: 2,
-    });
+      reorders: true,
+    };
+    const p = slatePlanFor(plan(), stream);
     assert.deepEqual(
       [p.video.width, p.video.height, p.video.fps, p.video.kbps, p.video.keyintFrames, p.audio.sampleRate],
       [1920, 1080, 60, 6000, 120, 44100],
     );
+    assert.equal(p.video.noBFrames, undefined, 'B-frames, as the encoder sends');
+    // an encoder that sends none (an ATEM, OBS with x264 ultrafast): the slate reorders alike, with none
+    const none = slatePlanFor(plan(), { ...stream, reorders: false });
+    assert.equal(none.video.noBFrames, true);
+    const argv = buildFfmpegArgv(none);
+    assert.equal(argv[argv.indexOf('-bf:v:0') + 1], '0');
   });
 });
 

@@ -233,8 +233,9 @@ describe('the source machine: which encoder feeds the stream, decided in one pla
     ]);
     assert.deepEqual(said[0], []);
     assert.deepEqual(said[1], ['destinations', 'run 1 source', 'current 1', 'say live']);
-    assert.deepEqual(said[2], ['stop 1', 'say slate (closed)', 'stop 1']);
-    assert.deepEqual([state.phase, state.sourceLost], ['ended', true]);
+    // (the publishers end a --copy run with its publisher: the machine stops it once, with the stream)
+    assert.deepEqual(said[2], ['say slate (closed)', 'stop 1']);
+    assert.deepEqual([state.phase, state.sourceLost, state.counts.slates], ['ended', true, 0], 'no slate played');
   });
 
   it('no slate (a test pattern): a stall is a restart at once; with --duration the new one gets what is left', () => {
@@ -265,7 +266,7 @@ describe('the source machine: which encoder feeds the stream, decided in one pla
       { type: 'tick', fed: true, silentS: 0, stillMs: 11_000, at: 20_000 },
       exit(1, 20_100, 0),
     ]);
-    assert.deepEqual([state.phase, state.failed, state.counts.restarts], ['ended', true, 1]);
+    assert.deepEqual([state.phase, state.failed, state.counts.restarts], ['ended', true, 0], 'nothing restarted');
   });
 
   it('a slate’s encoder that cannot run (ends within 5 s) fails the stream; one that ran is started again', () => {
@@ -286,5 +287,13 @@ describe('the source machine: which encoder feeds the stream, decided in one pla
     assert.deepEqual(said[1], ['warn the encoder made no progress for 10 s: stopping it', 'kill 1']);
     assert.ok(said[2]!.includes('stage 2 slate'));
     assert.deepEqual(state.counts, { restarts: 1, slates: 1, swaps: 0 });
+  });
+
+  it('--duration counts from the first publish (an encoder that comes an hour late still gets all of it)', () => {
+    const { said } = play({ ...LISTEN, durationMs: 60_000 }, [
+      { type: 'publish', publisher: 1, at: 3_600_000 },
+      { type: 'ready', publisher: 1, audio: true, at: 3_600_100 },
+    ]);
+    assert.deepEqual(said[0], ['destinations', 'timer duration 60000']);
   });
 });

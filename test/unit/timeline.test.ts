@@ -182,4 +182,56 @@ describe('StreamTimeline: every encoder that feeds a stream, spliced into one ti
     assert.ok(out.length <= 49, `${out.length} messages held`);
     assert.equal(out[0], 'key@105000');
   });
+
+  it('encoders that reorder differently (x264 with B-frames, then without, and back): shown one frame apart', () => {
+    // frames as [type, decoding time, shown time] in decoding order; B-frames shown before the P-frame they follow
+    const frame = ([type, dts, pts]: [string, number, number]): RtmpMessage => {
+      const payload = Buffer.from([type === 'I' ? 0x17 : 0x27, 1, 0, 0, 0]);
+      payload.writeIntBE(pts - dts, 2, 3);
+      return { csid: 6, typeId: MSG.Video, streamId: 1, timestamp: dts, payload };
+    };
+    const reordered = (from: number, whole = false): RtmpMessage[] =>
+      [
+        ['I', 0, 67],
+        ['P', 33, 200],
+        ['B', 67, 133],
+        ['B', 100, 100],
+        ['B', 133, 167],
+        ['P', 167, 333],
+        ['B', 200, 267],
+        ['B', 233, 233],
+        ...(whole ? [['B', 267, 300]] : []),
+      ].map(([t, d, p]) => frame([t as string, (d as number) + from, (p as number) + from]));
+    const plain = (from: number, n: number): RtmpMessage[] =>
+      Array.from({ length: n }, (_, i) =>
+        frame([i === 0 ? 'I' : 'P', from + Math.round(i * 33.33), from + Math.round(i * 33.33)]),
+      );
+    const shown: number[] = [];
+    const decoded: number[] = [];
+    const t = new StreamTimeline(30, (m) => {
+      decoded.push(m.timestamp);
+      shown.push(m.timestamp + m.payload.readIntBE(2, 3));
+    });
+    for (const legs of [reordered(0), plain(0, 10), reordered(5000, true)]) {
+      t.beginLeg();
+      for (const m of legs) t.place(m);
+    }
+    t.end();
+    // the group cut off at the end of the first leg (P333 without one of its B-frames) never went out; its last
+    // picture shown, the next encoder's first goes one frame on (decoded 100 ms after the last, so it is not
+    // shown before it). Into one that reorders, decoded a frame after the last, its keyframe is shown later by
+    // its reordering: the pictures skip 2 frames once
+    const sorted = [...shown].sort((a, b) => a - b);
+    const steps = sorted.map((p, i) => (i === 0 ? 33 : p - sorted[i - 1]!));
+    assert.deepEqual(
+      steps.filter((step) => step < 33 || step > 34),
+      [100],
+      `shown ${sorted.join(' ')}`,
+    );
+    assert.equal(sorted[14], 533, 'the first leg to 200, the second from 233: one frame on');
+    assert.ok(
+      decoded.every((d, i) => i === 0 || d > decoded[i - 1]!),
+      `decoded ${decoded.join(' ')}`,
+    );
+  });
 });

@@ -210,10 +210,14 @@ describe('a URL source lost: the slate while it is away, the source again when i
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x606060:s=320x180', '-frames:v', '1', card]);
     let pub = publisher(upstream, '');
     const record = path.join(tempDir('url-record'), 'show.mkv');
-    const run = startCli([
-      ...['start', '--source', upstream, '--preset', '360p30', '--to', `a=${nginx.url('live', KEYS.a)}`],
-      ...['--json', '--uplink', 'off', '--duration', '60s', '--slate', card, '--record', record],
-    ]);
+    const env = { RTMPUSH_RUNTIME_DIR: path.join(tempDir('url-run'), 'run') };
+    const run = startCli(
+      [
+        ...['start', '--source', upstream, '--preset', '360p30', '--to', `a=${nginx.url('live', KEYS.a)}`],
+        ...['--json', '--uplink', 'off', '--duration', '60s', '--slate', card, '--record', record, '--name', 'url'],
+      ],
+      env,
+    );
     try {
       await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
       await sleep(2000);
@@ -226,6 +230,9 @@ describe('a URL source lost: the slate while it is away, the source again when i
       pub = publisher(upstream, '');
       await run.waitFor((e) => e.type === 'source' && e.state === 'live', 30_000);
       await sleep(2000);
+      // the loss is a slate, not a restart (both read 0 all run for a URL source before)
+      const status = JSON.parse((await runCli(['status', '--name', 'url', '--json'], env)).stdout);
+      assert.deepEqual([status.encoder.restarts, status.encoder.slates, status.encoder.swaps], [0, 1, 0]);
       run.proc.kill('SIGTERM');
       assert.equal((await run.proc).exitCode, 0);
       assert.deepEqual(
