@@ -120,13 +120,9 @@ const BITRATE_RANGE = { min: 100, max: 1_000_000 };
 
 /** `{"kbps": 2500}` (a ceiling) or `{"kbps": "auto"}` (none): the number, null for auto, or the 400 to answer. */
 function parseBitrate(body: string): number | null | Answer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return error(400, 'the body is not JSON: send {"kbps": 2500} (a ceiling) or {"kbps": "auto"}');
-  }
-  const kbps = (parsed as { kbps?: unknown } | null)?.kbps;
+  const read = field(body, 'kbps', '{"kbps": 2500} (a ceiling) or {"kbps": "auto"}');
+  if (!read.ok) return read.answer;
+  const kbps = read.value;
   if (kbps === 'auto') return null;
   if (typeof kbps !== 'number' || !Number.isInteger(kbps) || kbps < BITRATE_RANGE.min || kbps > BITRATE_RANGE.max)
     return error(400, 'send {"kbps": N} with N a whole number of kbps from 100 to 1000000, or {"kbps": "auto"}');
@@ -134,17 +130,22 @@ function parseBitrate(body: string): number | null | Answer {
 }
 
 function parseTo(body: string): string | Answer {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return error(400, 'the body is not JSON: send {"to": "<what --to takes for one destination>"}');
-  }
-  const to = (parsed as { to?: unknown } | null)?.to;
+  const read = field(body, 'to', '{"to": "<what --to takes for one destination>"}');
+  if (!read.ok) return read.answer;
+  const to = read.value;
   if (typeof to !== 'string' || to.trim() === '')
     return error(400, 'send {"to": "<what --to takes for one destination>"}, e.g. {"to": "twitch"}');
   if (to.includes(',')) return error(400, 'one destination at a time: "to" holds no comma');
   return to.trim();
+}
+
+/** One field of a JSON body; when the body is not JSON, the 400 saying what to send. */
+function field(body: string, name: string, send: string): { ok: true; value: unknown } | { ok: false; answer: Answer } {
+  try {
+    return { ok: true, value: (JSON.parse(body) as Record<string, unknown> | null)?.[name] };
+  } catch {
+    return { ok: false, answer: error(400, `the body is not JSON: send ${send}`) };
+  }
 }
 
 function safeDecode(part: string): string | null {

@@ -1,3 +1,4 @@
+import type { CopiedStream } from '../ingest/copy-check.js';
 import type { Check, ReceivedSummary } from '../probe/summary.js';
 import type { RuleCheck } from '../rehearse/rules.js';
 import type { DestinationStateName } from '../state/destination.js';
@@ -68,16 +69,7 @@ export type RunEvent =
    * `--copy`: what the encoder sends, as the check accepted it (from its metadata and first two keyframes): it goes
    * out as it is, and the slate is encoded to match it.
    */
-  | {
-      type: 'copy';
-      width?: number;
-      height?: number;
-      fps?: number;
-      keyintS: number;
-      videoKbps: number;
-      audioSampleRate?: number;
-      audioChannels?: number;
-    }
+  | ({ type: 'copy' } & CopiedStream)
   /** The video bitrate followed the uplink: down when every destination struggled, back up when none did. */
   | { type: 'bitrate'; kbps: number; previousKbps: number; reason: string }
   /** The machine could not carry the planned x264 speed: the encoder was stepped faster (or back, with room). */
