@@ -1,7 +1,7 @@
 import type { Destination } from '../platforms/destinations.js';
 import type { DestinationRelay } from '../relay/relay.js';
 import { type DestinationState, liveMsAt } from '../state/destination.js';
-import { RECENT_MS } from '../adapt/bitrate.js';
+import { type DeliverySample, NOW_MS, RECENT_MS } from '../adapt/bitrate.js';
 import type { DestinationStats, DestinationStatus, RunEvent } from '../run/events.js';
 import type { ThroughputMeter } from './throughput.js';
 
@@ -64,6 +64,27 @@ function figuresOf(entry: BoardEntry, now: number): DestinationStats {
 export function recentKbps(entry: BoardEntry): number | undefined {
   if (entry.state.name !== 'live') return undefined;
   return entry.meter.kbps(RECENT_MS) ?? undefined;
+}
+
+/**
+ * What the bitrate governor reads of it at `now` (twice a second): the figure the latest `stats` tick showed, its
+ * last 5 s, the link as it is now (the meter sampled at the latest acknowledgement) and what waits in its queue.
+ */
+export function deliveryOf(entry: BoardEntry, now: number): DeliverySample {
+  const { relay, state } = entry;
+  const sample: DeliverySample = {
+    state: state.name,
+    congested: relay.congested,
+    deliveredKbps: state.name === 'live' ? entry.deliveredKbps : 0,
+  };
+  if (state.name !== 'live') return sample;
+  sampleDelivery(entry, now);
+  const recent = recentKbps(entry);
+  if (recent) sample.recentKbps = recent;
+  const current = entry.meter.kbpsAt(now, NOW_MS);
+  if (current !== null) sample.nowKbps = current;
+  sample.queuedBytes = relay.queuedBytes;
+  return sample;
 }
 
 /** What the control API's status shows for it: its state true at this instant, its rate the latest tick's. */

@@ -12,7 +12,7 @@ import { type DestinationEvent, initialState, isReportable, liveMsAt, nextState 
 import type { DestinationMetrics, DestinationStats, DestinationStatus, Emit, RunEvent } from '../run/events.js';
 import { ThroughputMeter } from './throughput.js';
 import type { DeliverySample } from '../adapt/bitrate.js';
-import { type BoardEntry, finalOf, recentKbps, sampleDelivery, statsOf, statusOf } from './board-entry.js';
+import { type BoardEntry, deliveryOf, finalOf, sampleDelivery, statsOf, statusOf } from './board-entry.js';
 
 type Summary = Extract<RunEvent, { type: 'summary' }>;
 
@@ -157,16 +157,9 @@ export class DestinationBoard {
     return { type: 'stats', fps, speed, bitrateKbps, droppedFrames, outTimeMs, frame, destinations };
   }
 
-  /**
-   * What the bitrate governor reads: the figures a `stats` event just showed, with each destination's last 5 s
-   * (the meters were sampled for it: nothing is measured twice).
-   */
-  delivery(shown: Record<string, DestinationStats>): DeliverySample[] {
-    return Object.entries(shown).map(([label, { state, congested, deliveredKbps }]) => {
-      const entry = this.#entries.get(label);
-      const recent = entry && recentKbps(entry);
-      return { state, congested, deliveredKbps, ...(recent ? { recentKbps: recent } : {}) };
-    });
+  /** What the bitrate governor reads of every destination, sampled now (twice a second). */
+  delivery(now = Date.now()): DeliverySample[] {
+    return [...this.#entries.values()].map((entry) => deliveryOf(entry, now));
   }
 
   /** What the control API's status shows for each destination, true at this instant. */

@@ -1,3 +1,6 @@
+/** Acknowledgements this long overdue: the link went quiet (they come in lumps a second or two apart on a slow one). */
+const QUIET_MS = 2500;
+
 /**
  * Delivered kbps from a byte counter sampled over time. A slow link's acknowledgements arrive in lumps (gaps of
  * seconds, then several at once), so the figure is a least-squares slope over the last `windowMs`, anchored on the
@@ -51,5 +54,23 @@ export class ThroughputMeter {
       den += (x.at - meanAt) ** 2;
     }
     return Math.round((num / den) * 8);
+  }
+
+  /**
+   * The rate over the last `windowMs` as it stands at `now`: between the latest sample and the last one at least
+   * `windowMs` before it (a lump of acknowledgements after a gap is averaged over the gap), or, when the latest is
+   * over 2.5 s old (they stopped coming), up to `now` itself, so a link that went quiet reads low. Null without a
+   * sample that old (a session just begun).
+   */
+  kbpsAt(now: number, windowMs: number): number | null {
+    const all = this.#samples;
+    const last = all[all.length - 1];
+    if (!last || all.length < 2) return null;
+    const until = now - last.at > QUIET_MS ? now : last.at;
+    let i = all.length - 2;
+    while (i >= 0 && all[i]!.at > until - windowMs) i--;
+    if (i < 0) return null;
+    const anchor = all[i]!;
+    return Math.round(((last.bytes - anchor.bytes) * 8) / (until - anchor.at));
   }
 }

@@ -22,8 +22,10 @@ export { ACK_WINDOW };
  * The media side of a relay, pure: what to send upstream and when. The feed has made the encoders' media one
  * stream (one timeline, headers sent once) and keeps its start; the forwarder starts every upstream session from
  * that start (headers at 0, then the latest keyframe and what followed, rebased to 0) instead of waiting for the next
- * keyframe, and under congestion (more than two seconds of stream unacknowledged) drops to the next keyframe instead
- * of queueing. Counts the frames it drops.
+ * keyframe. A link that sags is absorbed first: up to the allowance (four seconds of stream) waits unacknowledged
+ * while the bitrate comes down. Past it, the video drops to the next keyframe (the last resort), and it drops the
+ * least it can: the audio goes on (up to a quarter of the allowance more), so the viewers lose pictures, not sound.
+ * Counts the video frames it drops.
  */
 export class MediaForwarder {
   droppedFrames = 0;
@@ -35,7 +37,7 @@ export class MediaForwarder {
   /** Whether this session has sent a frame yet (headers do not count): its first keyframe starts the timeline at 0. */
   #sentFrames = false;
 
-  /** `allowanceBytes`: two seconds of the stream (at least 256 KiB). */
+  /** `allowanceBytes`: four seconds of the stream (see `allowanceFor`). */
   constructor(private readonly allowanceBytes: number) {}
 
   /** A new upstream session is being dialled: it starts on a keyframe, at timestamp 0. */
@@ -76,16 +78,21 @@ export class MediaForwarder {
       );
     }
     const limit = ACK_WINDOW + this.allowanceBytes + link.burstPending;
+    const isAudio = msg.typeId === MSG.Audio;
     if (link.queued > limit) {
-      // The destination cannot keep up: drop to the next keyframe rather than let the queue grow.
+      // The destination cannot keep up: the video drops to the next keyframe rather than let the queue grow; the
+      // audio (a tenth of the stream) goes on while it still fits
+      this.congested = true;
+      if (this.#sentFrames && isAudio && link.queued <= limit + this.allowanceBytes / 4) return this.#timed(msg);
       if (msg.typeId === MSG.Video) this.droppedFrames++;
       this.#waitingKeyframe = true;
-      this.congested = true;
       return undefined;
     }
     // the queue has drained (the rate fell, the link came back): no longer congested, keyframe or not
     if (this.congested && !this.#waitingKeyframe && link.queued < limit / 2) this.congested = false;
     if (this.#waitingKeyframe) {
+      // after a drop the sound goes on while the pictures wait; before a session's first frame, nothing goes
+      if (isAudio && this.#sentFrames) return this.#timed(msg);
       if (mediaKind(msg) !== 'keyframe') {
         if (msg.typeId === MSG.Video) this.droppedFrames++;
         return undefined;
@@ -96,6 +103,11 @@ export class MediaForwarder {
       this.#waitingKeyframe = false;
       if (link.queued < limit / 2) this.congested = false;
     }
+    return this.#timed(msg);
+  }
+
+  /** A frame on the session's timeline (none before its base). */
+  #timed(msg: RtmpMessage): Send | undefined {
     if (msg.timestamp < this.#base) return undefined;
     return this.#at(msg, msg.timestamp - this.#base);
   }

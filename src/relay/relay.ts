@@ -1,6 +1,6 @@
 import { type Cause, describeCause, isFinal, isRefusal } from '../advice/cause.js';
 import { DialError, dial } from '../net/dial.js';
-import { CHUNK_SIZE } from '../rtmp/message.js';
+import { ACK_WINDOW, CHUNK_SIZE } from '../rtmp/message.js';
 import { PublisherSession } from '../rtmp/publisher.js';
 import { afterLoss, type RetryCounters } from '../state/backoff.js';
 import { BatchWriter } from './batch-writer.js';
@@ -18,6 +18,18 @@ const SESSION_DEADLINE_MS = 10_000;
 const STALL_MS = 10_000;
 /** Servers that never acknowledge: live once the publish has stayed open this long while media flows. */
 const OPEN_CONFIRM_MS = 2000;
+
+/** What a destination's queue absorbs of a sagging link before any drop: this much of the stream. */
+export const ABSORB_MS = 4000;
+
+/**
+ * The forwarder's allowance in bytes: ABSORB_MS of the planned stream, at least 256 KiB, at most 16 MiB. It stays so
+ * after the bitrate steps down: acknowledgements come in lumps on a slow link, and a queue draining at a tenth of the
+ * link's rate swings by tens of kilobytes around its level; a smaller allowance there dropped frames for nothing.
+ */
+export function allowanceFor(streamKbps: number): number {
+  return Math.min(16 * 1024 * 1024, Math.max(256 * 1024, (streamKbps * ABSORB_MS) / 8));
+}
 
 /** One upstream session: made anew on every dial. */
 interface Connection {
@@ -54,7 +66,7 @@ export class DestinationRelay implements MediaSink {
 
   constructor(opts: RelayOptions) {
     this.#opts = opts;
-    this.#forwarder = new MediaForwarder(Math.max(256 * 1024, (opts.bitrateKbps * 1000 * 2) / 8));
+    this.#forwarder = new MediaForwarder(allowanceFor(opts.bitrateKbps));
     this.#writer = new BatchWriter(CHUNK_SIZE, () => this.#conn?.session.streamId ?? 0);
     this.#probe = new ReachProbe(opts.target.host, opts.target.port);
   }
@@ -80,6 +92,18 @@ export class DestinationRelay implements MediaSink {
   /** Bytes the server acknowledged (or, where it never acknowledges, took) over every session so far. */
   get deliveredTotal(): number {
     return this.#deliveredBefore + (this.#latest?.delivered ?? 0);
+  }
+  /**
+   * What waits in the current session for its server beyond one acknowledgement window (its first burst not
+   * counted); where the server never acknowledges, what Node has not handed to the kernel yet. 0 without a session.
+   */
+  get queuedBytes(): number {
+    const conn = this.#conn;
+    const session = conn?.session;
+    if (!conn || session?.phase !== 'streaming') return 0;
+    if (!session.everAcked) return session.writableLength;
+    const burst = Math.max(0, conn.burstEnd - session.acked);
+    return Math.max(0, session.sent - session.acked - ACK_WINDOW - burst);
   }
   get droppedFrames(): number {
     return this.#forwarder.droppedFrames;

@@ -11,7 +11,7 @@ import { encoderSwappable, slateCoversLoss } from '../source/setup.js';
 import { RequestRefused } from '../errors.js';
 import { startSource } from '../source/stream-source.js';
 import type { RetryPolicy } from '../state/backoff.js';
-import { BitrateGovernor } from '../adapt/bitrate.js';
+import { type BitrateChange, BitrateGovernor } from '../adapt/bitrate.js';
 import { DestinationBoard } from '../board/board.js';
 import { EncoderPace } from '../adapt/encoder-pace.js';
 import type { Emit, RunEvent, SourceStatus } from './events.js';
@@ -19,6 +19,9 @@ import { exitCodeFor } from './exit-code.js';
 import { type Rehearsal, reportLocal } from './local-report.js';
 import { LocalServer } from './local-server.js';
 import type { Recorder } from './recorder.js';
+
+/** How often the bitrate governor reads the destinations' links. */
+const GOVERNOR_TICK_MS = 500;
 
 export interface SessionOptions {
   plan: Plan;
@@ -122,15 +125,25 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         const at = Date.now();
         const steps = (n: number): void => supervisor.dispatch({ type: 'speed', steps: n, at });
         for (const e of pace.sample(at, p.outTimeMs, steps)) emit(e);
-        // a swap that failed left the encoder at its rate: the governor goes on from what is encoded
-        governor?.follow(supervisor.state.kbps);
-        const change = governor?.sample(at, board.delivery(stats.destinations ?? {}));
-        if (change) {
-          supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
-          emit({ type: 'bitrate', ...change });
-        }
       },
     });
+    const stepTo = (change: BitrateChange, at: number): void => {
+      supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
+      emit({ type: 'bitrate', ...change });
+    };
+    // twice a second the governor reads every destination's link: a dip is absorbed by the queues while it steps
+    const follow =
+      governor &&
+      setInterval(() => {
+        const at = Date.now();
+        // a swap that failed left the encoder at its rate: the governor goes on from what is encoded
+        governor.follow(supervisor.state.kbps);
+        const encoded = supervisor.state.current?.kbps ?? supervisor.state.kbps;
+        const change = governor.sample(at, board.delivery(at), encoded);
+        const notice = governor.takeNotice();
+        if (notice) emit({ type: 'warning', message: notice });
+        if (change) stepTo(change, at);
+      }, GOVERNOR_TICK_MS);
     fault = (reason) => supervisor.dispatch({ type: 'fault', reason, at: Date.now() });
     const ceiling = (kbps: number | undefined): ReturnType<LiveSession['bitrate']> => {
       if (!swappable) throw new RequestRefused(409, `the bitrate cannot change while streaming ${cannotSwap(plan)}`);
@@ -144,10 +157,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
         : target === previousKbps
           ? undefined
           : { kbps: target, previousKbps, reason: 'an operator set it (rtmpush bitrate)' };
-      if (change) {
-        supervisor.dispatch({ type: 'bitrate', kbps: change.kbps, at });
-        emit({ type: 'bitrate', ...change });
-      }
+      if (change) stepTo(change, at);
       return { kbps: supervisor.state.kbps, previousKbps, ceilingKbps: cap ?? null };
     };
     opts.onLive?.({
@@ -158,7 +168,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
       counts: () => supervisor.counts,
       bitrate: ceiling,
     });
-    const outcome = await done;
+    const outcome = await done.finally(() => clearInterval(follow));
     const { published } = outcome;
     // What the encoder wrote last is read and sent; then each relay unpublishes cleanly.
     await board.feed.drain();

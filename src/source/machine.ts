@@ -69,11 +69,21 @@ function on(m: Step, e: SourceEvent): void {
       return m.stop();
     case 'bitrate':
       s.kbps = e.kbps;
-      return m.swapIfNeeded(e.at);
+      return reaim(m, e.at);
     case 'speed':
       s.steps = e.steps;
-      return m.swapIfNeeded(e.at);
+      return reaim(m, e.at);
   }
+}
+
+/**
+ * The rate or speed wanted changed: a swap under way to another one is given up for one to this (a link that fell
+ * further meanwhile is not made to wait for it); else the source's run is swapped if it is not at it.
+ */
+function reaim(m: Step, at: number): void {
+  const staged = m.s.staged;
+  if (staged?.swap && (staged.kbps !== m.s.kbps || staged.steps !== m.s.steps)) m.abandon(staged);
+  m.swapIfNeeded(at);
 }
 
 function publish(m: Step, publisher: number, at: number): void {

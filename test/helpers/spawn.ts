@@ -7,14 +7,16 @@ export function startCli(
   args: string[],
   env: Record<string, string> = {},
   /** `detached`: in a session of its own, with no controlling terminal (as a service runs). */
-  options: { detached?: boolean } = {},
+  options: { detached?: boolean; prefix?: string[] } = {},
 ): {
   proc: ResultPromise;
   events: Record<string, any>[];
   waitFor: (pred: (e: Record<string, any>) => boolean, ms?: number) => Promise<Record<string, any>>;
 } {
   const own = ownRuntimeDir(env);
-  const proc = execa('node', [BIN, ...args], {
+  // `prefix`: how it is run (`ip netns exec NAME`), or as it is
+  const [file, ...before] = [...(options.prefix ?? []), 'node'];
+  const proc = execa(file!, [...before, BIN, ...args], {
     cwd: ROOT,
     env: { ...ISOLATED, ...own.env },
     reject: false,

@@ -138,3 +138,128 @@ describe('the bitrate on a link between two steps', () => {
     assert.equal(g.cap(9000, 80_000), undefined, 'never above the plan');
   });
 });
+
+describe('the quick step: a shortfall seen in the queues, absorbed while the bitrate steps', () => {
+  /** A destination whose server took `nowKbps` over the last 1.5 s while `queuedMs` of a `totalKbps` stream waits. */
+  const short = (nowKbps: number, queuedMs: number, totalKbps: number): DeliverySample => ({
+    ...live(totalKbps),
+    nowKbps,
+    queuedBytes: (queuedMs * totalKbps) / 8,
+  });
+  /** Samples every 500 ms from `from` ms for `ms`, as the session takes them; the changes with their time. */
+  function tick(
+    g: BitrateGovernor,
+    from: number,
+    ms: number,
+    sample: (t: number) => DeliverySample[],
+    encoded?: () => number,
+  ) {
+    const out: { at: number; kbps: number; reason: string }[] = [];
+    for (let t = from; t < from + ms; t += 500) {
+      const c = g.sample(t, sample(t), encoded?.());
+      if (c) out.push({ at: t, kbps: c.kbps, reason: c.reason });
+    }
+    return out;
+  }
+
+  it('a halving: one step within a second of the queues growing, to what they took less headroom and drain', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    // healthy for 10 s, then the link takes 1064 of 2128 kbps: the queue grows 0.5 s of stream each second
+    const changes = tick(g, 0, 14_000, (t) => {
+      if (t < 10_000) return [live(2128), live(2128)];
+      const queuedMs = ((t - 10_000) / 1000) * 500 + 600;
+      return [short(1064, queuedMs, 2128), short(1100, queuedMs, 2128)];
+    });
+    assert.equal(changes.length, 1, JSON.stringify(changes));
+    const [step] = changes;
+    assert.equal(step!.at, 10_500, 'confirmed by the second sample');
+    // on average 1082 × 0.8 − 128 = 738; less what drains the 850 ms queue (226 KB) in 10 s: 181 kbps, at most 15 %
+    const fits = 1082 * 0.8 - 128;
+    const drain = (((850 * 2128) / 8) * 8) / 10_000;
+    assert.ok(drain > fits * 0.15);
+    assert.equal(step!.kbps, Math.round(fits - fits * 0.15));
+    assert.match(step!.reason, /^the link took 1082 kbps of the 2128 sent, and the queue grew \(all 2 destinations\)$/);
+  });
+
+  it('one destination short among healthy ones lowers nobody', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    const changes = tick(g, 0, 30_000, () => [
+      short(500, 3000, 2128),
+      { ...live(2128), nowKbps: 2128, queuedBytes: 0 },
+    ]);
+    assert.deepEqual(changes, []);
+  });
+
+  it('a queue that is a burst (the server still takes the whole stream) is not a shortfall', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    assert.deepEqual(
+      tick(g, 0, 20_000, () => [short(2100, 1000, 2128)]),
+      [],
+    );
+  });
+
+  it('a link that took just under the stream: no quick step that would change almost nothing', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    // 0.85 × 2500 − 128 ≥ 95 % of 2000: the queue drains by itself
+    assert.deepEqual(tick(g, 0, 3000, () => [short(2500, 700, 2128)]).length, 0);
+  });
+
+  it('while the encoder is still taking a step, only a link that fell far below it makes another at once', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    let encoded = 2000;
+    let took = 1800;
+    const shortNow = () => [short(took, 2000, g.kbps + 128)];
+    const first = tick(g, 0, 1000, shortNow, () => encoded);
+    assert.equal(first.length, 1);
+    const wanted = first[0]!.kbps;
+    // the swap takes 4 s; a little less taken meanwhile: that step stands
+    took = 1500;
+    assert.deepEqual(
+      tick(g, 1000, 4000, shortNow, () => encoded),
+      [],
+    );
+    assert.equal(g.kbps, wanted);
+    // far less: another step at once, the swap under way given up for it (the source machine's part)
+    took = 800;
+    const again = tick(g, 5000, 2000, shortNow, () => encoded);
+    assert.deepEqual(
+      again.map((c) => c.kbps),
+      [600],
+    );
+    assert.ok(again[0]!.kbps < wanted * 0.7);
+    encoded = 600;
+    assert.deepEqual(
+      tick(g, 7000, 5000, shortNow, () => encoded),
+      [],
+      'at the floor: nothing lower',
+    );
+  });
+
+  it('a quarter of the stream: to the floor at once, and a warning once that even the floor does not fit', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    const changes = tick(g, 0, 20_000, () => [short(450, 2000, g.kbps + 128)]);
+    assert.deepEqual(
+      changes.map((c) => c.kbps),
+      [600],
+    );
+    const notice = g.takeNotice();
+    assert.match(notice ?? '', /^the link takes about 450 kbps, under even the lowest bitrate \(600 kbps/);
+    assert.equal(g.takeNotice(), undefined, 'said once');
+    tick(g, 20_000, 5000, () => [short(450, 2000, g.kbps + 128)]);
+    assert.equal(g.takeNotice(), undefined, 'not again while it lasts');
+  });
+});
+
+describe('a queue that stands', () => {
+  it('the link takes about the stream, so what waits never drains: a step down all the same', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    // 2 s of the stream waits, and the server takes 2100 of 2128 kbps: not a sagging link, a standing queue
+    const standing: DeliverySample = { ...live(2128), nowKbps: 2100, queuedBytes: (2000 * 2128) / 8 };
+    // not in the encoder's first 3 s at its rate (what waits may be from before)
+    assert.deepEqual([0, 500, 1000, 1500, 2000, 2500].map((t) => g.sample(t, [standing])).filter(Boolean), []);
+    const changes = [3000, 3500].map((t) => g.sample(t, [standing])).filter(Boolean);
+    assert.equal(changes.length, 1);
+    assert.match(changes[0]!.reason, /and the queue does not drain \(the destination\)$/);
+    assert.ok(changes[0]!.kbps < 2100 * 0.8, `${changes[0]!.kbps}`);
+  });
+});

@@ -110,7 +110,7 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
     assert.equal(f.droppedFrames, 1, 'the inter frame before the keyframe');
   });
 
-  it('a group of pictures too big to replay (over two seconds of stream): it waits for the next keyframe', () => {
+  it('a group of pictures too big to replay (over the allowance): it waits for the next keyframe', () => {
     const f = new MediaForwarder(10_000);
     const start = startOf([avc(), key(0, 4000), inter(33, 4000), inter(66, 4000)], 8 * 1024 * 1024);
     f.sessionReset();
@@ -144,16 +144,39 @@ describe('MediaForwarder (pure: what a relay sends upstream, and when)', () => {
     ]);
   });
 
-  it('congestion: past the window plus two seconds of stream it drops to the next keyframe, then recovers', () => {
+  it('congestion: past the window plus the allowance the video drops to the next keyframe, the sound goes on', () => {
     const f = new MediaForwarder(ALLOWANCE);
     f.sessionStarted(startOf([key(0)]));
     const jammed: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 1 };
-    assert.deepEqual(feed(f, [inter(33), audio(40), inter(66)], jammed), []);
+    assert.deepEqual(feed(f, [inter(33), audio(40), inter(66)], jammed), ['audio@40']);
     assert.equal(f.congested, true);
     assert.equal(f.droppedFrames, 2, 'video frames are counted, audio is not');
-    // the queue drains: still nothing until a keyframe, then it goes on from there
-    assert.deepEqual(feed(f, [inter(100), key(2000), inter(2033)]), ['key@2000', 'inter@2033']);
+    // the queue drains: the sound goes on, the pictures wait for a keyframe, then go on from there
+    assert.deepEqual(feed(f, [inter(100), audio(120), key(2000), inter(2033)]), [
+      'audio@120',
+      'key@2000',
+      'inter@2033',
+    ]);
     assert.equal(f.congested, false);
+    assert.equal(f.droppedFrames, 3);
+  });
+
+  it('far past the allowance (a quarter of it more) the sound is dropped too', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.sessionStarted(startOf([key(0)]));
+    const stuck: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE * 1.25 + 1 };
+    assert.deepEqual(feed(f, [inter(33), audio(40)], stuck), []);
+    assert.equal(f.congested, true);
+    assert.deepEqual(feed(f, [audio(60), inter(66), key(2000)]), ['audio@60', 'key@2000']);
+  });
+
+  it('a session that has sent no frame yet sends no sound before its first keyframe, congested or not', () => {
+    const f = new MediaForwarder(ALLOWANCE);
+    f.sessionReset();
+    f.sessionStarted(startOf([avc()]));
+    const jammed: LinkState = { ...healthy, queued: ACK_WINDOW + ALLOWANCE + 1 };
+    assert.deepEqual(feed(f, [audio(10)], jammed), []);
+    assert.deepEqual(feed(f, [audio(20), inter(33), key(66), audio(70)]), ['key@0', 'audio@4']);
   });
 
   it('still congested at a keyframe with the queue over half the limit; clear once it drains, no drop needed', () => {

@@ -161,16 +161,20 @@ describe('the source machine: which encoder feeds the stream, decided in one pla
     assert.deepEqual([state.kbps, state.current?.id, state.counts.swaps], [3000, 1, 0]);
   });
 
-  it('a swap that takes over counts as one; a new rate wanted meanwhile starts another after it', () => {
+  it('a swap that takes over counts as one; a new rate wanted meanwhile gives up the one under way for it', () => {
     const { state, said } = play(URL_SOURCE, [
       { type: 'start', at: 0 },
       { type: 'bitrate', kbps: 2000, at: 100 },
       { type: 'bitrate', kbps: 1500, at: 200 },
-      { type: 'taken', run: 2, at: 1000 },
+      { type: 'taken', run: 2, at: 900 },
+      { type: 'taken', run: 3, at: 1000 },
+      { type: 'bitrate', kbps: 1500, at: 1100 },
     ]);
-    assert.deepEqual(said[2], [], 'one swap at a time');
-    assert.deepEqual(said[3], ['current 2', 'stop 1', 'stage 3 source swap', 'timer staged 10000']);
-    assert.deepEqual([state.counts.swaps, state.staged?.kbps], [1, 1500]);
+    assert.deepEqual(said[2], ['abandon 2', 'stage 3 source swap', 'timer staged 10000'], 'the link fell further');
+    assert.deepEqual(said[3], [], 'the one given up never takes over');
+    assert.deepEqual(said[4], ['current 3', 'stop 1']);
+    assert.deepEqual(said[5], [], 'at that rate already: nothing');
+    assert.deepEqual([state.counts.swaps, state.current?.kbps, state.staged], [1, 1500, undefined]);
   });
 
   it('listen: nothing until a publish; its first keyframe starts the encoder; it leaves: the slate', () => {

@@ -157,3 +157,33 @@ describe('ThroughputMeter', () => {
     assert.equal(m.kbps(), 800);
   });
 });
+
+describe('the rate as it stands now', () => {
+  it('between the latest acknowledgement and the last one at least the window before it', () => {
+    const m = new ThroughputMeter();
+    for (const [at, bytes] of [
+      [0, 0],
+      [500, 62_500],
+      [1000, 125_000],
+      [1500, 150_000],
+      [2000, 175_000],
+    ] as const)
+      m.add(at, bytes);
+    // from 500 to 2000: 112 500 bytes in 1.5 s
+    assert.equal(m.kbpsAt(2000, 1500), 600);
+    assert.equal(m.kbpsAt(2000, 5000), null, 'no sample that old: no figure');
+  });
+
+  it('acknowledgements that stopped coming: up to now, so the link reads low at once', () => {
+    const m = new ThroughputMeter();
+    for (const [at, bytes] of [
+      [0, 0],
+      [1000, 125_000],
+      [2000, 250_000],
+    ] as const)
+      m.add(at, bytes);
+    assert.equal(m.kbpsAt(4000, 1500), 1000, 'two seconds since the last (a lump may come): still its own figure');
+    // 3 s without one: from 500 ms before the window (the sample at 1000) up to now
+    assert.equal(m.kbpsAt(5000, 1500), Math.round((125_000 * 8) / 4000));
+  });
+});

@@ -77,7 +77,8 @@ describe('the bitrate follows the uplink (a tc-shaped link in a network namespac
     const shapedAt = Date.now();
     const first = await waitFor((e) => e.type === 'bitrate' && e.kbps < e.previousKbps, 30_000);
     assert.equal(first.previousKbps, 800);
-    assert.match(first.reason, /for 5 s$/);
+    // the quick step: the queue grew while the server took less than the stream
+    assert.match(first.reason, /^the link took \d+ kbps of the 896 sent, and the queue grew \(the destination\)$/);
     // one step or two: a rate that fits the link (with the audio, and the link's own overhead)
     const down = await waitFor((e) => e.type === 'bitrate' && e.kbps + 96 <= 500 * 0.95, 30_000);
     const tookMs = Date.parse(down.time) - shapedAt;
@@ -85,7 +86,7 @@ describe('the bitrate follows the uplink (a tc-shaped link in a network namespac
     const steps = events
       .filter((e) => e.type === 'bitrate')
       .map((e) => `${Date.parse(e.time) - shapedAt} ms: ${e.previousKbps} → ${e.kbps} (${e.reason})`);
-    assert.ok(tookMs < 15_000, `the bitrate fit ${tookMs} ms after the link fell: ${steps.join('; ')}`);
+    assert.ok(tookMs < 5000, `the bitrate fit ${tookMs} ms after the link fell: ${steps.join('; ')}`);
     // the encoder itself makes the lower rate once the new one took over (a URL is probed again: seconds)
     const changedAt = Date.parse(down.time);
     const made = await waitFor(
