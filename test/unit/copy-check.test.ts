@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CopyCheck } from '../../src/ingest/copy-check.js';
+import { fromLatestKeyframe } from '../../src/ingest/copy-take.js';
 import { findPlatform } from '../../src/platforms/table.js';
 import { type Amf0Object, encodeAmf0 } from '../../src/rtmp/amf0.js';
 import { MSG, type RtmpMessage } from '../../src/rtmp/message.js';
@@ -73,5 +74,23 @@ describe('--copy: the publisher’s stream judged against the platforms before i
     const verdict = stream(new CopyCheck([findPlatform('twitch')!]), { keyint: 2, seconds: 3, frameBytes: 40_000 });
     assert.equal(verdict?.ok, false);
     assert.match(verdict.problems[0]!, /kbps of video is over Twitch's 6000: .*Video Bitrate to at most 6000 Kbps/);
+  });
+
+  it('what goes out of what was held: the headers, then from the keyframe that ended the judging (no burst)', () => {
+    const check = new CopyCheck([]);
+    const verdict = stream(check, { keyint: 8, seconds: 9, frameBytes: 1000 });
+    assert.ok(verdict?.ok, JSON.stringify(verdict));
+    const out = fromLatestKeyframe(verdict.held);
+    assert.deepEqual(
+      out.slice(0, 3).map((m) => m.typeId),
+      [MSG.DataAmf0, MSG.Video, MSG.Video],
+      'metadata, the AVC header, the keyframe',
+    );
+    assert.equal(out[1]!.payload[1], 0, 'the sequence header');
+    assert.deepEqual([out[2]!.payload[0], out[2]!.payload[1], out[2]!.timestamp], [0x17, 1, 8000]);
+    assert.equal(out.length, 3, 'nothing of the first GOP');
+    // a verdict with one keyframe only (held past its cap): all of it
+    const one = [meta({}), msg(MSG.Video, 0, frame(true)), msg(MSG.Video, 33, frame(false))];
+    assert.deepEqual(fromLatestKeyframe(one), one);
   });
 });

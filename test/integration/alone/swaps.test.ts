@@ -39,6 +39,9 @@ interface Seen {
  * kept in a folder of the test's), the run's events, and what its status and metrics said at the end.
  */
 async function lostTwice(extra: string[], label: string, { step = false, gop = 60 } = {}) {
+  /** What the server acknowledged, read from the metrics every 250 ms: [ms since the start, bytes]. */
+  const acked: [number, number][] = [];
+  let sampling: NodeJS.Timeout | undefined;
   const nginx = new NginxRtmp();
   await nginx.start();
   const [port, metricsPort] = [await freePort(), await freePort()];
@@ -61,8 +64,14 @@ async function lostTwice(extra: string[], label: string, { step = false, gop = 6
     env,
   );
   const seen: Seen = { status: {}, metrics: '' };
+  const startedAt = Date.now();
   try {
     await run.waitFor((e) => e.type === 'source' && e.state === 'waiting', 15_000);
+    sampling = setInterval(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`).catch(() => undefined))?.text();
+      const bytes = text?.match(/^rtmpush_destination_acknowledged_bytes_total\{[^}]*\} (\d+)$/m)?.[1];
+      if (bytes) acked.push([Date.now() - startedAt, Number(bytes)]);
+    }, 250);
     let publisher: ResultPromise | undefined;
     for (const [i, seconds] of [10, 10, 8].entries()) {
       publisher = flashBeep(port, gop);
@@ -89,17 +98,30 @@ async function lostTwice(extra: string[], label: string, { step = false, gop = 6
       await sleep(5000);
     }
     // stopped while the source is live: the stream ends with it
+    clearInterval(sampling);
     run.proc.kill('SIGTERM');
     const result = await run.proc;
     publisher?.kill('SIGKILL');
     await nginx.stop();
     const file = path.join(dir, `${label}.flv`);
     copyFileSync(nginx.recording(label), file);
-    return { file, events: run.events, exitCode: result.exitCode, seen };
+    return { file, events: run.events, exitCode: result.exitCode, seen, acked, startedAt };
   } finally {
+    clearInterval(sampling);
     run.proc.kill('SIGKILL');
     await nginx.dispose();
   }
+}
+
+/** The most the server took in any one second of [from, to) (ms since the start), in kbps. */
+function peakSecondKbps(acked: [number, number][], from: number, to: number): number {
+  let peak = 0;
+  for (const [at, bytes] of acked) {
+    if (at < from || at + 1000 > to) continue;
+    const later = acked.find(([t]) => t >= at + 1000);
+    if (later) peak = Math.max(peak, ((later[1] - bytes) * 8) / (later[0] - at));
+  }
+  return Math.round(peak);
 }
 
 const sourceStates = (events: Record<string, any>[], state: string) =>
@@ -163,10 +185,8 @@ describe('swaps change nothing but the picture: an encoder lost twice and back (
     assert.ok(worst <= FRAME_MS + 1, `every flash within a frame of its beep: ${sync.offsets.join(' ')}`);
   });
 
-  it('--copy: the publisher’s stream and the slate’s, spliced with no end of sequence and no step', async () => {
-    // 1 s keyframes: the first GOP, held while it is judged, goes out at once when the publisher is back; a 2 s one
-    // is at the line where the destination's queue reads it as congestion and drops to the next keyframe
-    const { file, events, exitCode } = await lostTwice(['--copy'], 'swapCopy1', { gop: 30 });
+  it('--copy: the publisher’s stream and the slate’s, spliced with no end of sequence, no step, no burst', async () => {
+    const { file, events, exitCode, acked, startedAt } = await lostTwice(['--copy'], 'swapCopy1');
     assert.equal(exitCode, 0);
     // what goes out is said: copied, not encoded; and, at each publish, what the check accepted
     const start = events.find((e) => e.type === 'start')!;
@@ -176,18 +196,51 @@ describe('swaps change nothing but the picture: an encoder lost twice and back (
     assert.equal(copies.length, 3, 'one per publish');
     assert.deepEqual(
       [copies[0]!.width, copies[0]!.height, copies[0]!.fps, copies[0]!.keyintS, copies[0]!.audioSampleRate],
-      [640, 360, 30, 1, 48000],
+      [640, 360, 30, 2, 48000],
     );
-    // the frame rate is the stream's own, even as its first GOP goes out at once (it read 90-281 at each takeover)
+    // the frame rate is the stream's own (it read 90-281 at each takeover)
     const fps = events.filter((e) => e.type === 'stats' && e.fps > 0).map((e) => e.fps as number);
     assert.ok(Math.max(...fps) <= 31 && Math.min(...fps) >= 29, `stats.fps ${Math.min(...fps)}..${Math.max(...fps)}`);
     assert.deepEqual(
       events.filter((e) => e.type === 'state').map((e) => e.state),
       ['connecting', 'live', 'stopped'],
     );
+    assert.ok(!events.some((e) => e.type === 'warning' && /congested/.test(e.message)), 'never congested');
     // the publisher's parameter sets and the slate's, each sent once: a new set at each swap, none repeated
     const r = swapReport(file);
     assert.equal(r.avcHeaders.length, 2);
-    assertSeamless(file, 4, 1000);
+    assertSeamless(file, 4);
+    // back after the slate, the copy goes on live from a keyframe: the held first GOP is not written at once, so no
+    // second after it carries more than the stream's own busiest second (its first GOP in one burst read 3×)
+    const lives = events
+      .filter((e) => e.type === 'source' && e.state === 'live')
+      .map((e) => Date.parse(e.time) - startedAt);
+    const slates = events
+      .filter((e) => e.type === 'source' && e.state === 'slate')
+      .map((e) => Date.parse(e.time) - startedAt);
+    const steady = peakSecondKbps(acked, lives[0]! + 2000, slates[0]!);
+    assert.ok(steady > 500, `the stream's busiest second: ${steady} kbps`);
+    for (const back of lives.slice(1)) {
+      const after = peakSecondKbps(acked, back - 500, back + 4000);
+      assert.ok(after <= steady * 1.1, `${after} kbps in a second after the slate, the stream at most ${steady}`);
+    }
+  });
+
+  it('--copy with OBS’s default 8.33 s keyframe interval, lost 5 s and back: no hole, never congested', async () => {
+    const { file, events, exitCode } = await lostTwice(['--copy'], 'swapCopyLong1', { gop: 250 });
+    assert.equal(exitCode, 0);
+    const keyintS = events.find((e) => e.type === 'copy')?.keyintS;
+    assert.ok(Math.abs(keyintS - 250 / 30) < 0.05, `keyframes every ${keyintS} s`);
+    assert.ok(!events.some((e) => e.type === 'warning' && /congested/.test(e.message)), 'never congested');
+    assert.deepEqual(
+      events.filter((e) => e.type === 'state').map((e) => e.state),
+      ['connecting', 'live', 'stopped'],
+    );
+    const r = swapReport(file);
+    assert.equal(r.endOfSequenceBeforeEnd, 0);
+    // the slate goes on until the copy's second keyframe: pictures every frame, and the sound with them
+    const worst = Math.max(...r.videoSteps);
+    assert.ok(worst <= FRAME_MS + 1, `the largest step in video timestamps: ${worst} ms`);
+    assert.ok(Math.max(...r.audioSteps) <= 2 * AUDIO_FRAME_MS, `audio steps up to ${Math.max(...r.audioSteps)} ms`);
   });
 });
