@@ -70,7 +70,17 @@ export class ThroughputMeter {
     let i = all.length - 2;
     while (i >= 0 && all[i]!.at > until - windowMs) i--;
     if (i < 0) return null;
+    // the count at the window's start, read between the samples around it: a window stretched back to the sample
+    // before it would mix in seconds from before a link fell
+    const from = until - windowMs;
     const anchor = all[i]!;
-    return Math.round(((last.bytes - anchor.bytes) * 8) / (until - anchor.at));
+    const next = all[i + 1]!;
+    const span = next.at - anchor.at;
+    const bytes =
+      span > 0 && next !== last
+        ? anchor.bytes + ((next.bytes - anchor.bytes) * (from - anchor.at)) / span
+        : anchor.bytes;
+    const at = span > 0 && next !== last ? from : anchor.at;
+    return Math.round(((last.bytes - bytes) * 8) / (until - at));
   }
 }

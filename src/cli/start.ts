@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { locateFfmpeg, locateFfprobe } from '../ffmpeg/locate.js';
 import { jsonReporter } from '../report/ndjson.js';
@@ -213,7 +214,10 @@ async function stream(
       );
     }
     // a variant of the plan (the one the config reader keeps is never changed)
-    plan = { ...plan, source: { ...plan.source, hasAudio: probe.hasAudio } };
+    // a regular file can be opened again at a position: a bitrate step's encoder goes on from where it was
+    const seekable = isRegularFile(plan.source.path);
+    const { hasAudio, durationS } = probe;
+    plan = { ...plan, source: { ...plan.source, hasAudio, seekable, ...(durationS ? { durationS } : {}) } };
   }
   // a slate ffmpeg cannot read would only show when the source is lost: found now
   if (plan.slate?.path && slateCovers(plan.source)) {
@@ -284,5 +288,14 @@ async function stream(
     for (const sig of stopSignals) process.off(sig, onSignal);
     process.off('SIGUSR1', onUsr1);
     reporter.close();
+  }
+}
+
+/** A regular file (not a FIFO, a device or a socket, which can be read only once). */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }

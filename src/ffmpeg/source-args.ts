@@ -71,7 +71,9 @@ export function sourceInputArgs(source: Source, c: Capture): InputArgs {
         `sine=frequency=440:sample_rate=${c.sampleRate}`,
       ]);
     case 'file': {
-      const input = ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
+      // a swap's new encoder goes on from where the one before it was (a looped file from there, then from its start)
+      const at = source.startMs ? ['-ss', (source.startMs / 1000).toFixed(3)] : [];
+      const input = ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), ...at, '-i', source.path];
       // The silent track is endless: -shortest ends the stream with the file.
       return source.hasAudio
         ? oneInput(input)

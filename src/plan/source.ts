@@ -5,7 +5,18 @@ export type HostOs = 'linux' | 'darwin' | 'win32';
 
 export type Source =
   | { kind: 'testsrc' }
-  | { kind: 'file'; readonly path: string; readonly loop: boolean; readonly hasAudio: boolean }
+  | {
+      kind: 'file';
+      readonly path: string;
+      readonly loop: boolean;
+      readonly hasAudio: boolean;
+      /** Its length, as ffprobe read it (a looped file's position is taken modulo it). */
+      readonly durationS?: number;
+      /** A regular file (not a FIFO or a device): it can be opened again, at a position. */
+      readonly seekable?: boolean;
+      /** Where this encoder starts reading it (a swap's new encoder goes on from where the old one was). */
+      readonly startMs?: number;
+    }
   | { kind: 'stdin' }
   /**
    * `private`: the URL holds a credential (a password, an RTMP stream name, a token), so ffmpeg reads it from a

@@ -25,22 +25,25 @@ export async function probeReceived(ffprobe: string, input: string): Promise<Rec
   return summarizeProbe(JSON.parse(stdout) as ProbeJson);
 }
 
-/** Whether a file source is readable by ffmpeg, and whether it has audio. */
+/** Whether a file source is readable by ffmpeg, whether it has audio, and how long it is (when it says). */
 export async function probeSourceFile(
   ffprobe: string,
   file: string,
-): Promise<{ ok: boolean; hasVideo: boolean; hasAudio: boolean; error?: string }> {
-  const r = await execa(ffprobe, ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'json', file], {
-    reject: false,
-    timeout: 30_000,
-    ...keyless(),
-  });
+): Promise<{ ok: boolean; hasVideo: boolean; hasAudio: boolean; durationS?: number; error?: string }> {
+  const r = await execa(
+    ffprobe,
+    ['-v', 'error', '-show_entries', 'stream=codec_type:format=duration', '-of', 'json', file],
+    { reject: false, timeout: 30_000, ...keyless() },
+  );
   if (r.exitCode !== 0) return { ok: false, hasVideo: false, hasAudio: false, error: String(r.stderr).split('\n')[0] };
-  const streams = (JSON.parse(String(r.stdout)) as ProbeJson).streams ?? [];
+  const json = JSON.parse(String(r.stdout)) as ProbeJson & { format?: { duration?: string } };
+  const streams = json.streams ?? [];
+  const durationS = Number(json.format?.duration);
   return {
     ok: true,
     hasVideo: streams.some((s) => s.codec_type === 'video'),
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
+    ...(durationS > 0 ? { durationS } : {}),
   };
 }
 

@@ -231,6 +231,7 @@ function unstarted(board: DestinationBoard, emit: Emit): SessionSummary['destina
 /** Why this stream's encoder cannot be swapped for one at another bitrate, as the user reads it. */
 function cannotSwap(plan: Plan): string {
   if (plan.copy) return 'with --copy (the encoder’s stream goes out as it is: set its bitrate in the encoder)';
+  if (plan.source.kind === 'file') return 'from a file that is not a regular file (a FIFO or a device is read once)';
   if (!slateCoversLoss(plan))
     return `from ${plan.source.kind === 'listen' ? 'an ingest' : `a ${plan.source.kind} source`} without a slate`;
   return `from a ${plan.source.kind} source (it cannot be opened twice to swap its encoder)`;

@@ -9,6 +9,9 @@ import type { RunRef } from './machine.js';
 import { slatePlanFor, withVideoKbps, withX264Steps } from './plan-variants.js';
 import type { RunContext } from './supervisor.js';
 
+/** How long a new encoder of a file takes to give its first frame: starting, seeking, x264 looking ahead (~1.3 s). */
+const SWAP_LEAD_MS = 300;
+
 export interface RunFactoryOptions {
   plan: Plan;
   /** The slate's picture at a size: `--slate FILE`, or rtmpush's card drawn at it. */
@@ -31,6 +34,8 @@ export class RunFactory {
   #copied: CopiedStream | undefined;
   /** `listen`: the publishers whose media the source's encoders read. */
   publishers: Publishers | undefined;
+  /** A file: where the stream's encoder is in it (where it started, how far it has encoded, when it said so). */
+  #position = { startMs: 0, outTimeMs: 0, at: 0 };
 
   constructor(private readonly opts: RunFactoryOptions) {}
 
@@ -41,8 +46,13 @@ export class RunFactory {
 
   make(ref: RunRef, context: RunContext): SourceRun {
     const { opts } = this;
+    const plan = ref.kind === 'source' && opts.plan.copy ? opts.plan : this.#planFor(ref, context.durationMs);
+    const startMs = plan.source.kind === 'file' ? (plan.source.startMs ?? 0) : 0;
     const onProgress = (p: Progress): void => {
-      if (context.isCurrent()) opts.onProgress(p);
+      if (!context.isCurrent()) return;
+      if (ref.kind === 'source' && p.outTimeMs !== null)
+        this.#position = { startMs, outTimeMs: p.outTimeMs, at: performance.now() };
+      opts.onProgress(p);
     };
     if (ref.kind === 'source' && opts.plan.copy) {
       const run = this.publishers?.copyRun(ref.publisher ?? 0);
@@ -50,7 +60,6 @@ export class RunFactory {
       run.onProgress = onProgress;
       return run;
     }
-    const plan = this.#planFor(ref, context.durationMs);
     const run = new EncoderRun(plan, teeLegs(plan), {
       ffmpeg: opts.ffmpeg,
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
@@ -64,7 +73,8 @@ export class RunFactory {
     const { plan } = this.opts;
     let base: Plan;
     if (ref.kind === 'source') {
-      const source = plan.source.kind === 'listen' ? { ...plan.source, audio: ref.audio ?? true } : plan.source;
+      let source = plan.source.kind === 'listen' ? { ...plan.source, audio: ref.audio ?? true } : plan.source;
+      if (source.kind === 'file' && ref.swap) source = { ...source, startMs: this.#fileAt(source) };
       base = { ...plan, source };
     } else base = this.#slatePlan();
     // --duration is the supervisor's to keep (ffmpeg's own -t only where no slate covers)
@@ -79,6 +89,17 @@ export class RunFactory {
       ...e,
       video: { ...e.video, lowDelay: true, ...(card ? { fit: 'pad' as const } : {}) },
     }));
+  }
+
+  /**
+   * Where in the file a swap's new encoder starts: where the stream's encoder is now, plus the time a new encoder
+   * takes to give its first frame (the old one goes on meanwhile); a looped file's within its length.
+   */
+  #fileAt(source: { loop: boolean; durationS?: number }): number {
+    const p = this.#position;
+    const now = p.startMs + p.outTimeMs + (p.at ? performance.now() - p.at : 0) + SWAP_LEAD_MS;
+    const lengthMs = (source.durationS ?? 0) * 1000;
+    return Math.round(source.loop && lengthMs > 0 ? now % lengthMs : now);
   }
 
   #slatePlan(): Plan {

@@ -9,11 +9,15 @@ export function slateCoversLoss(plan: Plan): boolean {
 
 /**
  * Sources whose encoder can be swapped for one at another bitrate or speed while the first still runs: an ingest
- * (fed to both), a URL (opened twice), a screen. Not a camera (one process at a time), a file (it would start
- * again), the test pattern or stdin.
+ * (fed to both), a URL (opened twice), a screen, the test pattern (a new one), a regular file (opened again where
+ * the first one is). Not a camera (one process at a time), a FIFO or stdin (read once), nor under --copy.
  */
 export function encoderSwappable(plan: Plan): boolean {
-  return slateCoversLoss(plan) && !plan.copy && ['listen', 'url', 'screen'].includes(plan.source.kind);
+  if (plan.copy) return false;
+  const { source } = plan;
+  if (source.kind === 'testsrc') return true;
+  if (source.kind === 'file') return source.seekable === true;
+  return slateCoversLoss(plan) && ['listen', 'url', 'screen'].includes(source.kind);
 }
 
 /** What the source machine needs to know of a plan. */

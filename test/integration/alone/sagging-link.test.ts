@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa, type ResultPromise } from 'execa';
 import { videoTags } from '../../helpers/flv.js';
@@ -192,4 +195,98 @@ describe('a link cut to a quarter: the floor at once, video still arriving, said
     );
     assert.ok(during.length >= 30, `${during.length} frames in the 10 s from 5 s after the cut`);
   });
+});
+
+/**
+ * A file whose picture brightens steadily (about 7 levels of mean luma a second, read back in grey) with a tone,
+ * 640x360, for `seconds`: read back at the server, a rewind shows as a darker frame.
+ */
+async function rampFile(file: string, seconds: number): Promise<void> {
+  await execa('ffmpeg', [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+    ...['-i', `color=black:s=640x360:r=30:d=${seconds},geq=lum='40+6*T':cb=128:cr=128`],
+    ...['-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=48000:duration=${seconds}`],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-c:a', 'aac', '-shortest', file],
+  ]);
+}
+
+/** Each frame's mean luma in a recording, in order (decoded small, grey). */
+async function lumas(file: string): Promise<number[]> {
+  const r = await execa('ffmpeg', ['-v', 'error', '-i', file, '-vf', 'scale=16:9,format=gray', '-f', 'rawvideo', '-'], {
+    encoding: 'buffer',
+  });
+  const out: number[] = [];
+  const frames = Buffer.from(r.stdout as Uint8Array);
+  for (let i = 0; i + 144 <= frames.length; i += 144) {
+    let sum = 0;
+    for (let j = i; j < i + 144; j++) sum += frames[j]!;
+    out.push(sum / 144);
+  }
+  return out;
+}
+
+describe('every source the encoder can open again follows the uplink (the link to one destination halved)', {
+  skip,
+}, () => {
+  for (const kind of ['testsrc', 'file'] as const) {
+    const what = kind === 'file' ? '; the file goes on, never from its start' : '';
+    it(`${kind}: a fitting bitrate within 3 s, never reconnecting${what}`, async () => {
+      const ns = new NetNs();
+      await ns.create();
+      const server = new NginxRtmp(ns);
+      const port = kind === 'file' ? 19397 : 19398;
+      let run: ReturnType<typeof startCli> | undefined;
+      try {
+        await server.start(port);
+        await ns.shapePorts([port], '30mbit');
+        const dir = mkdtempSync(path.join(tmpdir(), 'rtmpush-ramp-'));
+        const source = kind === 'file' ? path.join(dir, 'ramp.mp4') : 'testsrc';
+        if (kind === 'file') await rampFile(source, 30);
+        run = startCli(
+          [
+            ...['start', '--source', source, '--to', `d=${server.url('live', `follow${kind}1`)}`],
+            ...['--preset', '360p30', '--uplink', 'off', '--json', '--duration', '24s'],
+          ],
+          {},
+          { prefix: ['ip', 'netns', 'exec', ns.name] },
+        );
+        await run.waitFor((e) => e.type === 'state' && e.state === 'live', 20_000);
+        await sleep(6000);
+        const cutAt = Date.now();
+        await ns.reshape(`${STREAM_KBPS / 2}kbit`);
+        const fit = await run.waitFor(
+          (e) => e.type === 'bitrate' && e.kbps + AUDIO_KBPS <= (STREAM_KBPS / 2) * 0.95,
+          15_000,
+        );
+        const tookMs = Date.parse(fit.time) - cutAt;
+        assert.ok(tookMs <= 3000, `a fitting bitrate ${tookMs} ms after the cut: ${steps(run.events, cutAt)}`);
+        await sleep(5000);
+        await ns.reshape('30mbit');
+        const result = await run.proc;
+        assert.equal(result.exitCode, 0);
+        const states = run.events.filter((e) => e.type === 'state').map((e) => e.state);
+        assert.deepEqual(states, ['connecting', 'live', 'stopped']);
+        // the new encoder took over: the server got the lower rate's parameter sets
+        assert.ok(run.events.some((e) => e.type === 'stats' && e.bitrateKbps && e.bitrateKbps < fit.kbps + 200));
+        const recording = server.recording(`follow${kind}1`);
+        assert.ok(largestStep(recording) < 1000, `largest step ${largestStep(recording)} ms`);
+        if (kind === 'file') {
+          const l = await lumas(recording);
+          assert.ok(l.length > 20 * 30, `${l.length} frames`);
+          // 7 levels a second: never back by half a second's worth, never ahead by a second's
+          const back = l.map((v, i) => (i ? v - l[i - 1]! : 0));
+          const worst = back.indexOf(Math.min(...back));
+          const around = l.slice(Math.max(0, worst - 5), worst + 5).map((v) => v.toFixed(1));
+          assert.ok(Math.min(...back) > -3.5, `darker by ${-Math.min(...back)} at frame ${worst}: ${around.join(' ')}`);
+          assert.ok(Math.max(...back) < 7, `brighter by ${Math.max(...back)}: a second skipped`);
+          assert.ok(l.at(-1)! > l[0]! + 7 * 18, `from ${l[0]} to ${l.at(-1)}: it went on`);
+        }
+      } finally {
+        run?.proc.kill('SIGKILL');
+        await run?.proc;
+        await server.dispose();
+        await ns.dispose();
+      }
+    });
+  }
 });
