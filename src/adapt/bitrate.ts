@@ -9,6 +9,10 @@ export interface DeliverySample {
   nowKbps?: number;
   /** What waits unacknowledged beyond one acknowledgement window (a first burst not counted). */
   queuedBytes?: number;
+  /** What its own encode sends as planned (video + audio): a second encode's destinations are judged by theirs. */
+  streamKbps?: number;
+  /** False for a destination on this machine (the embedded server): it tells nothing of the uplink. */
+  uplink?: false;
 }
 
 export interface BitrateChange {
@@ -43,8 +47,10 @@ export const SHORT_QUEUE_MS = 350;
 export const SHORT_SHARE = 0.9;
 /** ...or a queue this long stands (the link takes about the stream, so what waits never drains). */
 export const STANDING_QUEUE_MS = 1500;
-/** ...for this long since the encoder took its rate (what waited from before drains meanwhile). */
+/** ...for this long since the encoder took its rate (what waited from before drains meanwhile)... */
 export const STANDING_AFTER_MS = 3000;
+/** ...while the server takes under this share of the stream (one that drains it faster is left to). */
+export const STANDING_SHARE = 1.1;
 /** A shortfall is real once every live destination has been short this long (two samples). */
 export const SHORT_CONFIRM_MS = 400;
 /**
@@ -145,7 +151,7 @@ export class BitrateGovernor {
       this.#encoded = encodedKbps;
       this.#encodedAt = now;
     }
-    const live = destinations.filter((d) => d.state === 'live');
+    const live = destinations.filter((d) => d.state === 'live' && d.uplink !== false);
     const short = now >= this.#changedAt + QUICK_AGAIN_MS ? this.#short(now, live, swapping) : undefined;
     if (short) return short;
     if (swapping) this.#settledAt = Math.max(this.#settledAt, now + AFTER_SWAP_MS);
@@ -181,20 +187,26 @@ export class BitrateGovernor {
    * The quick step: every live destination short of link (its queue holding over 350 ms of the stream while its server
    * took under 90 % of it over the last second), twice in a row: one step, at once, to what they took on average (less
    * 20 %, the audio and room to drain the longest queue in 10 s, at most 15 %), when that is under the rate now (under
-   * 70 % of it while the encoder is still taking the last step: that swap is given up for this one). Destinations
-   * behind one uplink share it unevenly from one second to the next: the slowest of them would aim low; one much slower
-   * than the others on a path of its own drops alone, as it would anyway.
+   * 70 % of it while the encoder is still taking the last step: that swap is given up for this one). "What they took"
+   * is the median of the share of its own stream each took. Destinations behind one uplink share it unevenly from one
+   * second to the next: the slowest of them would aim low; one much slower than the others on a path of its own drops
+   * alone, as it would anyway. The embedded server (`local`) is not read: it is not behind the uplink.
    */
   #short(now: number, live: DeliverySample[], swapping: boolean): BitrateChange | undefined {
     const total = this.#kbps + this.audioKbps;
-    const waiting = (d: DeliverySample): number => ((d.queuedBytes ?? 0) * 8) / total;
+    // each destination by its own encode's stream as it is now (every encode is scaled alike)
+    const ratio = this.#kbps / this.planKbps;
+    const own = (d: DeliverySample): number =>
+      d.streamKbps ? Math.max(1, (d.streamKbps - this.audioKbps) * ratio + this.audioKbps) : total;
+    const waiting = (d: DeliverySample): number => ((d.queuedBytes ?? 0) * 8) / own(d);
     // what waits since before the encoder's last change was made at another rate: it stands only after a while
     const settled = !swapping && now - this.#encodedAt >= STANDING_AFTER_MS;
     const isShort = (d: DeliverySample): boolean =>
       d.queuedBytes !== undefined &&
       d.nowKbps !== undefined &&
       waiting(d) >= SHORT_QUEUE_MS &&
-      (d.nowKbps < total * SHORT_SHARE || (settled && waiting(d) >= STANDING_QUEUE_MS));
+      (d.nowKbps < own(d) * SHORT_SHARE ||
+        (settled && waiting(d) >= STANDING_QUEUE_MS && d.nowKbps < own(d) * STANDING_SHARE));
     if (live.length === 0 || !live.every(isShort)) {
       this.#shortSince = undefined;
       return undefined;
@@ -202,11 +214,13 @@ export class BitrateGovernor {
     this.#calmSince = now;
     this.#shortSince ??= now;
     if (now - this.#shortSince < SHORT_CONFIRM_MS) return undefined;
-    // what they took on average: destinations behind one uplink share it unevenly from second to second
-    const took = Math.round(live.reduce((sum, d) => sum + d.nowKbps!, 0) / live.length);
-    const queued = Math.max(...live.map((d) => d.queuedBytes!));
+    // the share of its stream each took, their median: destinations behind one uplink share it unevenly from second
+    // to second, and a stalled one (0) does not halve the others
+    const share = median(live.map((d) => d.nowKbps! / own(d)));
+    const took = Math.round(share * total);
+    const queuedMs = Math.max(...live.map(waiting));
     const fits = took * QUICK_HEADROOM - this.audioKbps;
-    const aim = Math.round(Math.max(this.floorKbps, fits - Math.min(fits * 0.15, (queued * 8) / DRAIN_MS)));
+    const aim = Math.round(Math.max(this.floorKbps, fits - Math.min(fits * 0.15, (queuedMs * total) / DRAIN_MS)));
     if (this.#kbps <= this.floorKbps && took < this.floorKbps + this.audioKbps && !this.#floorShort) {
       this.#floorShort = true;
       this.#notice =
@@ -214,10 +228,10 @@ export class BitrateGovernor {
         `${this.audioKbps} of audio): pictures are dropped until it recovers`;
     }
     // while the encoder is still taking the last step, only a link that fell far below it is worth another
-    if (aim >= this.#kbps * (swapping ? 0.7 : 0.95)) return undefined;
+    if (aim >= this.#kbps * (swapping ? 0.7 : 1)) return undefined;
     this.#backOffUp(now);
     const whose = live.length === 1 ? 'the destination' : `all ${live.length} destinations`;
-    const grew = live.every((d) => d.nowKbps! < total * SHORT_SHARE) ? 'the queue grew' : 'the queue does not drain';
+    const grew = live.every((d) => d.nowKbps! < own(d) * SHORT_SHARE) ? 'the queue grew' : 'the queue does not drain';
     const why = `the link took ${took} kbps of the ${total} sent, and ${grew} (${whose})`;
     return this.#change(now, aim, why);
   }
@@ -239,4 +253,11 @@ export class BitrateGovernor {
     this.#settledAt = now + SETTLE_MS;
     return { kbps, previousKbps, reason };
   }
+}
+
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -76,6 +76,9 @@ export function deliveryOf(entry: BoardEntry, now: number): DeliverySample {
     state: state.name,
     congested: relay.congested,
     deliveredKbps: state.name === 'live' ? entry.deliveredKbps : 0,
+    streamKbps: entry.streamKbps,
+    // the embedded server (`local`) is on this machine: what the uplink does is not read from it
+    ...(entry.dest.kind === 'local' ? { uplink: false } : {}),
   };
   if (state.name !== 'live') return sample;
   sampleDelivery(entry, now);
@@ -83,7 +86,8 @@ export function deliveryOf(entry: BoardEntry, now: number): DeliverySample {
   if (recent) sample.recentKbps = recent;
   const current = entry.meter.kbpsAt(now, NOW_MS);
   if (current !== null) sample.nowKbps = current;
-  sample.queuedBytes = relay.queuedBytes;
+  const queued = relay.queuedBytes;
+  if (queued !== undefined) sample.queuedBytes = queued;
   return sample;
 }
 

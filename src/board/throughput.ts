@@ -81,6 +81,8 @@ export class ThroughputMeter {
         ? anchor.bytes + ((next.bytes - anchor.bytes) * (from - anchor.at)) / span
         : anchor.bytes;
     const at = span > 0 && next !== last ? from : anchor.at;
-    return Math.round(((last.bytes - bytes) * 8) / (until - at));
+    const kbps = ((last.bytes - bytes) * 8) / (until - at);
+    // a clock that stepped back, samples out of order: no figure rather than a wrong one
+    return Number.isFinite(kbps) && kbps >= 0 && until > at ? Math.round(kbps) : null;
   }
 }

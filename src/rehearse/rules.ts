@@ -16,6 +16,8 @@ export interface RehearsalFlags {
   videoKbps?: number;
   allowOverCap?: boolean;
   sampleRate?: number;
+  /** Times the encoder was swapped while rehearsing (a bitrate or speed step): each may end a group early. */
+  swaps?: number;
 }
 
 const s1 = (n: number): string => n.toFixed(1);
@@ -70,11 +72,14 @@ export function platformChecks(r: ReceivedSummary, p: Platform, flags: Rehearsal
       : 'stream longer, or check the source',
   });
   if (ki) {
+    // a swap starts its encoder on a keyframe: the group it ends is shorter, never longer (its jitter is that)
+    const swaps = flags.swaps ?? 0;
+    const jitter = Math.round((ki.max - ki.min) * 1000);
     add({
       rule: 'keyframe regularity',
-      ok: ki.max - ki.min <= frame * 1.01,
-      expected: `jitter at most one frame (${Math.round(frame * 1000)} ms)`,
-      actual: `${Math.round((ki.max - ki.min) * 1000)} ms`,
+      ok: swaps > 0 ? ki.max <= want + frame * 1.01 : ki.max - ki.min <= frame * 1.01,
+      expected: `jitter at most one frame (${Math.round(frame * 1000)} ms)${swaps > 0 ? ', but at a swap' : ''}`,
+      actual: `${jitter} ms${swaps > 0 ? ` (the encoder was swapped ${swaps}× for this machine's pace)` : ''}`,
       fix: 'scene-cut keyframes are on: use a built-in preset',
     });
   }

@@ -19,6 +19,9 @@ const STALL_MS = 10_000;
 /** Servers that never acknowledge: live once the publish has stayed open this long while media flows. */
 const OPEN_CONFIRM_MS = 2000;
 
+/** Acknowledgements further apart than this many windows: the server keeps a window of its own. */
+const COARSE_ACKS = 4;
+
 /** What a destination's queue absorbs of a sagging link before any drop: this much of the stream. */
 export const ABSORB_MS = 4000;
 
@@ -38,6 +41,9 @@ interface Connection {
   /** Where the session's first burst (the frames since the latest keyframe) ends in `sent`. */
   burstEnd: number;
   openTimer?: NodeJS.Timeout;
+  /** The count the latest acknowledgement carried, and how far it was from the one before (the server's step). */
+  lastAcked: number;
+  ackStep: number;
 }
 
 /**
@@ -95,13 +101,16 @@ export class DestinationRelay implements MediaSink {
   }
   /**
    * What waits in the current session for its server beyond one acknowledgement window (its first burst not
-   * counted); where the server never acknowledges, what Node has not handed to the kernel yet. 0 without a session.
+   * counted); where the server never acknowledges, what Node has not handed to the kernel yet. 0 without a session;
+   * undefined where the server acknowledges on a window of its own (one of 2.5 MB reads as a queue of seconds).
    */
-  get queuedBytes(): number {
+  get queuedBytes(): number | undefined {
     const conn = this.#conn;
     const session = conn?.session;
     if (!conn || session?.phase !== 'streaming') return 0;
     if (!session.everAcked) return session.writableLength;
+    // a server that acknowledges on a window of its own, far coarser than asked: what waits cannot be read
+    if (conn.ackStep > COARSE_ACKS * ACK_WINDOW) return undefined;
     const burst = Math.max(0, conn.burstEnd - session.acked);
     return Math.max(0, session.sent - session.acked - ACK_WINDOW - burst);
   }
@@ -178,7 +187,7 @@ export class DestinationRelay implements MediaSink {
       return this.#ended(error.failure, false);
     }
     if (this.#phase !== 'running') return void socket.destroy();
-    const conn: Connection = { live: false, burstEnd: 0 } as Connection;
+    const conn: Connection = { live: false, burstEnd: 0, lastAcked: 0, ackStep: 0 } as Connection;
     conn.session = new PublisherSession(
       socket,
       {
@@ -190,6 +199,8 @@ export class DestinationRelay implements MediaSink {
       {
         onPublished: () => this.#onPublished(conn),
         onAck: (acked) => {
+          if (acked > conn.lastAcked) conn.ackStep = acked - conn.lastAcked;
+          conn.lastAcked = acked;
           // Acknowledged media after Publish.Start is the proof: nginx's `deny publish` sends Publish.Start, then
           // closes.
           if (!conn.live && conn.session.phase === 'streaming' && acked > conn.session.publishedAt)

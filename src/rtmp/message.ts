@@ -21,8 +21,9 @@ export interface RtmpMessage {
 export const CHUNK_SIZE = 4096;
 /**
  * The Window Acknowledgement Size rtmpush asks of a server (nginx-rtmp sends no Acknowledgement otherwise):
- * unacknowledged data up to it is normal. 32 KiB: at 900 kbit/s, three acknowledgements a second, enough to read a
- * sagging link within two seconds (64 KiB gave one or two); a few more 16-byte messages from the server.
+ * unacknowledged data up to it is normal. 16 KiB: a 450 kbit/s flow is acknowledged three times a second, enough to
+ * read a sagging link within a second or two (64 KiB gave one acknowledgement a second or less); the cost is a few
+ * more 16-byte messages from the server.
  */
 export const ACK_WINDOW = 16_384;
 

@@ -17,6 +17,9 @@ import {
 } from './message.js';
 import { FloodMeter, SERVER_BYTES_PER_S, SERVER_MESSAGES_PER_S } from './flood.js';
 
+/** A server that never acknowledges is taking what is written while Node's buffer falls to this. */
+const DRAINED_BYTES = 128 * 1024;
+
 /** Where a publisher session is: the handshake, `connect`, `createStream` + `publish`, then media. */
 export type PublishPhase = 'handshake' | 'connect' | 'publish' | 'streaming';
 
@@ -287,7 +290,7 @@ export class PublisherSession {
     if (this.#everAcked) stalled = now - this.#lastAckAt > stallMs && this.#sent - this.#acked > 2 * ACK_WINDOW;
     else {
       // A server that never acknowledges (node-media-server): its progress is taking what is written to it.
-      if (this.#socket.writableLength <= 2 * ACK_WINDOW) this.#drainedAt = now;
+      if (this.#socket.writableLength <= DRAINED_BYTES) this.#drainedAt = now;
       stalled = now - this.#drainedAt > stallMs;
     }
     if (stalled) this.#end({ kind: 'stalled', ms: stallMs, acking: this.#everAcked });

@@ -21,7 +21,7 @@ export interface Rehearsal {
 export async function reportLocal(
   local: LocalServer,
   plan: Plan,
-  opts: { ffprobe: string; emit: Emit; rehearse?: Rehearsal },
+  opts: { ffprobe: string; emit: Emit; rehearse?: Rehearsal; swaps?: number },
 ): Promise<LocalOutcome> {
   let outcome: LocalOutcome = 'ok';
   const nothing = (label: string, what: string): void => {
@@ -63,7 +63,7 @@ export async function reportLocal(
       ...(first === undefined ? {} : { recordedFirstS: first }),
     });
     for (const platform of opts.rehearse?.platforms[dest.label] ?? []) {
-      const rules = platformChecks(summary, platform, opts.rehearse!.flags);
+      const rules = platformChecks(summary, platform, { ...opts.rehearse!.flags, swaps: opts.swaps ?? 0 });
       const ok = rules.every((c) => c.ok);
       if (!ok && outcome === 'ok') outcome = 'breaks-rules';
       const many = plan.encodes.length > 1 ? { destination: dest.label } : {};

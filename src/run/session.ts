@@ -196,7 +196,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionSummary> 
     await local?.stop();
     const received =
       local && published
-        ? await reportLocal(local, plan, { ffprobe: opts.ffprobe, emit, rehearse: opts.rehearse })
+        ? await reportLocal(local, plan, {
+            ffprobe: opts.ffprobe,
+            emit,
+            ...(opts.rehearse ? { rehearse: opts.rehearse } : {}),
+            swaps: supervisor.counts.swaps,
+          })
         : 'ok';
     const exitCode = exitCodeFor({
       command: 'start',

@@ -8,15 +8,17 @@ export function slateCoversLoss(plan: Plan): boolean {
 }
 
 /**
- * Sources whose encoder can be swapped for one at another bitrate or speed while the first still runs: an ingest
- * (fed to both), a URL (opened twice), a screen, the test pattern (a new one), a regular file (opened again where
- * the first one is). Not a camera (one process at a time), a FIFO or stdin (read once), nor under --copy.
+ * Sources whose encoder can be swapped for one at another bitrate or speed while the first still runs: an ingest (fed
+ * to both), a URL (opened twice), a screen, the test pattern (a new one), a regular file (opened again where the first
+ * one is; looped, one whose length ffprobe gave). Not a camera (one process at a time), a FIFO or stdin (read once),
+ * nor under --copy.
  */
 export function encoderSwappable(plan: Plan): boolean {
   if (plan.copy) return false;
   const { source } = plan;
   if (source.kind === 'testsrc') return true;
-  if (source.kind === 'file') return source.seekable === true;
+  // a looped file of unknown length: where it is after a while cannot be said (-ss past its end finds nothing)
+  if (source.kind === 'file') return source.seekable === true && (!source.loop || (source.durationS ?? 0) > 0);
   return slateCoversLoss(plan) && ['listen', 'url', 'screen'].includes(source.kind);
 }
 

@@ -198,10 +198,35 @@ describe('the quick step: a shortfall seen in the queues, absorbed while the bit
     );
   });
 
-  it('a link that took just under the stream: no quick step that would change almost nothing', () => {
+  it('a standing queue the server drains fast (over 110 % of the stream): left to drain, no step', () => {
     const g = new BitrateGovernor(2000, 128, 0);
-    // 0.85 × 2500 − 128 ≥ 95 % of 2000: the queue drains by itself
-    assert.deepEqual(tick(g, 0, 3000, () => [short(2500, 700, 2128)]).length, 0);
+    assert.deepEqual(
+      tick(g, 0, 10_000, () => [short(2128 * 1.2, 2000, 2128)]),
+      [],
+    );
+  });
+
+  it('by its own encode: a second, smaller encode’s destination taking its whole stream is not short', () => {
+    const g = new BitrateGovernor(6000, 128, 0);
+    // the vertical encode sends 2628 kbps; its server takes all of it, with the usual queue
+    const vertical: DeliverySample = { ...live(2628), nowKbps: 2600, queuedBytes: (400 * 2628) / 8, streamKbps: 2628 };
+    const main = (took: number): DeliverySample => ({ ...short(took, 800, 6128), streamKbps: 6128 });
+    assert.deepEqual(
+      tick(g, 0, 5000, () => [main(3000), vertical]),
+      [],
+    );
+    // both short by half: one step, by the median share (half), not by their kbps averaged
+    const half = (): DeliverySample[] => [main(3064), { ...vertical, nowKbps: 1314, queuedBytes: (800 * 2628) / 8 }];
+    const [step] = tick(g, 5000, 1000, half);
+    const fits = 0.5 * 6128 * 0.8 - 128;
+    assert.equal(step!.kbps, Math.round(fits - fits * 0.15));
+  });
+
+  it('the embedded server on this machine is not behind the uplink: it neither vetoes nor steps', () => {
+    const g = new BitrateGovernor(2000, 128, 0);
+    const local: DeliverySample = { ...live(2128), nowKbps: 2128, queuedBytes: 0, uplink: false };
+    const [step] = tick(g, 0, 1000, () => [short(1064, 850, 2128), local]);
+    assert.ok(step && step.kbps < 1000, JSON.stringify(step));
   });
 
   it('while the encoder is still taking a step, only a link that fell far below it makes another at once', () => {

@@ -72,4 +72,34 @@ describe('--rehearse with several encodes', () => {
     assert.equal(resolution(1440, 2560).ok, false);
     assert.equal(resolution(2560, 1440).ok, false);
   });
+
+  it('keyframe regularity: a swap for the machine’s pace may end one group early, never make one longer', () => {
+    const got = (min: number, max: number): ReceivedSummary => ({
+      videoCodec: 'h264',
+      audioCodec: 'aac',
+      width: 1920,
+      height: 1080,
+      fps: 60,
+      videoFrames: 600,
+      durationS: 10,
+      keyframeIntervalS: { min, max, avg: 1.9 },
+      maxFrameGapS: 0.017,
+      lostFrames: 0,
+      videoKbps: 6000,
+      audioSampleRate: 48000,
+      audioChannels: 2,
+      peak1sKbps: 6200,
+      steadyKbps: 6000,
+      avDriftS: 0,
+    });
+    const regular = (r: ReceivedSummary, swaps?: number) =>
+      platformChecks(r, findPlatform('twitch')!, swaps === undefined ? {} : { swaps }).find(
+        (c) => c.rule === 'keyframe regularity',
+      )!;
+    assert.equal(regular(got(0.2, 2)).ok, false, 'no swap: a short group is scene-cut keyframes');
+    const swapped = regular(got(0.2, 2), 1);
+    assert.equal(swapped.ok, true);
+    assert.equal(swapped.actual, "1800 ms (the encoder was swapped 1× for this machine's pace)");
+    assert.equal(regular(got(2, 2.5), 1).ok, false, 'a longer group is never a swap');
+  });
 });
