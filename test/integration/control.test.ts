@@ -214,14 +214,20 @@ describe('the control socket: a running stream driven only through its socket an
   it('stop: the stream ends cleanly (exit 0), followers get the summary, nothing can be added meanwhile', async () => {
     const follower = execa('curl', ['-sN', '--max-time', '30', '--unix-socket', sock, 'http://rtmpush/v1/events']);
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((await client('stop')).stdout, 'stopping');
-    const late = await curl(
-      'POST',
-      '/v1/destinations',
+    // the stop, then at once (one curl, the next request on the heels of the first) a destination to add: a stream
+    // that stops fast has removed its socket before a second client could even start
+    const both = await execa('curl', [
+      ...['-s', '--unix-socket', sock, '-X', 'POST', '-w', '\n%{http_code}\n', 'http://rtmpush/v1/stop'],
+      ...['--next', '-s', '--unix-socket', sock, '-X', 'POST', '-w', '\n%{http_code}\n'],
+      ...['-H', 'content-type: application/json', '--data-binary'],
       JSON.stringify({ to: `d5=${nginx.url('live', 'lateKey555')}` }),
-    );
-    assert.equal(late.status, 409);
-    assert.match(late.body.error, /the stream is stopping/);
+      'http://rtmpush/v1/destinations',
+    ]);
+    printed.push(both.stdout);
+    const [stopBody, stopStatus, lateBody, lateStatus] = both.stdout.split('\n').filter((l) => l.trim() !== '');
+    assert.deepEqual([stopStatus, JSON.parse(stopBody!)], ['202', { stopping: true }]);
+    assert.equal(lateStatus, '409');
+    assert.match(JSON.parse(lateBody!).error, /the stream is stopping/);
     exitCode = (await run.proc).exitCode;
     assert.equal(exitCode, 0);
     const summary = run.events.at(-1)!;

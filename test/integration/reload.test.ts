@@ -139,6 +139,7 @@ describe('reload (SIGHUP, rtmpush reload): the config file read again, its desti
   it('the summary: removed ones stopped whatever their state (exit 0); no key in anything printed', async () => {
     const stop = await client('stop');
     assert.equal(stop.exitCode, 0, stop.stderr);
+    assert.equal(stop.stdout, 'stopping');
     await run.proc;
     const summary = run.events.at(-1)!;
     assert.equal(summary.type, 'summary');
