@@ -190,9 +190,14 @@ describe('per-destination encodes: three destinations in two settings, one ffmpe
     }
     assert.deepEqual([vert.width, vert.height, Math.round(vert.fps)], [360, 640, 25]);
     assert.ok(Math.abs(vert.steadyKbps / 6000 - 1) <= 0.15, `vertical ${vert.steadyKbps} kbps`);
+    // a swap for the machine's pace (a `speed` event: two encodes on two busy cores) starts its encoder on a
+    // keyframe: the group it ends is shorter, never longer
+    const swaps = events.filter((e) => e.type === 'speed').length;
     for (const r of [...wide, vert]) {
       assert.ok(r.keyframeIntervalS, 'keyframes');
-      assert.ok(Math.abs(r.keyframeIntervalS.min - 2) <= 0.05 && Math.abs(r.keyframeIntervalS.max - 2) <= 0.05);
+      const { min, max } = r.keyframeIntervalS;
+      const regular = swaps > 0 ? min > 0 : Math.abs(min - 2) <= 0.05;
+      assert.ok(Math.abs(max - 2) <= 0.05 && regular, `keyframes every ${min}..${max} s, ${swaps} speed steps`);
       assert.equal(r.audioCodec, 'aac');
       assert.equal(r.lostFrames, 0);
     }
